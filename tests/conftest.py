@@ -1,0 +1,130 @@
+"""Fixtures that build real apps on temporary data folders: no mocks of our own parts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from vcore_app.app import create_app
+from vcore_app.settings import Settings, load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll until `condition()` is truthy and return it; fail after a generous deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {condition}")
+        time.sleep(interval)
+
+
+@dataclass
+class RunningApp:
+    """The launcher as a real child process on a free loopback port."""
+
+    proc: subprocess.Popen[str]
+    data_dir: Path
+    port: int
+    log_path: Path
+    _client: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=10)
+        return self._client
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        if self._client is not None:
+            self._client.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+
+def app_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER"))}
+    env.update(extra)
+    return env
+
+
+def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True,
+              command: tuple[str, ...] = ()) -> RunningApp:
+    """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz."""
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir.parent / f"{data_dir.name}-console-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vcore_app", *command, "--port", str(port), "--data-dir", str(data_dir), *args],
+            stdout=log, stderr=subprocess.STDOUT, text=True, env=env or app_env(), cwd=data_dir,
+        )
+    running = RunningApp(proc=proc, data_dir=data_dir, port=port, log_path=log_path)
+    if wait:
+        wait_until_healthy(running)
+    return running
+
+
+def wait_until_healthy(running: RunningApp, timeout: float = 30.0) -> None:
+    def healthy() -> bool:
+        if running.proc.poll() is not None:
+            raise AssertionError(f"app exited with {running.proc.returncode}:\n{running.output()}")
+        try:
+            return httpx.get(f"{running.url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout)
+
+
+@pytest.fixture
+def running_app(tmp_path: Path) -> Iterator[RunningApp]:
+    app = start_app(tmp_path / "data")
+    yield app
+    if app.proc.poll() is None:
+        app.proc.kill()
+        app.proc.wait()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER")):
+            monkeypatch.delenv(name)
+    return load_settings(data_dir=str(tmp_path / "data"), overrides={"LOG_LEVEL": "WARNING"})
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """An in-process app with its own runtime (migrations, queues, scheduler) on a tmp data folder."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

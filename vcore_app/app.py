@@ -1,0 +1,42 @@
+"""create_app(settings) -> the Starlette app. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from vcore_app.errors import EXCEPTION_HANDLERS
+from vcore_app.runtime import Runtime
+from vcore_app.settings import Settings
+from vcore_app.web.middleware import RequestLog, StripTrailingSlash
+from vcore_app.web.routes import routes
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
+    """Build the app. Without a runtime, the app starts and stops its own in its lifespan."""
+    owns_runtime = runtime is None
+    active = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if owns_runtime:
+            active.start()
+        try:
+            yield
+        finally:
+            if owns_runtime:
+                active.stop()
+
+    app = Starlette(
+        debug=settings.DEBUG,
+        routes=routes(),
+        middleware=[Middleware(RequestLog), Middleware(StripTrailingSlash)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runtime = active
+    return app

@@ -1,0 +1,81 @@
+"""The app database: engine with SQLite pragmas, sessions, and migrations from code.
+
+Writers must start with `BEGIN IMMEDIATE`: measured on this stack, pysqlite's implicit transactions
+lost updates and SQLAlchemy's deferred BEGIN hit "database is locked" under concurrent writers
+(shared/STACK-NOTES.md). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import Session
+
+from vcore_app.paths import migrations_dir
+
+_READONLY = "vcore_readonly"
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    is_sqlite = url.startswith("sqlite")
+    kwargs: dict[str, Any] = {"echo": echo}
+    if is_sqlite:
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["isolation_level"] = None  # we issue BEGIN ourselves, below
+    engine = create_engine(url, **kwargs)
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    readonly = connection.get_execution_options().get(_READONLY, False)
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
+    """A short transaction: commits on success, rolls back on error. Never hold one across I/O."""
+    bind = engine.execution_options(**{_READONLY: True}) if readonly else engine
+    with Session(bind, expire_on_commit=False) as db:
+        try:
+            yield db
+            if not readonly:
+                db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+
+def ping(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """`alembic upgrade head` from code: idempotent, runs before anything listens."""
+    command.upgrade(alembic_config(url), revision)

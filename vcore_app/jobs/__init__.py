@@ -1,0 +1,1 @@
+"""The job engine: service (ledger), queues (Huey), runner, executors, logs."""

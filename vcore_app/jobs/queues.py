@@ -1,0 +1,141 @@
+"""The two Huey queues, `default` and `reserved`: one SQLite file and one pool of worker threads each.
+
+Huey runs in-process here, so two of its habits are changed:
+- `Consumer.start()` installs SIGINT/SIGTERM/SIGHUP handlers; the launcher (uvicorn) owns signals.
+- Idle workers poll the queue with a back-off: low latency costs idle CPU (STACK-NOTES.md). Being in
+  the same process as every producer, we wake idle workers on enqueue instead, and poll only rarely
+  as a safety net (e.g. for a task whose eta Huey's scheduler releases).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from huey import SqliteHuey
+from huey.consumer import Consumer, Worker
+
+QUEUE_NAMES = ("default", "reserved")
+_IDLE_POLL_SECONDS = 2.0
+
+
+class AppHuey(SqliteHuey):
+    """SqliteHuey that wakes idle workers on enqueue and counts the tasks executing now."""
+
+    def __init__(self, name: str, filename: Path) -> None:
+        super().__init__(name=name, filename=str(filename), fsync=False)
+        self.wake = threading.Event()
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def enqueue(self, task: Any) -> Any:
+        result = super().enqueue(task)
+        self.wake.set()
+        return result
+
+    def execute(self, task: Any, timestamp: Any = None) -> Any:
+        with self._lock:
+            self._running += 1
+        try:
+            return super().execute(task, timestamp)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+
+class _WakingWorker(Worker):
+    def sleep(self) -> None:
+        if self.huey.wake.wait(_IDLE_POLL_SECONDS):
+            self.huey.wake.clear()
+
+
+class _InProcessConsumer(Consumer):
+    worker_class = _WakingWorker
+
+    def _set_signal_handlers(self) -> None:
+        """The launcher owns the process's signals; see the module docstring."""
+
+
+class Queue:
+    """One named queue: its Huey instance and, while started, its consumer threads."""
+
+    def __init__(self, name: str, filename: Path, workers: int) -> None:
+        self.name = name
+        self.huey = AppHuey(name, filename)
+        self.workers = workers
+        self._consumer: Consumer | None = None
+
+    @property
+    def consuming(self) -> bool:
+        return self._consumer is not None
+
+    def start(self) -> None:
+        if self._consumer is not None or self.workers == 0:
+            return
+        consumer = _InProcessConsumer(self.huey, workers=self.workers, worker_type="thread", periodic=False,
+                                      check_worker_health=False)
+        consumer.scheduler.name = f"{self.name}-scheduler"
+        for index, (_, thread) in enumerate(consumer.worker_threads, start=1):
+            thread.name = f"{self.name}-worker-{index}"
+        consumer.start()
+        self._consumer = consumer
+
+    def request_stop(self) -> list[threading.Thread]:
+        """Ask the threads to stop after their current task; return them for joining."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is None:
+            return []
+        consumer.stop_flag.set()
+        self.huey.wake.set()
+        return [consumer.scheduler] + [thread for _, thread in consumer.worker_threads]
+
+    def stop(self, timeout: float) -> bool:
+        return join_all(self.request_stop(), timeout)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "workers": self.workers,
+            "consuming": self.consuming,
+            "running": self.huey.running,
+            "pending": self.huey.pending_count(),
+            "scheduled": self.huey.scheduled_count(),
+        }
+
+
+def join_all(threads: list[threading.Thread], timeout: float) -> bool:
+    """Join threads against one shared deadline; True when all have ended."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    return not any(thread.is_alive() for thread in threads)
+
+
+class QueueSet:
+    """Both queues, started and stopped together."""
+
+    def __init__(self, *, paths: dict[str, Path], workers: dict[str, int]) -> None:
+        self.queues = {name: Queue(name, paths[name], workers[name]) for name in QUEUE_NAMES}
+
+    def __getitem__(self, name: str) -> Queue:
+        return self.queues[name]
+
+    def start(self) -> None:
+        for queue in self.queues.values():
+            queue.start()
+
+    def stop(self, timeout: float) -> bool:
+        threads = [thread for queue in self.queues.values() for thread in queue.request_stop()]
+        return join_all(threads, timeout)
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        return {name: queue.status() for name, queue in self.queues.items()}
+
+    def close(self) -> None:
+        for queue in self.queues.values():
+            queue.huey.storage.close()

@@ -1,0 +1,34 @@
+"""Where the bundled `assets/` and `migrations/` folders are.
+
+Three layouts, one answer:
+- frozen binary: PyInstaller unpacks data files under `sys._MEIPASS`;
+- installed wheel: the build copies them into the package as `_assets` and `_migrations`;
+- source checkout (also an editable install): they sit next to the package, at the repo's top level.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _find(name: str) -> Path:
+    candidates = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / name)
+    candidates += [_PACKAGE / f"_{name}", _PACKAGE.parent / name]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"bundled folder {name!r} not found (looked in {', '.join(map(str, candidates))})")
+
+
+def assets_dir() -> Path:
+    return _find("assets")
+
+
+def migrations_dir() -> Path:
+    return _find("migrations")

@@ -1,0 +1,198 @@
+"""Settings: one table of name, default and help, read from (highest first) CLI flags, the
+environment, `./.env`, `DATA_DIR/.env`, the generated `DATA_DIR/secrets.env`, then defaults.
+
+Nothing is required: an appliance starts with no configuration. Defaults that are paths point
+inside the data folder; they are filled in once DATA_DIR is known.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "vcore-app"
+DATA_DIR_ENV = "VCORE_DATA_DIR"
+SECRETS_FILE = "secrets.env"
+GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
+
+
+class SettingsError(Exception):
+    """A setting has a bad value: one line for the user, naming the setting and the value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        extra="ignore", case_sensitive=False, validate_default=True, populate_by_name=True
+    )
+
+    DATA_DIR: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
+        validation_alias=DATA_DIR_ENV,
+        description="Folder holding the database, queues, logs and plugins (--data-dir).",
+    )
+    ENV_NAME: str = Field("local", description="Name of this installation; schedulers can be limited to it.")
+    DEBUG: bool = Field(False, description="Show tracebacks in error pages. Never on a shared network.")
+    LOG_LEVEL: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Least severe level written to the console and logs/vcore.log."
+    )
+    LOG_ROTATION: str = Field("10 MB", description="Size or age at which logs/vcore.log is rotated.")
+    LOG_RETENTION: str = Field("14 days", description="How long rotated app logs are kept.")
+    DB_URL: str = Field("", description="SQLAlchemy URL of the app database (default: DATA_DIR/vcore.sqlite3).")
+    DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
+    SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
+    SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
+    BASE_URL: str = Field("", description="Public URL of the app, used in links and mails (default: from host and port).")
+    OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
+    JWT_ACCESS_SECRET_KEY: SecretStr = Field(
+        SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
+    )
+    JWT_REFRESH_SECRET_KEY: SecretStr = Field(
+        SecretStr(""), description="Key signing refresh tokens (default: generated into DATA_DIR/secrets.env)."
+    )
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(30, ge=1, description="Lifetime of an access token.")
+    REFRESH_TOKEN_EXPIRE_MINUTES: int = Field(10080, ge=1, description="Lifetime of a refresh token (7 days).")
+    HUEY_DEFAULT_SQLITE_PATH: Path | None = Field(
+        None, description="Storage of the `default` queue (default: DATA_DIR/huey_default.sqlite3)."
+    )
+    HUEY_RESERVED_SQLITE_PATH: Path | None = Field(
+        None, description="Storage of the `reserved` queue (default: DATA_DIR/huey_reserved.sqlite3)."
+    )
+    WORKERS_DEFAULT: int = Field(2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default).")
+    WORKERS_RESERVED: int = Field(1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved).")
+    SHUTDOWN_TIMEOUT: float = Field(
+        5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
+    )
+    PROJECT_NAME: str = Field("vCore", description="Name shown in the title and the navbar.")
+    PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
+    TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
+    ACCENT: str = Field("#0d6efd", description="Brand colour of the UI, as #rrggbb.")
+
+    @field_validator("TIMEZONE")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown IANA time zone (e.g. UTC, Europe/Berlin)") from None
+        return value
+
+    @field_validator("ACCENT")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError("expected a colour as #rrggbb")
+        return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fill_data_paths(self) -> Settings:
+        self.DATA_DIR = self.DATA_DIR.expanduser().resolve()
+        if not self.DB_URL:
+            self.DB_URL = f"sqlite:///{self.DATA_DIR / 'vcore.sqlite3'}"
+        self.HUEY_DEFAULT_SQLITE_PATH = self.HUEY_DEFAULT_SQLITE_PATH or self.DATA_DIR / "huey_default.sqlite3"
+        self.HUEY_RESERVED_SQLITE_PATH = self.HUEY_RESERVED_SQLITE_PATH or self.DATA_DIR / "huey_reserved.sqlite3"
+        if not self.BASE_URL:
+            host = "127.0.0.1" if self.SERVER_HOST in ("0.0.0.0", "::", "") else self.SERVER_HOST
+            self.BASE_URL = f"http://{host}:{self.SERVER_PORT}"
+        self.BASE_URL = self.BASE_URL.rstrip("/")
+        return self
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.DATA_DIR / "logs"
+
+    @property
+    def job_logs_dir(self) -> Path:
+        return self.DATA_DIR / "logs" / "jobs"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.DATA_DIR / "plugins"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.DATA_DIR / "backups"
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(name, env var, default, help) for every setting: what `--help-settings` prints."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        env = field.validation_alias if isinstance(field.validation_alias, str) else name
+        if field.default_factory is not None:
+            default = "platformdirs user data dir"
+        elif isinstance(field.default, SecretStr) or field.default in (None, ""):
+            default = "(derived)"
+        else:
+            default = str(field.default)
+        rows.append((name, env, default, field.description or ""))
+    return rows
+
+
+def resolve_data_dir(flag: str | None) -> Path:
+    """DATA_DIR comes first because the other settings files live in it."""
+    value = flag or os.environ.get(DATA_DIR_ENV) or dotenv_values(".env").get(DATA_DIR_ENV)
+    return Path(value).expanduser().resolve() if value else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data folder and its sub-folders; fail with one line if it cannot be written."""
+    try:
+        for sub in ("", "logs", "logs/jobs", "plugins", "backups"):
+            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})") from None
+
+
+def ensure_secrets(data_dir: Path) -> Path:
+    """Generate the JWT keys into DATA_DIR/secrets.env (mode 0600) once; reuse them afterwards."""
+    path = data_dir / SECRETS_FILE
+    existing = {k: v for k, v in dotenv_values(path).items() if v} if path.exists() else {}
+    missing = [name for name in GENERATED_SECRETS if name not in existing]
+    if missing:
+        existing.update({name: secrets.token_urlsafe(48) for name in missing})
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write("# Generated by vcore-app on first start. Keep private; do not share.\n")
+            fh.writelines(f"{name}={value}\n" for name, value in existing.items())
+        os.replace(tmp, path)
+    os.chmod(path, 0o600)
+    return path
+
+
+def load_settings(*, data_dir: str | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Build Settings for a run: data folder first, then every source in its order."""
+    folder = resolve_data_dir(data_dir)
+    prepare_data_dir(folder)
+    secrets_path = ensure_secrets(folder)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    try:
+        return Settings(_env_file=(secrets_path, folder / ".env", Path(".env")), DATA_DIR=folder, **given)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem as one line: `NAME='value': what is wrong`; secret values are not echoed."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    value = "***" if "SECRET" in name or "PASSWORD" in name else error.get("input")
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{name}='{value}': {message}"

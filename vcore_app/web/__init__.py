@@ -1,0 +1,1 @@
+"""HTTP surface: the route list, JSON handlers (api/), HTML handlers (pages/), middleware."""
