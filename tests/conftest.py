@@ -21,6 +21,9 @@ from vcore_app.app import create_app
 from vcore_app.settings import Settings, load_settings
 
 
+ADMIN = {"username": "admin", "email": "admin@example.com", "password": "admin-password-1"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,7 +123,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     for name in list(os.environ):
         if name.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER")):
             monkeypatch.delenv(name)
-    return load_settings(data_dir=str(tmp_path / "data"), overrides={"LOG_LEVEL": "WARNING"})
+    return load_settings(data_dir=str(tmp_path / "data"), overrides={
+        "LOG_LEVEL": "WARNING",
+        "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
+        "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+        "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+    })
 
 
 @pytest.fixture
@@ -128,3 +136,32 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """An in-process app with its own runtime (migrations, queues, scheduler) on a tmp data folder."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+def login(client: Any, username: str, password: str) -> dict[str, str]:
+    """Log in through the API; return the Authorization header of the access token."""
+    response = client.post("/api/v1/login/access-token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def admin_headers(client: TestClient) -> dict[str, str]:
+    """Bearer headers of the first superuser (created from FIRST_SUPERUSER_* at start)."""
+    return login(client, ADMIN["username"], ADMIN["password"])
+
+
+@pytest.fixture
+def make_user(client: TestClient) -> Callable[..., dict[str, str]]:
+    """Create a user straight in the database and return its bearer headers."""
+    from vcore_app import db
+    from vcore_app.users import create_user
+
+    def make(username: str = "alice", password: str = "alice-password-1", superuser: bool = False) -> dict[str, str]:
+        runtime = client.app.state.runtime
+        with db.session(runtime.engine) as session:
+            create_user(session=session, username=username, email=f"{username}@example.com", password=password,
+                        is_superuser=superuser)
+        return login(client, username, password)
+
+    return make

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningApp, start_app
+from tests.conftest import RunningApp, start_app, wait_for
 
 
 def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningApp) -> None:
@@ -29,15 +29,16 @@ def test_it_lays_out_the_data_folder(running_app: RunningApp) -> None:
                  "logs/vcore.log", "logs/jobs", "plugins", "backups"):
         assert (data / name).exists(), name
     assert stat.S_IMODE((data / "secrets.env").stat().st_mode) == 0o600
-    assert "listening on" in (data / "logs" / "vcore.log").read_text()
+    wait_for(lambda: "listening on" in (data / "logs" / "vcore.log").read_text())
 
 
 def test_paths_with_and_without_trailing_slash_are_the_same(running_app: RunningApp) -> None:
     assert running_app.http.get("/healthz/").status_code == 200
 
 
-def test_unknown_path_is_a_json_404(running_app: RunningApp) -> None:
-    response = running_app.http.get("/api/v1/nothing-here")
+def test_unknown_api_path_is_a_json_401_before_login_and_404_after(client, admin_headers) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/api/v1/nothing-here").json() == {"detail": "Not authenticated"}
+    response = client.get("/api/v1/nothing-here", headers=admin_headers)
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
 

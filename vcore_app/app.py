@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+
+from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 
 from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 from vcore_app.web.middleware import RequestLog, StripTrailingSlash
-from vcore_app.web.routes import routes
+from vcore_app.web.routes import is_public, routes
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
@@ -33,7 +36,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app = Starlette(
         debug=settings.DEBUG,
         routes=routes(),
-        middleware=[Middleware(RequestLog), Middleware(StripTrailingSlash)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(StripTrailingSlash),
+            Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
+            Middleware(RequireAuthentication, is_public=is_public),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

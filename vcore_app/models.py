@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 
@@ -18,3 +19,19 @@ class Boot(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     version: str = Field(max_length=32)
     pid: int
+
+
+class User(SQLModel, table=True):
+    """An account. `token_version` is bumped to invalidate every token issued before."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # NOCASE: `Alice` and `alice` are one account; comparisons on these columns ignore case too.
+    username: str = Field(sa_column=Column(String(64, collation="NOCASE"), unique=True, nullable=False))
+    email: str = Field(sa_column=Column(String(254, collation="NOCASE"), unique=True, nullable=False))
+    full_name: str = Field(default="", max_length=128)
+    hashed_password: str = Field(max_length=255)
+    is_active: bool = True
+    is_superuser: bool = False
+    token_version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None

@@ -17,6 +17,7 @@ from vcore_app.jobs.queues import QueueSet
 from vcore_app.models import Boot
 from vcore_app.scheduler import SchedulerThread
 from vcore_app.settings import Settings
+from vcore_app.users import ensure_first_superuser
 
 
 class Runtime:
@@ -33,10 +34,11 @@ class Runtime:
         self._started = False
 
     def start(self) -> None:
-        """In order: migrate, record the boot, start the queue consumers, start the scheduler."""
+        """In order: migrate, record the boot, create the first superuser if configured, start the queue consumers, start the scheduler."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
+        ensure_first_superuser(settings=self.settings, engine=self.engine)
         self.queues.start()
         self.scheduler.start()
         self._started = True

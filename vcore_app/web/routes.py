@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from vcore_app.web.api import health
+from vcore_app.web.api import health, login
 
-# Paths reachable without credentials. The auth sweep test checks every other route refuses.
-PUBLIC_PATHS = {"/healthz"}
+API = "/api/v1"
+
+# Reachable without credentials; every other path is refused by the gate in auth/backend.py.
+# The auth sweep test enumerates the routes and checks each non-public one.
+PUBLIC_PATHS = frozenset({
+    "/healthz",
+    f"{API}/login/access-token",
+})
+PUBLIC_PREFIXES: tuple[str, ...] = ()
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
+        Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
     ]

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens (JWT), the request authentication backend, and guards."""
