@@ -16,6 +16,7 @@ from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 from vcore_app.web.middleware import RequestLog, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
+from vcore_app.web.templating import make_templates
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
@@ -47,4 +48,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.runtime = active
+    app.state.templates = make_templates(settings)
     return app

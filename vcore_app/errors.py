@@ -25,13 +25,21 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/healthz" or "text/html" not in accept
 
 
+_TITLES = {400: "Bad request", 401: "Not logged in", 403: "Forbidden", 404: "Page not found",
+           405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Invalid input",
+           429: "Too many requests", 500: "Something went wrong"}
+
+
 def error_response(request: Request, status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    from html import escape
+    from vcore_app.web.templating import render
 
-    body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(str(detail))}</p>"
-    return HTMLResponse(body, status_code=status, headers=headers)
+    context = {"status": status, "title": _TITLES.get(status, "Error"),
+               "detail": detail if isinstance(detail, str) else ""}
+    response = render(request, "errors/error.html", context, status=status)
+    response.headers.update(headers or {})
+    return response
 
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@ Three layouts, one answer:
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -32,3 +33,14 @@ def assets_dir() -> Path:
 
 def migrations_dir() -> Path:
     return _find("migrations")
+
+
+def bootstrap_dir() -> Path:
+    """Bootstrap's dist files, from the `bootstrap` package of bootstrap-wrapper (a namespace package)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and (Path(bundle) / "bootstrap" / "css").is_dir():
+        return Path(bundle) / "bootstrap"
+    spec = importlib.util.find_spec("bootstrap")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the bootstrap-wrapper package is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from vcore_app.web.api import health, login
+from vcore_app.web.pages import dashboard
+from vcore_app.web.static import static_routes
 
 API = "/api/v1"
 
@@ -14,7 +16,7 @@ PUBLIC_PATHS = frozenset({
     "/healthz",
     f"{API}/login/access-token",
 })
-PUBLIC_PREFIXES: tuple[str, ...] = ()
+PUBLIC_PREFIXES: tuple[str, ...] = ("/static/",)
 
 
 def is_public(path: str) -> bool:
@@ -26,4 +28,6 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
+        Route("/", dashboard.dashboard, methods=["GET"]),
+        *static_routes(),
     ]

@@ -1,0 +1,39 @@
+// Shared behaviour of every page: the theme toggle and confirmations. No inline scripts (CSP).
+(function () {
+  "use strict";
+  var order = ["auto", "light", "dark"];
+  var labels = { auto: "Auto", light: "Light", dark: "Dark" };
+
+  function apply(theme) {
+    var dark = theme === "dark" || (theme === "auto" && window.matchMedia("(prefers-color-scheme: dark)").matches);
+    document.documentElement.setAttribute("data-bs-theme", dark ? "dark" : "light");
+    document.documentElement.setAttribute("data-vc-theme", theme);
+    var button = document.getElementById("theme-toggle");
+    if (button) {
+      button.querySelector(".vc-theme-label").textContent = labels[theme];
+      button.title = "Theme: " + labels[theme];
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    apply(localStorage.getItem("vc-theme") || "auto");
+    var button = document.getElementById("theme-toggle");
+    if (button) {
+      button.addEventListener("click", function () {
+        var current = localStorage.getItem("vc-theme") || "auto";
+        var next = order[(order.indexOf(current) + 1) % order.length];
+        localStorage.setItem("vc-theme", next);
+        apply(next);
+      });
+    }
+    // <form data-confirm="Delete this job?"> asks before submitting.
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
+    apply(localStorage.getItem("vc-theme") || "auto");
+  });
+})();

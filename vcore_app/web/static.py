@@ -1,0 +1,31 @@
+"""Static files: our own assets/static, Bootstrap from its Python package, and the accent colour.
+
+Nothing comes from a CDN, so the UI works on a machine with no internet.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from vcore_app.paths import assets_dir, bootstrap_dir
+
+
+async def theme_css(request: Request) -> Response:
+    """The ACCENT setting as CSS variables (a stylesheet, because the CSP forbids inline styles)."""
+    accent = request.app.state.settings.ACCENT
+    red, green, blue = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
+    body = (f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
+            f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"
+            f" --bs-link-color: {accent}; --bs-link-color-rgb: {red}, {green}, {blue}; }}\n")
+    return Response(body, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
+def static_routes() -> list[BaseRoute]:
+    return [
+        Route("/static/theme.css", theme_css, methods=["GET"]),
+        Mount("/static/vendor/bootstrap", app=StaticFiles(directory=bootstrap_dir()), name="bootstrap"),
+        Mount("/static", app=StaticFiles(directory=assets_dir() / "static"), name="static"),
+    ]
