@@ -14,6 +14,7 @@ from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
+from vcore_app.tools.registry import ToolRegistry
 from vcore_app.web.middleware import RequestLog, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates
@@ -49,4 +50,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.settings = settings
     app.state.runtime = active
     app.state.templates = make_templates(settings)
+    app.state.tools = ToolRegistry()
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from vcore_app.web.api import health, login
-from vcore_app.web.pages import dashboard
+from vcore_app.web.pages import dashboard, tools
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
@@ -29,5 +29,8 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
+        Route("/tools", tools.tools_index, methods=["GET"]),
+        Route("/tools/{name}", tools.tool_page, methods=["GET"]),
+        Route("/tools/{name}", tools.run_tool, methods=["POST"]),
         *static_routes(),
     ]

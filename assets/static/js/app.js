@@ -37,3 +37,13 @@
     apply(localStorage.getItem("vc-theme") || "auto");
   });
 })();
+
+// Forms with data-loading-target show that element while the server works.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var selector = form.getAttribute && form.getAttribute("data-loading-target");
+  if (selector && !event.defaultPrevented) {
+    var box = document.querySelector(selector);
+    if (box) box.classList.remove("d-none");
+  }
+});

@@ -1,0 +1,59 @@
+"""Built-in Quick Tools."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from vcore_app.schedule_times import ScheduleError, check_cron, upcoming, zone
+from vcore_app.tools import QuickTool, ToolFailed
+
+
+class CronPreview(QuickTool):
+    name = "cron-preview"
+    title = "Cron preview"
+    description = "See when a cron expression fires next, in any time zone, across DST changes."
+    template = "quick_tools/cron_preview.html"
+
+    class Input(BaseModel):
+        expression: str = Field(min_length=1, max_length=200, description="Five fields: minute hour day month weekday")
+        timezone: str = Field(default="UTC", max_length=64, description="IANA time zone, e.g. Europe/Berlin")
+        count: int = Field(default=10, ge=1, le=50, description="How many fire times to list")
+
+    def run(self, data: Any) -> Any:
+        try:
+            expression, tz = check_cron(data.expression), zone(data.timezone)
+        except ScheduleError as exc:
+            raise ToolFailed(str(exc)) from None
+        times = upcoming(expression, tz, datetime.now(timezone.utc), data.count)
+        return [{"local": t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), "utc": t.strftime("%Y-%m-%d %H:%M UTC")}
+                for t in times]
+
+
+class TextDigest(QuickTool):
+    name = "text-digest"
+    title = "Hash and Base64"
+    description = "Hash a text (SHA-256, SHA-1, MD5) or encode and decode it as Base64."
+
+    class Input(BaseModel):
+        text: str = Field(max_length=100_000, description="The text to work on")
+        operation: Literal["sha256", "sha1", "md5", "base64-encode", "base64-decode"] = "sha256"
+
+    def run(self, data: Any) -> Any:
+        raw = data.text.encode()
+        if data.operation == "base64-encode":
+            return base64.b64encode(raw).decode()
+        if data.operation == "base64-decode":
+            try:
+                return base64.b64decode(raw, validate=True).decode("utf-8", errors="replace")
+            except (binascii.Error, ValueError):
+                raise ToolFailed("That is not valid Base64.") from None
+        return hashlib.new(data.operation, raw).hexdigest()
+
+
+BUILTIN_TOOLS: list[type[QuickTool]] = [CronPreview, TextDigest]
