@@ -77,14 +77,18 @@ def app_env(**extra: str) -> dict[str, str]:
 
 
 def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True,
-              command: tuple[str, ...] = ()) -> RunningApp:
-    """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz."""
+              command: tuple[str, ...] = (), program: tuple[str, ...] = (sys.executable, "-m", "vcore_app")
+              ) -> RunningApp:
+    """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz.
+
+    `program` replaces `python -m vcore_app`, e.g. with the built binary.
+    """
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"{data_dir.name}-console-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vcore_app", *command, "--port", str(port), "--data-dir", str(data_dir), *args],
+            [*program, *command, "--port", str(port), "--data-dir", str(data_dir), *args],
             stdout=log, stderr=subprocess.STDOUT, text=True, env=env or app_env(), cwd=data_dir,
         )
     running = RunningApp(proc=proc, data_dir=data_dir, port=port, log_path=log_path)
