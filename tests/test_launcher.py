@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningApp, start_app
+from tests.conftest import RunningApp, start_app, wait_for
 
 
 def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningApp) -> None:
@@ -29,7 +29,8 @@ def test_it_lays_out_the_data_folder(running_app: RunningApp) -> None:
                  "logs/vcore.log", "logs/jobs", "plugins", "backups"):
         assert (data / name).exists(), name
     assert stat.S_IMODE((data / "secrets.env").stat().st_mode) == 0o600
-    assert "listening on" in (data / "logs" / "vcore.log").read_text()
+    # Written by the announce thread and loguru's queue, possibly just after /healthz answered.
+    wait_for(lambda: "listening on" in (data / "logs" / "vcore.log").read_text())
 
 
 def test_paths_with_and_without_trailing_slash_are_the_same(running_app: RunningApp) -> None:
