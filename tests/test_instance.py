@@ -36,6 +36,11 @@ def opened_urls(urls: Path) -> list[str]:
     return urls.read_text().split() if urls.exists() else []
 
 
+def published_url(data_dir: Path) -> str:
+    """The URL a running instance wrote to its lock file; it writes it just after it starts listening."""
+    return wait_for(lambda: read_holder(data_dir / LOCK_FILE).url)
+
+
 @contextmanager
 def port_taken(port: int) -> Iterator[None]:
     """Hold `port` on 127.0.0.1; if someone else already holds it, it is taken all the same."""
@@ -59,8 +64,24 @@ def test_the_lock_is_exclusive_until_released(tmp_path: Path) -> None:
     InstanceLock.acquire(tmp_path).release()
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"pid": 7, "port": 1, "url": "http://127.0.0.1:1"}\n', Holder(pid=7, url="http://127.0.0.1:1")),
+        ('{"pid": 7}\n"port": 5000, "url": "http://127.0.0.1:5000"}\n', Holder(pid=7, url=None)),  # a longer one's tail
+        ("", Holder(pid=None, url=None)),
+        ("not json", Holder(pid=None, url=None)),
+        ('[1, 2]', Holder(pid=None, url=None)),
+    ],
+)
+def test_the_lock_file_is_read_best_effort(tmp_path: Path, content: str, expected: Holder) -> None:
+    (tmp_path / LOCK_FILE).write_text(content)
+    assert read_holder(tmp_path / LOCK_FILE) == expected
+
+
 def test_a_second_start_on_the_same_data_folder_exits_2_saying_where_the_first_runs(tmp_path: Path) -> None:
     first = start_app(tmp_path / "data")
+    published_url(first.data_dir)
     result = run_cli("--port", str(free_port()), "--data-dir", str(first.data_dir), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -87,7 +108,7 @@ def test_without_an_explicit_port_it_takes_the_next_free_one_and_opens_the_brows
         proc = subprocess.Popen([sys.executable, "-m", "vcore_app", "--open-browser", "--data-dir", str(data)],
                                 stdout=console, stderr=subprocess.STDOUT, env=app_env(**browser_env), cwd=tmp_path)
         try:
-            url = wait_for(lambda: read_holder(data / LOCK_FILE).url, timeout=30)
+            url = published_url(data)
             assert url != "http://127.0.0.1:5000" and url.startswith("http://127.0.0.1:50")
             assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
             assert wait_for(lambda: opened_urls(urls)) == [url]
@@ -113,15 +134,17 @@ def test_a_lock_file_left_by_a_killed_instance_does_not_stop_the_next_start(tmp_
     assert killed.stop(signal.SIGKILL) == -signal.SIGKILL
     assert read_holder(data / LOCK_FILE).pid == killed.proc.pid  # the file is still there, unlocked
     second = start_app(data)
-    assert read_holder(data / LOCK_FILE) == Holder(pid=second.proc.pid, url=second.url)
+    assert published_url(data) == second.url
+    assert read_holder(data / LOCK_FILE).pid == second.proc.pid
     assert second.stop() == 0
     assert (data / LOCK_FILE).read_text() == ""  # released on a clean stop
 
 
-def test_a_lock_file_with_garbage_is_ignored(tmp_path: Path) -> None:
+def test_a_stale_lock_file_with_a_dead_pid_is_ignored(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    (data / LOCK_FILE).write_text('{"pid": 4194304, "port": 1, "url": "http://127.0.0.1:1"}\nrest of a torn write')
+    (data / LOCK_FILE).write_text('{"pid": 4194304, "port": 1, "url": "http://127.0.0.1:1", "and": "a long tail"}')
     app = start_app(data)
-    assert read_holder(data / LOCK_FILE) == Holder(pid=app.proc.pid, url=app.url)
+    assert published_url(data) == app.url
+    assert read_holder(data / LOCK_FILE).pid == app.proc.pid
     assert app.stop() == 0

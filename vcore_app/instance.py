@@ -71,15 +71,16 @@ class InstanceLock:
     def _write(self, content: dict[str, Any]) -> None:
         if self._fd is None:  # released: the process is stopping, there is nothing to tell
             return
+        # Overwrite, then cut: a reader sees the old or the new object first, never an empty file.
         data = json.dumps(content).encode() + b"\n"
-        os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, data, 0)
+        os.ftruncate(self._fd, len(data))
 
 
 def read_holder(path: Path) -> Holder:
-    """Best effort: the holder may be between truncating and writing; then we know less."""
+    """Best effort: the first JSON object in the file (what follows it may be left over from a longer one)."""
     try:
-        content = json.loads(path.read_text() or "{}")
+        content, _ = json.JSONDecoder().raw_decode(path.read_text())
     except (OSError, ValueError):
         content = {}
     if not isinstance(content, dict):
