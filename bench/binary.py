@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-build", action="store_true", help="measure the binaries already in dist/")
     args = parser.parse_args()
+    # Start times swing with the load of a shared 2-core box: say what it was.
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for variant in ["onefile", "onedir"] if args.variant == "both" else [args.variant]:
         measure(variant, args.runs, args.no_build)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from starlette.testclient import TestClient
 
@@ -116,6 +118,27 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     if app.proc.poll() is None:
         app.proc.kill()
         app.proc.wait()
+
+
+@pytest.fixture
+def launch() -> Iterator[Callable[..., RunningApp]]:
+    """`start_app`, with every app (and its children) still running after the test killed, pass or fail."""
+    started: list[RunningApp] = []
+
+    def _launch(*args: Any, **kwargs: Any) -> RunningApp:
+        started.append(start_app(*args, **kwargs))
+        return started[-1]
+
+    yield _launch
+    for app in started:
+        if app.proc.poll() is None:
+            # SIGKILL is not forwarded by the one-file bootloader: end its Python child too.
+            children = psutil.Process(app.proc.pid).children(recursive=True)
+            app.proc.kill()
+            app.proc.wait()
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
 
 
 @pytest.fixture

@@ -20,13 +20,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from tests.conftest import app_env, start_app, wait_for
+from tests.conftest import RunningApp, app_env, wait_for
 from tests.test_bad_settings import run_cli
 from tests.test_instance import opened_urls, recording_browser
 from vcore_app import __version__
@@ -51,8 +52,10 @@ def test_version_and_settings_help_are_those_of_the_source(tmp_path: Path) -> No
     assert frozen.stdout == run_cli("--help-settings", cwd=tmp_path).stdout
 
 
-def test_it_migrates_on_start_serves_healthz_and_stops_on_sigterm_with_0(tmp_path: Path) -> None:
-    app = start_app(tmp_path / "data", program=(str(BINARY),))
+def test_it_migrates_on_start_serves_healthz_and_stops_on_sigterm_with_0(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
+    app = launch(tmp_path / "data", program=(str(BINARY),))
     body = app.http.get("/healthz").json()
     assert body["status"] == "ok" and body["version"] == __version__
     python_child = psutil.Process(app.proc.pid).children()[0]  # one-file: the bootloader runs Python as a child
@@ -77,7 +80,8 @@ def test_db_commands_work_frozen(tmp_path: Path) -> None:
 def test_a_bad_setting_is_one_line_and_exit_2_frozen_too(tmp_path: Path) -> None:
     result = run_binary("--port", "abc", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["error: SERVER_PORT='abc': Input should be a valid integer, unable to parse string as an integer"]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: SERVER_PORT='abc': ")
 
 
 def test_the_archive_holds_assets_migrations_and_bootstrap(tmp_path: Path) -> None:

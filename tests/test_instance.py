@@ -11,14 +11,14 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import app_env, free_port, start_app, wait_for
+from tests.conftest import RunningApp, app_env, free_port, wait_for
 from tests.test_bad_settings import run_cli
 from vcore_app.instance import LOCK_FILE, AlreadyRunning, Holder, InstanceLock, read_holder
 
@@ -79,8 +79,10 @@ def test_the_lock_file_is_read_best_effort(tmp_path: Path, content: str, expecte
     assert read_holder(tmp_path / LOCK_FILE) == expected
 
 
-def test_a_second_start_on_the_same_data_folder_exits_2_saying_where_the_first_runs(tmp_path: Path) -> None:
-    first = start_app(tmp_path / "data")
+def test_a_second_start_on_the_same_data_folder_exits_2_saying_where_the_first_runs(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
+    first = launch(tmp_path / "data")
     published_url(first.data_dir)
     result = run_cli("--port", str(free_port()), "--data-dir", str(first.data_dir), cwd=tmp_path)
     assert result.returncode == 2
@@ -92,9 +94,11 @@ def test_a_second_start_on_the_same_data_folder_exits_2_saying_where_the_first_r
     assert first.stop() == 0
 
 
-def test_a_second_start_that_opens_the_browser_opens_it_at_the_running_instance(tmp_path: Path) -> None:
+def test_a_second_start_that_opens_the_browser_opens_it_at_the_running_instance(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
     browser_env, urls = recording_browser(tmp_path)
-    first = start_app(tmp_path / "data")
+    first = launch(tmp_path / "data")
     result = run_cli("--open-browser", "--data-dir", str(first.data_dir), env=app_env(**browser_env), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert opened_urls(urls) == [first.url]
@@ -128,23 +132,25 @@ def test_an_explicit_port_that_is_taken_stays_an_error(tmp_path: Path, how: str)
     assert result.stderr.strip() == f"error: SERVER_PORT='{port}': address already in use on 127.0.0.1"
 
 
-def test_a_lock_file_left_by_a_killed_instance_does_not_stop_the_next_start(tmp_path: Path) -> None:
+def test_a_lock_file_left_by_a_killed_instance_does_not_stop_the_next_start(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
     data = tmp_path / "data"
-    killed = start_app(data)
+    killed = launch(data)
     assert killed.stop(signal.SIGKILL) == -signal.SIGKILL
     assert read_holder(data / LOCK_FILE).pid == killed.proc.pid  # the file is still there, unlocked
-    second = start_app(data)
+    second = launch(data)
     assert published_url(data) == second.url
     assert read_holder(data / LOCK_FILE).pid == second.proc.pid
     assert second.stop() == 0
     assert (data / LOCK_FILE).read_text() == ""  # released on a clean stop
 
 
-def test_a_stale_lock_file_with_a_dead_pid_is_ignored(tmp_path: Path) -> None:
+def test_a_stale_lock_file_with_a_dead_pid_is_ignored(tmp_path: Path, launch: Callable[..., RunningApp]) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / LOCK_FILE).write_text('{"pid": 4194304, "port": 1, "url": "http://127.0.0.1:1", "and": "a long tail"}')
-    app = start_app(data)
+    app = launch(data)
     assert published_url(data) == app.url
     assert read_holder(data / LOCK_FILE).pid == app.proc.pid
     assert app.stop() == 0
