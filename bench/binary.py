@@ -125,7 +125,10 @@ def report(variant: str, build_s: float | None, first_s: float, cold_s: float | 
 
     print(f"== {variant}: {BINARIES[variant].relative_to(REPO)}")
     print(f"build time (--clean): {'not built (--no-build)' if build_s is None else f'{build_s:.0f} s'}")
-    print(f"size: {size:.1f} MB; target <= {TARGETS['size_mb']} MB: {verdict(size <= TARGETS['size_mb'])}")
+    if variant == "onefile":
+        print(f"size: {size:.1f} MB; target <= {TARGETS['size_mb']} MB: {verdict(size <= TARGETS['size_mb'])}")
+    else:
+        print(f"size: {size:.1f} MB, uncompressed folder (the size target is for the one file)")
     print(f"first start (creates the database): {first_s * 1000:.0f} ms")
     print(f"exec -> /healthz 200, warm: median {median * 1000:.0f} ms (min {min(warm) * 1000:.0f}, "
           f"max {max(warm) * 1000:.0f}) over {len(warm)} runs; target <= {TARGETS['start_s']:.0f} s: "

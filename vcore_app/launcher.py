@@ -103,7 +103,7 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
             continue
         if port != first:
             logger.warning("port {} is in use on {}; using {}", first, host, port)
-        return sock, _on_port(settings, port)
+        return sock, settings if port == first else _on_port(settings, port)
     raise SettingsError(f"SERVER_PORT='{first}': ports {first}-{last} are all in use on {host}; choose one with --port")
 
 
