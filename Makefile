@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test bench clean
+.PHONY: run test bench binary bench-binary clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/startup.py
+
+# dist/vcore-app, one file (VCORE_ONEDIR=1: dist/vcore-app-onedir/). See packaging/README.md.
+binary: $(BIN)/.installed
+	PYTHON=$(PYTHON) VENV=$(VENV) packaging/build.sh
+
+bench-binary: $(BIN)/.installed
+	$(BIN)/python bench/binary.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

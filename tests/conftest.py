@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from starlette.testclient import TestClient
 
@@ -80,14 +82,18 @@ def app_env(**extra: str) -> dict[str, str]:
 
 
 def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True,
-              command: tuple[str, ...] = ()) -> RunningApp:
-    """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz."""
+              command: tuple[str, ...] = (), program: tuple[str, ...] = (sys.executable, "-m", "vcore_app")
+              ) -> RunningApp:
+    """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz.
+
+    `program` replaces `python -m vcore_app`, e.g. with the built binary.
+    """
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"{data_dir.name}-console-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vcore_app", *command, "--port", str(port), "--data-dir", str(data_dir), *args],
+            [*program, *command, "--port", str(port), "--data-dir", str(data_dir), *args],
             stdout=log, stderr=subprocess.STDOUT, text=True, env=env or app_env(), cwd=data_dir,
         )
     running = RunningApp(proc=proc, data_dir=data_dir, port=port, log_path=log_path)
@@ -115,6 +121,27 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     if app.proc.poll() is None:
         app.proc.kill()
         app.proc.wait()
+
+
+@pytest.fixture
+def launch() -> Iterator[Callable[..., RunningApp]]:
+    """`start_app`, with every app (and its children) still running after the test killed, pass or fail."""
+    started: list[RunningApp] = []
+
+    def _launch(*args: Any, **kwargs: Any) -> RunningApp:
+        started.append(start_app(*args, **kwargs))
+        return started[-1]
+
+    yield _launch
+    for app in started:
+        if app.proc.poll() is None:
+            # SIGKILL is not forwarded by the one-file bootloader: end its Python child too.
+            children = psutil.Process(app.proc.pid).children(recursive=True)
+            app.proc.kill()
+            app.proc.wait()
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ def test_it_lays_out_the_data_folder(running_app: RunningApp) -> None:
                  "logs/vcore.log", "logs/jobs", "plugins", "backups"):
         assert (data / name).exists(), name
     assert stat.S_IMODE((data / "secrets.env").stat().st_mode) == 0o600
+    # Written by the announce thread and loguru's queue, possibly just after /healthz answered.
     wait_for(lambda: "listening on" in (data / "logs" / "vcore.log").read_text())
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from vcore_app import __version__
+from vcore_app.paths import restore_frozen_environ
 from vcore_app.settings import Settings, SettingsError, load_settings, settings_table
 
 
@@ -68,10 +69,12 @@ def cli() -> None:
 def serve(host: str | None, port: str | None, data_dir: str | None, open_browser: bool | None,
           workers_default: str | None, workers_reserved: str | None) -> None:
     """Start the web server, the queue workers and the scheduler in this process."""
+    from vcore_app.launcher import launched_by_double_click, serve as run_server
+
+    if open_browser is None and launched_by_double_click(sys.argv[1:]):
+        open_browser = True
     settings = build_settings(data_dir, SERVER_HOST=host, SERVER_PORT=port, OPEN_BROWSER=open_browser,
                               WORKERS_DEFAULT=workers_default, WORKERS_RESERVED=workers_reserved)
-    from vcore_app.launcher import serve as run_server
-
     try:
         run_server(settings)
     except SettingsError as exc:
@@ -128,4 +131,5 @@ def history(data_dir: str | None) -> None:
 
 
 def main() -> None:
+    restore_frozen_environ()
     cli(prog_name="vcore-app")

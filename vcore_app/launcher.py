@@ -1,12 +1,24 @@
 """The process (DESIGN.md section 2): start order, signals, shutdown order.
 
-Start: settings -> data folder -> logging -> bind the port -> runtime (migrate, queues, scheduler)
+Start: settings -> data folder -> instance lock -> logging -> bind the port -> runtime (migrate, queues, scheduler)
 -> uvicorn on the main thread. Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
 scheduler -> consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
 (SIGTERM) or a KeyboardInterrupt traceback (SIGINT) before our shutdown ran. Our server keeps
 uvicorn's handlers but does not re-raise (STACK-NOTES.md).
+
+One instance per data folder (instance.py): a second start on the same folder does not start. With
+OPEN_BROWSER it opens the browser at the running instance and exits 0; otherwise it is an error
+(exit 2) saying where that instance listens.
+
+Port: a port given explicitly (--port, SERVER_PORT in the environment or a .env file) is used or the
+start fails. Without one, the default 5000 is tried first, then the next ports up.
+
+Double-click: a file manager starts the binary frozen, with no arguments and without a terminal on
+stdin. That start means OPEN_BROWSER: it listens on 127.0.0.1 (the default), on the next free port if
+5000 is taken, opens the browser, and logs the URL to DATA_DIR/logs/vcore.log.
+`--open-browser` gives the same behaviour from a terminal or from source.
 """
 
 from __future__ import annotations
@@ -15,9 +27,11 @@ import contextlib
 import errno
 import signal
 import socket
+import sys
 import threading
+import time
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from loguru import logger
@@ -25,11 +39,25 @@ from loguru import logger
 from vcore_app import __version__
 from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
+from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
+from vcore_app.paths import is_frozen
 from vcore_app.runtime import Runtime
-from vcore_app.settings import Settings, SettingsError
+from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _GRACEFUL_HTTP_SECONDS = 3
+_PORTS_TO_TRY = 20
+_WAIT_FOR_RUNNING_SECONDS = 30.0
+
+
+class PortInUse(SettingsError):
+    pass
+
+
+def launched_by_double_click(argv: Sequence[str]) -> bool:
+    """Frozen, no arguments, no terminal: see the module docstring."""
+    stdin = sys.stdin
+    return is_frozen() and not argv and not (stdin is not None and stdin.isatty())
 
 
 class _Server(uvicorn.Server):
@@ -56,16 +84,51 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise SettingsError(f"SERVER_PORT='{port}': address already in use on {host}") from None
+            raise PortInUse(f"SERVER_PORT='{port}': address already in use on {host}") from None
         raise SettingsError(f"SERVER_HOST='{host}': cannot listen there ({exc.strerror or exc})") from None
     sock.set_inheritable(False)
     return sock
 
 
+def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
+    """Bind the port, or the next free one when none was given; settings then carry the port used."""
+    host, first = settings.SERVER_HOST, settings.SERVER_PORT
+    if "SERVER_PORT" in settings.model_fields_set:  # given by a flag, the environment or a .env file
+        return bind_socket(host, first), settings
+    last = min(first + _PORTS_TO_TRY - 1, 65535)
+    for port in range(first, last + 1):
+        try:
+            sock = bind_socket(host, port)
+        except PortInUse:
+            continue
+        if port != first:
+            logger.warning("port {} is in use on {}; using {}", first, host, port)
+        return sock, settings if port == first else _on_port(settings, port)
+    raise SettingsError(f"SERVER_PORT='{first}': ports {first}-{last} are all in use on {host}; choose one with --port")
+
+
+def _on_port(settings: Settings, port: int) -> Settings:
+    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT)
+    base_url = local_url(settings.SERVER_HOST, port) if derived else settings.BASE_URL
+    return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
+
+
 def serve(settings: Settings) -> None:
+    try:
+        lock = InstanceLock.acquire(settings.DATA_DIR)
+    except AlreadyRunning as running:
+        _point_at_running(settings, running)
+        return
+    try:
+        _serve_locked(settings, lock)
+    finally:
+        lock.release()
+
+
+def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
                   rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
-    sock = bind_socket(settings.SERVER_HOST, settings.SERVER_PORT)
+    sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     runtime = Runtime(settings)
     try:
@@ -75,7 +138,7 @@ def serve(settings: Settings) -> None:
             access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, settings), name="announce", daemon=True).start()
+        threading.Thread(target=_announce, args=(server, settings, lock), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -83,13 +146,31 @@ def serve(settings: Settings) -> None:
         logger.info("vcore-app stopped")
 
 
-def _announce(server: uvicorn.Server, settings: Settings) -> None:
-    """Say where we listen once uvicorn has started, and open the browser there if asked."""
+def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
+    """A second start on a busy data folder: show the running instance, or refuse with where it is."""
+    holder = running.holder
+    if settings.OPEN_BROWSER:
+        deadline = time.monotonic() + _WAIT_FOR_RUNNING_SECONDS
+        while holder.url is None and time.monotonic() < deadline:  # it may still be starting
+            time.sleep(0.1)
+            holder = read_holder(running.path)
+        if holder.url is not None:
+            logger.info("vcore-app already runs on {} at {}; opening the browser there", settings.DATA_DIR, holder.url)
+            webbrowser.open(holder.url)
+            return
+    where = f"at {holder.url}" if holder.url else "(still starting)"
+    raise SettingsError(f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder "
+                        f"{where}, pid {holder.pid}")
+
+
+def _announce(server: uvicorn.Server, settings: Settings, lock: InstanceLock) -> None:
+    """Once uvicorn listens: tell the lock file and the log where, and open the browser there if asked."""
     deadline = threading.Event()
     while not server.started and not server.should_exit:
         deadline.wait(0.05)
     if not server.started:
         return
+    lock.publish(port=settings.SERVER_PORT, url=settings.BASE_URL)
     logger.info("listening on {}", settings.BASE_URL)
     if settings.OPEN_BROWSER:
         webbrowser.open(settings.BASE_URL)

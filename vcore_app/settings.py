@@ -119,10 +119,7 @@ class Settings(BaseSettings):
             self.DB_URL = f"sqlite:///{self.DATA_DIR / 'vcore.sqlite3'}"
         self.HUEY_DEFAULT_SQLITE_PATH = self.HUEY_DEFAULT_SQLITE_PATH or self.DATA_DIR / "huey_default.sqlite3"
         self.HUEY_RESERVED_SQLITE_PATH = self.HUEY_RESERVED_SQLITE_PATH or self.DATA_DIR / "huey_reserved.sqlite3"
-        if not self.BASE_URL:
-            host = "127.0.0.1" if self.SERVER_HOST in ("0.0.0.0", "::", "") else self.SERVER_HOST
-            self.BASE_URL = f"http://{host}:{self.SERVER_PORT}"
-        self.BASE_URL = self.BASE_URL.rstrip("/")
+        self.BASE_URL = (self.BASE_URL or local_url(self.SERVER_HOST, self.SERVER_PORT)).rstrip("/")
         return self
 
     @property
@@ -140,6 +137,15 @@ class Settings(BaseSettings):
     @property
     def backups_dir(self) -> Path:
         return self.DATA_DIR / "backups"
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL of the app on this machine: the default BASE_URL."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:

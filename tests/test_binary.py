@@ -1,0 +1,124 @@
+"""The built binary `dist/vcore-app` behaves like the source: run as a real process on tmp data folders.
+
+Skipped when the binary is not built (`make binary`); `.ci/run` builds it first, so CI runs these.
+
+TODO once auth, jobs and the UI land (issue 6's smoke test), add against the binary:
+- start with FIRST_SUPERUSER_EMAIL / FIRST_SUPERUSER_PASSWORD set; log in through
+  POST /api/v1/login/access-token and use the bearer token below;
+- create a command job (`echo hello`) and wait for status `done`, its log holding `hello`;
+- create a script job (a built-in script: it runs as `[*self_command(), "script", "run", NAME]`, i.e. a
+  child of the binary itself) and wait for `done`;
+- a plugin script dropped into DATA_DIR/plugins/ is listed and runs;
+- GET the dashboard HTML (200, has the navbar) and one static CSS file and Bootstrap's css (200, text/css);
+- `users create` works frozen;
+- add the hidden imports this needs to vcore.spec (passlib handlers, argon2) and say why there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import RunningApp, app_env, wait_for
+from tests.test_bad_settings import run_cli
+from tests.test_instance import opened_urls, recording_browser
+from vcore_app import __version__
+from vcore_app.instance import LOCK_FILE, read_holder
+
+BINARY = Path(__file__).resolve().parent.parent / "dist" / "vcore-app"
+
+pytestmark = [
+    pytest.mark.binary,
+    pytest.mark.skipif(not BINARY.is_file(), reason=f"{BINARY} is not built; run `make binary`"),
+]
+
+
+def run_binary(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=app_env(), cwd=cwd, timeout=60)
+
+
+def test_version_and_settings_help_are_those_of_the_source(tmp_path: Path) -> None:
+    assert run_binary("--version", cwd=tmp_path).stdout.strip() == f"vcore-app {__version__}"
+    frozen = run_binary("--help-settings", cwd=tmp_path)
+    assert frozen.returncode == 0
+    assert frozen.stdout == run_cli("--help-settings", cwd=tmp_path).stdout
+
+
+def test_it_migrates_on_start_serves_healthz_and_stops_on_sigterm_with_0(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
+    app = launch(tmp_path / "data", program=(str(BINARY),))
+    body = app.http.get("/healthz").json()
+    assert body["status"] == "ok" and body["version"] == __version__
+    python_child = psutil.Process(app.proc.pid).children()[0]  # one-file: the bootloader runs Python as a child
+    unpacked = Path(python_child.environ().get("_PYI_APPLICATION_HOME_DIR", "")) or None
+    assert app.stop(signal.SIGTERM) == 0
+    output = app.output()
+    assert "Traceback" not in output and "vcore-app stopped" in output
+    assert not python_child.is_running()
+    if unpacked is not None and unpacked.name.startswith("_MEI"):
+        assert not unpacked.exists(), "the one-file bootloader cleans up its unpacked folder"
+    current = run_binary("db", "current", "--data-dir", str(app.data_dir), cwd=tmp_path)
+    assert current.returncode == 0 and "(head)" in current.stdout
+
+
+def test_db_commands_work_frozen(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    assert run_binary("db", "upgrade", "--data-dir", data, cwd=tmp_path).returncode == 0
+    assert "(head)" in run_binary("db", "current", "--data-dir", data, cwd=tmp_path).stdout
+    assert "0001" in run_binary("db", "history", "--data-dir", data, cwd=tmp_path).stdout
+
+
+def test_a_bad_setting_is_one_line_and_exit_2_frozen_too(tmp_path: Path) -> None:
+    result = run_binary("--port", "abc", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: SERVER_PORT='abc': ")
+
+
+def test_the_archive_holds_assets_migrations_and_bootstrap(tmp_path: Path) -> None:
+    viewer = Path(sys.executable).parent / "pyi-archive_viewer"
+    if not viewer.exists():
+        pytest.skip("pyi-archive_viewer (PyInstaller) is not installed in this venv")
+    listing = subprocess.run([viewer, "--brief", "--recursive", BINARY], capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+    repo = BINARY.parent.parent
+    for name in ("migrations/env.py", "migrations/script.py.mako", "bootstrap/css/bootstrap.min.css",
+                 "bootstrap/js/bootstrap.bundle.min.js", "bootstrap/LICENSE",
+                 *(f"migrations/versions/{p.name}" for p in (repo / "migrations" / "versions").glob("*.py")),
+                 *(str(p.relative_to(repo)) for p in (repo / "assets").rglob("*") if p.is_file())):
+        assert name in listing, name
+
+
+def test_a_double_click_starts_opens_the_browser_and_a_second_one_reopens_it(tmp_path: Path) -> None:
+    """No arguments and no terminal, as a file manager starts it; the data folder comes from the env."""
+    browser_env, urls = recording_browser(tmp_path)
+    data = tmp_path / "data"
+    env = app_env(VCORE_DATA_DIR=str(data), **browser_env)
+    with open(tmp_path / "console.log", "w") as console:
+        proc = subprocess.Popen([str(BINARY)], stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                                env=env, cwd=tmp_path)
+    try:
+        [url] = wait_for(lambda: opened_urls(urls), timeout=60)
+        assert url == read_holder(data / LOCK_FILE).url and url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        browser_env_seen = dict(line.split("=", 1) for line in (tmp_path / "browser-env.txt").read_text().splitlines()
+                                if "=" in line)
+        assert "_MEI" not in browser_env_seen.get("LD_LIBRARY_PATH", ""), "the browser got the bundle's libraries"
+        second = subprocess.run([str(BINARY)], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                                cwd=tmp_path, timeout=60)
+        assert second.returncode == 0, second.stderr
+        assert opened_urls(urls) == [url, url]
+        assert f"listening on {url}" in (data / "logs" / "vcore.log").read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    assert os.path.getsize(data / LOCK_FILE) == 0
