@@ -10,11 +10,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
-
+from vcore_app.auth.csrf import CsrfProtect
+from vcore_app.auth.throttle import LoginThrottle
 from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
-from vcore_app.web.middleware import RequestLog, StripTrailingSlash
+from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 
 
@@ -38,13 +39,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(RequestLog),
+            Middleware(SecurityHeaders),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(RequireAuthentication, is_public=is_public),
+            Middleware(CsrfProtect),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.runtime = active
+    app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app

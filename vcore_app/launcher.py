@@ -15,6 +15,7 @@ import contextlib
 import errno
 import signal
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from loguru import logger
 from vcore_app import __version__
 from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
+from vcore_app.first_run import setup_url
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings, SettingsError
 
@@ -75,7 +77,7 @@ def serve(settings: Settings) -> None:
             access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, settings), name="announce", daemon=True).start()
+        threading.Thread(target=_announce, args=(server, runtime), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -83,13 +85,18 @@ def serve(settings: Settings) -> None:
         logger.info("vcore-app stopped")
 
 
-def _announce(server: uvicorn.Server, settings: Settings) -> None:
-    """Say where we listen once uvicorn has started, and open the browser there if asked."""
+def _announce(server: uvicorn.Server, runtime: Runtime) -> None:
+    """Say where we listen once uvicorn has started (and the setup link while no user exists), and
+    open the browser there if asked."""
+    settings = runtime.settings
     deadline = threading.Event()
     while not server.started and not server.should_exit:
         deadline.wait(0.05)
     if not server.started:
         return
     logger.info("listening on {}", settings.BASE_URL)
+    url = setup_url(settings, runtime.setup_token) if runtime.setup_token else settings.BASE_URL
+    if runtime.setup_token:
+        print(f"\n  No user yet. Create the first superuser at:\n  {url}\n", file=sys.stderr, flush=True)
     if settings.OPEN_BROWSER:
-        webbrowser.open(settings.BASE_URL)
+        webbrowser.open(url)

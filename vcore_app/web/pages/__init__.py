@@ -1,0 +1,1 @@
+"""HTML page handlers, one module per resource."""
