@@ -29,7 +29,7 @@ class InvalidToken(Exception):
     pass
 
 
-def _secret(settings: Settings, kind: TokenType) -> str:
+def signing_key(settings: Settings, kind: TokenType) -> str:
     if kind == "refresh":
         return settings.JWT_REFRESH_SECRET_KEY.get_secret_value()
     access = settings.JWT_ACCESS_SECRET_KEY.get_secret_value()
@@ -58,13 +58,13 @@ def create_token(*, settings: Settings, kind: TokenType, user_id: int, token_ver
         "ver": token_version,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, _secret(settings, kind), algorithm=ALGORITHM), claims
+    return jwt.encode(claims, signing_key(settings, kind), algorithm=ALGORITHM), claims
 
 
 def decode_token(token: str, *, settings: Settings, kind: TokenType) -> dict[str, Any]:
     try:
         claims = jwt.decode(
-            token, _secret(settings, kind), algorithms=[ALGORITHM],
+            token, signing_key(settings, kind), algorithms=[ALGORITHM],
             options={"require": ["sub", "exp", "iat", "type", "ver", "jti"]},
         )
     except jwt.PyJWTError as exc:
