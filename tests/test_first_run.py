@@ -1,0 +1,101 @@
+"""First run without FIRST_SUPERUSER_*: a one-time setup link on the console, never an open page;
+and the `users` commands of the CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import app_env, start_app, wait_for
+from vcore_app.auth.session import SESSION_COOKIE
+
+FORM = {"username": "root", "email": "root@example.com", "full_name": "Root", "password": "root-password-1",
+        "password_confirm": "root-password-1"}
+
+
+def test_the_setup_link_works_once_and_nothing_else_opens_setup(tmp_path: Path) -> None:
+    app = start_app(tmp_path / "data", "--host", "0.0.0.0")  # not loopback: still only the token link works
+    try:
+        link = wait_for(lambda: re.search(r"http://\S+/setup\?token=(\S+)", app.output()))
+        token = link.group(1)
+        http = app.http
+        for params in ({}, {"token": ""}, {"token": "wrong"}, {"token": token[:-1]}):
+            assert http.get("/setup", params=params).status_code == 404
+        assert http.post("/setup", data={**FORM, "token": "wrong"}).status_code == 404
+
+        page = http.get("/setup", params={"token": token})
+        assert page.status_code == 200 and 'name="password_confirm"' in page.text
+        mismatch = http.post("/setup", data={**FORM, "token": token, "password_confirm": "other-password-1"})
+        assert mismatch.status_code == 422 and "The two passwords differ" in mismatch.text
+
+        done = http.post("/setup", data={**FORM, "token": token})
+        assert done.status_code == 303 and done.headers["location"] == "/"
+        assert SESSION_COOKIE in done.cookies, "the new superuser is logged in"
+        me = http.get("/api/v1/users/me")
+        assert me.json()["username"] == "root" and me.json()["is_superuser"] is True
+
+        http.cookies.clear()
+        assert http.get("/setup", params={"token": token}).status_code == 404
+        assert http.post("/setup", data={**FORM, "username": "second", "token": token}).status_code == 404
+    finally:
+        assert app.stop() == 0
+    assert token not in (app.data_dir / "logs" / "vcore.log").read_text(), "the link goes to the console only"
+
+
+def test_with_a_user_there_is_no_setup_link(tmp_path: Path) -> None:
+    app = start_app(tmp_path / "data", env=app_env(FIRST_SUPERUSER_USERNAME="admin",
+                                                 FIRST_SUPERUSER_EMAIL="admin@example.com",
+                                                 FIRST_SUPERUSER_PASSWORD="admin-password-1"))
+    try:
+        assert "/setup?token=" not in app.output()
+        assert app.http.get("/setup").status_code == 404
+    finally:
+        app.stop()
+
+
+def _users(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vcore_app", "users", *args, "--data-dir", str(data_dir)],
+                          input=stdin, capture_output=True, text=True, env=app_env(), cwd=data_dir.parent, timeout=60)
+
+
+def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    created = _users(data, "create", "--superuser", "--username", "root", "--email", "root@example.com",
+                     "--password-stdin", stdin="root-password-1\n")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created superuser root"
+    prompted = _users(data, "create", "--username", "bob", "--email", "bob@example.com",
+                      stdin="bob-password-1\nbob-password-1\n")
+    assert prompted.returncode == 0, prompted.stderr
+
+    listing = _users(data, "list").stdout.splitlines()
+    assert listing[0].split() == ["ID", "USERNAME", "EMAIL", "ROLE", "STATE", "LAST", "LOGIN"]
+    assert [line.split()[1:4] for line in listing[1:]] == [["root", "root@example.com", "superuser"],
+                                                           ["bob", "bob@example.com", "user"]]
+    assert _users(data, "set-password", "ROOT", "--password-stdin", stdin="root-password-2\n").returncode == 0
+
+    app = start_app(data)
+    try:
+        login = app.http.post("/api/v1/login/access-token", data={"username": "root", "password": "root-password-2"})
+        assert login.status_code == 200
+        assert app.http.get("/setup").status_code == 404
+    finally:
+        app.stop()
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (("set-password", "nobody", "--password-stdin"), "whatever-password\n", "USERNAME='nobody': no such user"),
+    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "short\n",
+     "password: Password must be at least 8 characters"),
+    (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
+    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "\n", "no password on standard input"),
+])
+def test_a_cli_mistake_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...], stdin: str, message: str) -> None:
+    result = _users(tmp_path / "data", *args, stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
