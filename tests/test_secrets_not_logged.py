@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from dotenv import dotenv_values
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.conftest import ADMIN, Mailbox, app_env, bearer, start_app
 
@@ -27,6 +30,9 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
         rotated = http.post(f"{API}/login/refresh-token", json={"refresh_token": tokens["refresh_token"]}).json()
         key = http.post(f"{API}/users/me/api-keys", json={"name": "k"}, headers=bearer(rotated["access_token"])).json()
         assert http.get(f"{API}/users/me", headers={"X-API-Key": key["key"]}).status_code == 200
+        # uvicorn logs WebSocket handshakes with their query, where WebSocket clients put the token
+        with pytest.raises(InvalidStatus):
+            connect(f"ws://127.0.0.1:{app.port}{API}/ws/no-such-socket?token={rotated['access_token']}").close()
 
         assert http.post(f"{API}/password-recovery/{ADMIN['email']}").status_code == 200
         mail = smtp_server.wait_for_mail(ADMIN["email"]).get_payload(decode=True).decode()
@@ -40,6 +46,7 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
 
     logged = (app.data_dir / "logs" / "vcore.log").read_text() + app.output()
     assert "POST /api/v1/reset-password 200" in logged, "the log is on and was written"
+    assert "ws/no-such-socket?token=***" in logged
     generated = dotenv_values(app.data_dir / "secrets.env").values()
     secrets = {ADMIN["password"], NEW_PASSWORD, "a-wrong-secret-guess", key["key"], reset_token, *generated,
                *tokens.values(), *rotated.values(), *fresh.values()} - {"bearer"}
