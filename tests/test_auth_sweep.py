@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from tests.conftest import ADMIN, bearer, login_tokens, make_settings
 from vcore_app import db
 from vcore_app.app import create_app
+from vcore_app.auth.apikeys import create_api_key
 from vcore_app.auth.session import SESSION_COOKIE
 from vcore_app.auth.tokens import create_token, signing_key
 from vcore_app.models import User
@@ -108,6 +109,10 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     deleted = login_tokens(client, "deleted", "sweep-password-1")["access_token"]
     deactivated = login_tokens(client, "deactivated", "sweep-password-1")["access_token"]
     with db.session(engine) as session:
+        _, deactivated_key = create_api_key(session=session, user=get_by_username(session=session, username="deactivated"),
+                                            name="k")
+        _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
+                                        name="k")
         session.delete(get_by_username(session=session, username="deleted"))
         update_user(session=session, user=get_by_username(session=session, username="deactivated"),
                     changes={"is_active": False})
@@ -133,6 +138,8 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
         "deleted user's token": deleted,
         "deactivated user's token": deactivated,
         "unknown API key": "vc_" + "A" * 43,
+        "deleted user's API key": deleted_key,
+        "deactivated user's API key": deactivated_key,
         "garbage": "not-a-token",
     }
     bad: dict[str, dict[str, Any]] = {"no credentials": {}}
@@ -177,7 +184,7 @@ BAD_NAMES = [
     "no credentials", "expired token", "tampered token", "alg=none token", "token signed with HS512 and the right key",
     "token signed with another key", "refresh token used as access token", "session token used as bearer token",
     "reset token used as bearer token", "token of an older token version", "deleted user's token",
-    "deactivated user's token", "unknown API key", "garbage", "unknown API key in X-API-Key",
+    "deactivated user's token", "unknown API key", "deleted user's API key", "deactivated user's API key", "garbage", "unknown API key in X-API-Key",
     "access token in the session cookie", "session token signed with another key",
 ]
 
@@ -200,6 +207,10 @@ def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path
         with sweep.client.websocket_connect(path, headers=headers):
             pass
     assert closed.value.code == 1008
+
+
+def test_every_bad_credential_built_is_swept(sweep: Sweep) -> None:
+    assert set(sweep.bad) == set(BAD_NAMES)
 
 
 SUPERUSER_ROUTES = [(m, p) for (m, p), who in ACCESS.items() if who == SUPERUSER]

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import app_env, start_app, wait_for
+from vcore_app import db
 from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.db import make_engine
+from vcore_app.first_run import new_setup_token
+from vcore_app.users import authenticate
 
 FORM = {"username": "root", "email": "root@example.com", "full_name": "Root", "password": "root-password-1",
         "password_confirm": "root-password-1"}
@@ -78,13 +82,12 @@ def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path) -> None:
                                                            ["bob", "bob@example.com", "user"]]
     assert _users(data, "set-password", "ROOT", "--password-stdin", stdin="root-password-2\n").returncode == 0
 
-    app = start_app(data)
-    try:
-        login = app.http.post("/api/v1/login/access-token", data={"username": "root", "password": "root-password-2"})
-        assert login.status_code == 200
-        assert app.http.get("/setup").status_code == 404
-    finally:
-        app.stop()
+    engine = make_engine(f"sqlite:///{data / 'vcore.sqlite3'}")
+    with db.session(engine) as session:
+        root = authenticate(session=session, username="root", password="root-password-2")
+        assert root is not None and root.is_superuser and root.token_version == 1, "set-password logs out"
+        assert new_setup_token(session=session) is None, "with a user, setup stays closed"
+    engine.dispose()
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
