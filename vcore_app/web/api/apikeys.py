@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,7 +15,7 @@ from vcore_app.web.schemas import ApiKeyCreate, ApiKeyPublic
 from vcore_app.web.validation import json_body
 
 
-def _list(request: Request) -> list[dict]:
+def _list(request: Request) -> list[dict[str, Any]]:
     with db.session(request.app.state.runtime.engine, readonly=True) as session:
         return [ApiKeyPublic.of(row) for row in apikeys.list_api_keys(session=session, user=current_user(request))]
 
@@ -22,7 +24,7 @@ async def list_keys(request: Request) -> JSONResponse:
     return JSONResponse({"items": await run_in_threadpool(_list, request)})
 
 
-def _create(request: Request, body: ApiKeyCreate) -> dict:
+def _create(request: Request, body: ApiKeyCreate) -> dict[str, Any]:
     with db.session(request.app.state.runtime.engine) as session:
         row, key = apikeys.create_api_key(session=session, user=current_user(request), name=body.name,
                                           expires_at=body.expires_at)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,7 +23,7 @@ from vcore_app.web.schemas import (
 from vcore_app.web.validation import json_body, query_params
 
 
-def _engine(request: Request) -> Any:
+def _engine(request: Request) -> Engine:
     return request.app.state.runtime.engine
 
 
@@ -50,7 +52,7 @@ def _update(request: Request, user_id: int, fields: dict[str, Any]) -> User:
         return users.update_user(session=session, user=user, changes=fields)
 
 
-def _get(session: Any, user_id: int) -> User:
+def _get(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise AppError("User not found", 404)
