@@ -3,16 +3,19 @@ and the `users` commands of the CLI."""
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+from starlette.testclient import TestClient
 
-from tests.conftest import app_env, start_app, wait_for
+from tests.conftest import start_app, wait_for
 from vcore_app import db
 from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.cli import cli
 from vcore_app.db import make_engine
 from vcore_app.first_run import new_setup_token
 from vcore_app.users import authenticate
@@ -50,37 +53,40 @@ def test_the_setup_link_works_once_and_nothing_else_opens_setup(tmp_path: Path) 
     assert token not in (app.data_dir / "logs" / "vcore.log").read_text(), "the link goes to the console only"
 
 
-def test_with_a_user_there_is_no_setup_link(tmp_path: Path) -> None:
-    app = start_app(tmp_path / "data", env=app_env(FIRST_SUPERUSER_USERNAME="admin",
-                                                 FIRST_SUPERUSER_EMAIL="admin@example.com",
-                                                 FIRST_SUPERUSER_PASSWORD="admin-password-1"))
-    try:
-        assert "/setup?token=" not in app.output()
-        assert app.http.get("/setup").status_code == 404
-    finally:
-        app.stop()
+def test_with_a_user_there_is_no_setup_token_and_no_setup_page(client: TestClient) -> None:
+    assert client.app.state.runtime.setup_token is None
+    assert client.get("/setup", params={"token": ""}).status_code == 404
 
 
-def _users(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcore_app", "users", *args, "--data-dir", str(data_dir)],
-                          input=stdin, capture_output=True, text=True, env=app_env(), cwd=data_dir.parent, timeout=60)
+@pytest.fixture
+def users_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """`vcore-app users ARGS --data-dir tmp/data`, in-process (the console script is tested in test_cli.py)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER")):
+            monkeypatch.delenv(name)
+
+    def run(*args: str, stdin: str = "") -> Result:
+        return CliRunner().invoke(cli, ["users", *args, "--data-dir", str(tmp_path / "data")], input=stdin)
+
+    return run
 
 
-def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path) -> None:
+def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path, users_cli: Callable[..., Result]) -> None:
     data = tmp_path / "data"
-    created = _users(data, "create", "--superuser", "--username", "root", "--email", "root@example.com",
+    created = users_cli("create", "--superuser", "--username", "root", "--email", "root@example.com",
                      "--password-stdin", stdin="root-password-1\n")
-    assert created.returncode == 0, created.stderr
+    assert created.exit_code == 0, created.output
     assert created.stdout.strip() == "created superuser root"
-    prompted = _users(data, "create", "--username", "bob", "--email", "bob@example.com",
+    prompted = users_cli("create", "--username", "bob", "--email", "bob@example.com",
                       stdin="bob-password-1\nbob-password-1\n")
-    assert prompted.returncode == 0, prompted.stderr
+    assert prompted.exit_code == 0, prompted.output
 
-    listing = _users(data, "list").stdout.splitlines()
+    listing = users_cli("list").stdout.splitlines()
     assert listing[0].split() == ["ID", "USERNAME", "EMAIL", "ROLE", "STATE", "LAST", "LOGIN"]
     assert [line.split()[1:4] for line in listing[1:]] == [["root", "root@example.com", "superuser"],
                                                            ["bob", "bob@example.com", "user"]]
-    assert _users(data, "set-password", "ROOT", "--password-stdin", stdin="root-password-2\n").returncode == 0
+    assert users_cli("set-password", "ROOT", "--password-stdin", stdin="root-password-2\n").exit_code == 0
 
     engine = make_engine(f"sqlite:///{data / 'vcore.sqlite3'}")
     with db.session(engine) as session:
@@ -97,8 +103,9 @@ def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path) -> None:
     (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
     (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "\n", "no password on standard input"),
 ])
-def test_a_cli_mistake_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...], stdin: str, message: str) -> None:
-    result = _users(tmp_path / "data", *args, stdin=stdin)
-    assert result.returncode == 2
+def test_a_cli_mistake_is_one_line_and_exit_2(users_cli: Callable[..., Result], args: tuple[str, ...], stdin: str,
+                                             message: str) -> None:
+    result = users_cli(*args, stdin=stdin)
+    assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
