@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -144,18 +145,24 @@ def launch() -> Iterator[Callable[..., RunningApp]]:
                     child.kill()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.chdir(tmp_path)
+def make_settings(folder: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> Settings:
+    """Settings on `folder/data` with the admin of ADMIN, untouched by the caller's environment."""
+    monkeypatch.chdir(folder)
     for name in list(os.environ):
         if name.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER")):
             monkeypatch.delenv(name)
-    return load_settings(data_dir=str(tmp_path / "data"), overrides={
+    return load_settings(data_dir=str(folder / "data"), overrides={
         "LOG_LEVEL": "WARNING",
         "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
         "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
         "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+        **overrides,
     })
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return make_settings(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -165,11 +172,54 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def login(client: Any, username: str, password: str) -> dict[str, str]:
-    """Log in through the API; return the Authorization header of the access token."""
+def login_tokens(client: Any, username: str, password: str) -> dict[str, str]:
+    """Log in through the API; return the access and refresh tokens."""
     response = client.post("/api/v1/login/access-token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return response.json()
+
+
+def login(client: Any, username: str, password: str) -> dict[str, str]:
+    """Log in through the API; return the Authorization header of the access token."""
+    return bearer(login_tokens(client, username, password)["access_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on loopback received."""
+
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    def wait_for_mail(self, to: str, count: int = 1) -> Message:
+        """The `count`-th mail to `to`, once it has arrived."""
+        return wait_for(lambda: ([m for m in self.messages if m["To"] == to][count - 1:count] or [None])[0])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    """An aiosmtpd server on a free loopback port, collecting every mail it is sent."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+
+    class Collect(MessageHandler):
+        def handle_message(self, message: Message) -> None:
+            mailbox.messages.append(message)
+
+    mailbox = Mailbox(host="127.0.0.1", port=free_port())
+    controller = Controller(Collect(), hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+def smtp_settings(mailbox: Mailbox) -> dict[str, Any]:
+    return {"EMAILS_ENABLED": True, "SMTP_HOST": mailbox.host, "SMTP_PORT": mailbox.port, "SMTP_TLS": False}
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
-
+from vcore_app.auth.csrf import CsrfProtect
+from vcore_app.auth.throttle import LoginThrottle
 from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 from vcore_app.tools.registry import ToolRegistry
-from vcore_app.web.middleware import RequestLog, StripTrailingSlash
+from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates
 
@@ -40,9 +41,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         routes=routes(),
         middleware=[
             Middleware(RequestLog),
+            Middleware(SecurityHeaders),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(RequireAuthentication, is_public=is_public),
+            Middleware(CsrfProtect),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
@@ -51,4 +54,5 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.runtime = active
     app.state.templates = make_templates(settings)
     app.state.tools = ToolRegistry()
+    app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 
 from loguru import logger
 
 _FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[source]: <16} | {message}"
+# uvicorn logs WebSocket handshakes with their query string, and WebSocket clients pass `?token=`.
+_SECRET_QUERY = re.compile(r"([?&](?:token|access_token|api_key|key)=)[^&\s\"']+", re.IGNORECASE)
+
+
+def redact(message: str) -> str:
+    """Hide credentials passed in URLs: secrets never reach the logs."""
+    return _SECRET_QUERY.sub(r"\1***", message)
 
 
 class InterceptHandler(logging.Handler):
@@ -23,7 +31,7 @@ class InterceptHandler(logging.Handler):
         frame, depth = logging.currentframe(), 2
         while frame and frame.f_globals.get("__name__") == "logging":
             frame, depth = frame.f_back, depth + 1
-        logger.opt(depth=depth, exception=record.exc_info).bind(source=record.name).log(level, record.getMessage())
+        logger.opt(depth=depth, exception=record.exc_info).bind(source=record.name).log(level, redact(record.getMessage()))
 
 
 def setup_logging(*, level: str, log_file: Path | None, rotation: str = "10 MB", retention: str = "14 days") -> None:

@@ -1,4 +1,4 @@
-"""The command line: `vcore-app [serve] [OPTIONS]`, `db ...`. It builds Settings, then the app.
+"""The command line: `vcore-app [serve] [OPTIONS]`, `db ...`, `users ...`. It builds Settings, then the app.
 
 User mistakes are one line on stderr and exit code 2, never a traceback.
 """
@@ -133,3 +133,119 @@ def history(data_dir: str | None) -> None:
 def main() -> None:
     restore_frozen_environ()
     cli(prog_name="vcore-app")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts: create one (e.g. the first superuser), set a password, list them."""
+
+
+def _engine(data_dir: str | None) -> Any:
+    from vcore_app import db
+
+    settings = build_settings(data_dir)
+    db.migrate(settings.DB_URL)
+    return db.make_engine(settings.DB_URL)
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:  # for scripts: the password never shows up in the process list or shell history
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("--password-stdin: no password on standard input")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+
+
+def _one_line(detail: Any) -> str:
+    """An AppError or pydantic detail as one sentence: `field: problem`."""
+    if isinstance(detail, list) and detail:
+        first = detail[0]
+        field = str(first.get("loc", ["", "value"])[-1])
+        return f"{field}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
+    return str(detail)
+
+
+password_stdin_option = click.option("--password-stdin", is_flag=True,
+                                     help="Read the password from the first line of standard input.")
+
+
+@users.command("create")
+@data_dir_option
+@click.option("--username", prompt=True, help="Login name (letters, digits, . @ + - _).")
+@click.option("--email", prompt="E-mail", help="E-mail address (for password resets).")
+@click.option("--full-name", default="", help="Name shown in the UI.")
+@click.option("--superuser", is_flag=True, help="May do everything, including managing users.")
+@password_stdin_option
+def users_create(data_dir: str | None, username: str, email: str, full_name: str, superuser: bool,
+                 password_stdin: bool) -> None:
+    """Create a user; with --superuser, one who may do everything."""
+    from pydantic import ValidationError
+
+    from vcore_app import db
+    from vcore_app.errors import AppError
+    from vcore_app.users import create_user
+    from vcore_app.web.schemas import UserRegister
+
+    password = _new_password(password_stdin)
+    try:
+        form = UserRegister(username=username, email=email, password=password, full_name=full_name)
+    except ValidationError as exc:
+        fail(_one_line(exc.errors()))
+    engine = _engine(data_dir)
+    try:
+        with db.session(engine) as session:
+            create_user(session=session, username=form.username, email=form.email, password=form.password,
+                        full_name=form.full_name, is_superuser=superuser)
+    except AppError as exc:
+        fail(_one_line(exc.message))
+    finally:
+        engine.dispose()
+    click.echo(f"created {'superuser' if superuser else 'user'} {form.username}")
+
+
+@users.command("set-password")
+@data_dir_option
+@click.argument("username")
+@password_stdin_option
+def users_set_password(data_dir: str | None, username: str, password_stdin: bool) -> None:
+    """Set USERNAME's password; all its sessions and tokens are logged out."""
+    from vcore_app import db
+    from vcore_app.errors import AppError
+    from vcore_app.users import get_by_username, set_password
+
+    engine = _engine(data_dir)
+    try:
+        with db.session(engine, readonly=True) as session:
+            if get_by_username(session=session, username=username) is None:
+                fail(f"USERNAME='{username}': no such user (see `vcore-app users list`)")
+        password = _new_password(password_stdin)
+        with db.session(engine) as session:
+            set_password(session=session, user=get_by_username(session=session, username=username), password=password)
+    except AppError as exc:
+        fail(_one_line(exc.message))
+    finally:
+        engine.dispose()
+    click.echo(f"password of {username} changed; its sessions are logged out")
+
+
+@users.command("list")
+@data_dir_option
+def users_list(data_dir: str | None) -> None:
+    """List the accounts: id, username, e-mail, role, state, last login."""
+    from vcore_app import db
+    from vcore_app.users import list_users
+
+    engine = _engine(data_dir)
+    with db.session(engine, readonly=True) as session:
+        accounts, _ = list_users(session=session, limit=1_000_000, offset=0)
+    engine.dispose()
+    rows = [("ID", "USERNAME", "EMAIL", "ROLE", "STATE", "LAST LOGIN")] + [
+        (str(u.id), u.username, u.email, "superuser" if u.is_superuser else "user",
+         "active" if u.is_active else "inactive",
+         u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never")
+        for u in accounts
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

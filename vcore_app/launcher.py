@@ -41,6 +41,7 @@ from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.paths import is_frozen
+from vcore_app.first_run import setup_url
 from vcore_app.runtime import Runtime
 from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
 
@@ -138,7 +139,7 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
             access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, settings, lock), name="announce", daemon=True).start()
+        threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -163,8 +164,10 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
                         f"{where}, pid {holder.pid}")
 
 
-def _announce(server: uvicorn.Server, settings: Settings, lock: InstanceLock) -> None:
-    """Once uvicorn listens: tell the lock file and the log where, and open the browser there if asked."""
+def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> None:
+    """Once uvicorn listens: tell the lock file and the log where (and print the setup link while no
+    user exists), and open the browser there if asked."""
+    settings = runtime.settings
     deadline = threading.Event()
     while not server.started and not server.should_exit:
         deadline.wait(0.05)
@@ -172,5 +175,8 @@ def _announce(server: uvicorn.Server, settings: Settings, lock: InstanceLock) ->
         return
     lock.publish(port=settings.SERVER_PORT, url=settings.BASE_URL)
     logger.info("listening on {}", settings.BASE_URL)
+    url = setup_url(settings, runtime.setup_token) if runtime.setup_token else settings.BASE_URL
+    if runtime.setup_token:
+        print(f"\n  No user yet. Create the first superuser at:\n  {url}\n", file=sys.stderr, flush=True)
     if settings.OPEN_BROWSER:
-        webbrowser.open(settings.BASE_URL)
+        webbrowser.open(url)

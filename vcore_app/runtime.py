@@ -13,6 +13,7 @@ import uuid
 from loguru import logger
 
 from vcore_app import __version__, db
+from vcore_app.first_run import new_setup_token
 from vcore_app.jobs.queues import QueueSet
 from vcore_app.models import Boot
 from vcore_app.scheduler import SchedulerThread
@@ -31,6 +32,8 @@ class Runtime:
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
         )
         self.scheduler = SchedulerThread()
+        # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
+        self.setup_token: str | None = None
         self._started = False
 
     def start(self) -> None:
@@ -39,6 +42,12 @@ class Runtime:
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
         ensure_first_superuser(settings=self.settings, engine=self.engine)
+        with db.session(self.engine, readonly=True) as session:
+            self.setup_token = new_setup_token(session=session)
+        if self.setup_token:
+            # The link itself goes to the console only (launcher): the log file never holds a secret.
+            logger.warning("no user exists yet: open the setup link printed on the console, "
+                           "or create one with `vcore-app users create --superuser`")
         self.queues.start()
         self.scheduler.start()
         self._started = True

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     )
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(30, ge=1, description="Lifetime of an access token.")
     REFRESH_TOKEN_EXPIRE_MINUTES: int = Field(10080, ge=1, description="Lifetime of a refresh token (7 days).")
+    SESSION_EXPIRE_MINUTES: int = Field(
+        10080, ge=1, description="Lifetime of a browser login (the session cookie), 7 days; logging out ends it sooner."
+    )
     HUEY_DEFAULT_SQLITE_PATH: Path | None = Field(
         None, description="Storage of the `default` queue (default: DATA_DIR/huey_default.sqlite3)."
     )

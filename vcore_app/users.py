@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from loguru import logger
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 
 from vcore_app import db
 from vcore_app.auth.passwords import hash_password, password_problem, verify_password
 from vcore_app.errors import AppError
 from vcore_app.models import User, utcnow
 from vcore_app.settings import Settings
+
+
+def _password_error(field: str, problem: str) -> AppError:
+    return AppError([{"loc": ["body", field], "msg": f"Password {problem}", "type": "value_error"}], 422)
 
 
 def get_by_username(*, session: Session, username: str) -> User | None:
@@ -22,16 +28,13 @@ def get_by_email(*, session: Session, email: str) -> User | None:
 
 
 def create_user(*, session: Session, username: str, email: str, password: str, full_name: str = "",
-                is_superuser: bool = False) -> User:
+                is_superuser: bool = False, is_active: bool = True) -> User:
     problem = password_problem(password)
     if problem:
-        raise AppError([{"loc": ["body", "password"], "msg": f"Password {problem}", "type": "value_error"}], 422)
-    if get_by_username(session=session, username=username):
-        raise AppError("A user with this username already exists", 409)
-    if get_by_email(session=session, email=email):
-        raise AppError("A user with this email already exists", 409)
+        raise _password_error("password", problem)
+    _check_unique(session=session, username=username, email=email)
     user = User(username=username, email=email, full_name=full_name, hashed_password=hash_password(password),
-                is_superuser=is_superuser)
+                is_superuser=is_superuser, is_active=is_active)
     session.add(user)
     session.flush()
     return user
@@ -50,18 +53,72 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
     return user
 
 
-def set_password(*, session: Session, user: User, password: str) -> None:
+def set_password(*, session: Session, user: User, password: str, field: str = "new_password") -> None:
     """Change the password and log out every session of the user (token_version bump)."""
     problem = password_problem(password)
     if problem:
-        raise AppError([{"loc": ["body", "new_password"], "msg": f"Password {problem}", "type": "value_error"}], 422)
+        raise _password_error(field, problem)
     user.hashed_password = hash_password(password)
+    revoke_all_tokens(session=session, user=user)
+
+
+def revoke_all_tokens(*, session: Session, user: User) -> None:
+    """Log the user out everywhere: every token issued before no longer matches `ver`."""
     user.token_version += 1
     session.add(user)
 
 
-def count_users(*, session: Session) -> int:
-    return len(session.exec(select(User.id)).all())
+def _check_unique(*, session: Session, username: str | None, email: str | None, exclude: int | None = None) -> None:
+    for value, getter, field in ((username, get_by_username, "username"), (email, get_by_email, "email")):
+        other = getter(session=session, **{field: value}) if value is not None else None
+        if other is not None and other.id != exclude:
+            raise AppError(f"A user with this {field} already exists", 409)
+
+
+def any_user_exists(*, session: Session) -> bool:
+    return session.exec(select(User.id).limit(1)).first() is not None
+
+
+def list_users(*, session: Session, limit: int, offset: int) -> tuple[list[User], int]:
+    total = session.exec(select(func.count()).select_from(User)).one()
+    users = session.exec(select(User).order_by(col(User.id)).limit(limit).offset(offset)).all()
+    return list(users), total
+
+
+def _is_last_active_superuser(*, session: Session, user: User) -> bool:
+    if not (user.is_superuser and user.is_active):
+        return False
+    others = select(User.id).where(User.is_superuser, User.is_active, User.id != user.id).limit(1)
+    return session.exec(others).first() is None
+
+
+def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> User:
+    """Apply the given fields (username, email, full_name, password, is_active, is_superuser).
+
+    Deactivating logs the user out everywhere. The last active superuser cannot be demoted or
+    deactivated: nobody could manage the users any more.
+    """
+    losing_power = changes.get("is_superuser") is False or changes.get("is_active") is False
+    if losing_power and _is_last_active_superuser(session=session, user=user):
+        raise AppError("The last active superuser cannot be demoted or deactivated", 409)
+    _check_unique(session=session, username=changes.get("username"), email=changes.get("email"), exclude=user.id)
+    password = changes.pop("password", None)
+    if password is not None:
+        set_password(session=session, user=user, password=password, field="password")
+    if changes.get("is_active") is False and user.is_active:
+        revoke_all_tokens(session=session, user=user)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def delete_user(*, session: Session, user: User) -> None:
+    """Delete the account; its API keys and revoked-token records go with it (ON DELETE CASCADE)."""
+    if _is_last_active_superuser(session=session, user=user):
+        raise AppError("The last active superuser cannot be deleted", 409)
+    session.delete(user)
 
 
 def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:
@@ -70,7 +127,7 @@ def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:
     if not (settings.FIRST_SUPERUSER_USERNAME and settings.FIRST_SUPERUSER_EMAIL and password):
         return
     with db.session(engine) as session:
-        if session.exec(select(User.id).limit(1)).first() is not None:
+        if any_user_exists(session=session):
             return
         create_user(session=session, username=settings.FIRST_SUPERUSER_USERNAME,
                     email=settings.FIRST_SUPERUSER_EMAIL, password=password, is_superuser=True)

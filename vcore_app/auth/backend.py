@@ -1,22 +1,37 @@
 """Who is asking: the authentication backend and the default-deny gate.
 
+Credentials, first found wins (a wrong one is not retried with the next):
+- `Authorization: Bearer <access JWT>` (via "token") or `Bearer vc_...` (via "api_key");
+- `X-API-Key: vc_...` (via "api_key");
+- `?token=` on a WebSocket, for clients that cannot set headers (via "token" or "api_key");
+- the browser's session cookie (via "cookie"). State-changing requests by cookie also need the CSRF
+  token (auth/csrf.py); a WebSocket by cookie must come from our own origin, because browsers do not
+  apply the same-origin policy to WebSockets (cross-site WebSocket hijacking).
+
 Every request passes the gate: a path not on the public list needs credentials, so a route added
 later is protected without anyone remembering to protect it. Roles are checked in handlers (guards).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
 
+from sqlalchemy import Engine
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from urllib.parse import quote
 
 from vcore_app import db
-from vcore_app.auth.tokens import InvalidToken, decode_token
+from vcore_app.auth import apikeys
+from vcore_app.auth.refresh import is_revoked, valid_user
+from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.tokens import InvalidToken, TokenType, decode_token
 from vcore_app.models import User
+from vcore_app.settings import Settings
 
 
 @dataclass
@@ -44,27 +59,75 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def user_from_access_token(conn: HTTPConnection, token: str) -> User | None:
-    runtime = conn.app.state.runtime
+def same_origin(conn: HTTPConnection) -> bool:
+    """Whether the browser says the page that opened this connection is one of ours.
+
+    Ours: the origin of BASE_URL, or the scheme and Host the request came in with.
+    """
+    origin = conn.headers.get("origin", "").rstrip("/").lower()
+    if not origin:
+        return False
+    base = urlsplit(conn.app.state.settings.BASE_URL)
+    scheme = "https" if conn.url.scheme in ("https", "wss") else "http"
+    own = {f"{base.scheme}://{base.netloc}".lower(), f"{scheme}://{conn.headers.get('host', '')}".lower()}
+    return origin in own
+
+
+def _credential(conn: HTTPConnection) -> tuple[str, str] | None:
+    """(via, secret) of the first credential the request carries."""
+    token = bearer_token(conn) or conn.headers.get("x-api-key")
+    if not token and conn.scope["type"] == "websocket":
+        token = conn.query_params.get("token")
+    if token:
+        return ("api_key" if apikeys.looks_like_key(token) else "token"), token
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    return ("cookie", cookie) if cookie else None
+
+
+def _user_for_jwt(engine: Engine, settings: Settings, token: str, kind: TokenType) -> User | None:
     try:
-        claims = decode_token(token, settings=runtime.settings, kind="access")
+        claims = decode_token(token, settings=settings, kind=kind)
     except InvalidToken:
         return None
-    with db.session(runtime.engine, readonly=True) as session:
-        user = session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active or user.token_version != claims["ver"]:
-        return None
+    with db.session(engine, readonly=True) as session:
+        user = valid_user(session=session, claims=claims)
+        if user is not None and kind == "session" and is_revoked(session=session, jti=claims["jti"]):
+            return None  # logged out
     return user
+
+
+def _user_for_api_key(engine: Engine, key: str) -> User | None:
+    with db.session(engine, readonly=True) as session:
+        found = apikeys.find_key(session=session, key=key)
+    if found is None:
+        return None
+    row, user = found
+    if apikeys.needs_touch(row):  # a separate short write, only once a minute per key
+        with db.session(engine) as session:
+            apikeys.touch(session=session, key_id=row.id)
+    return user
+
+
+def resolve(conn: HTTPConnection, via: str, secret: str) -> User | None:
+    """The active user a credential stands for, or None. Blocking (database): run it in a thread."""
+    runtime = conn.app.state.runtime
+    if via == "api_key":
+        return _user_for_api_key(runtime.engine, secret)
+    return _user_for_jwt(runtime.engine, runtime.settings, secret, "session" if via == "cookie" else "access")
 
 
 class AppAuthBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        token = bearer_token(conn) or (conn.query_params.get("token") if conn.scope["type"] == "websocket" else None)
-        if token:
-            user = user_from_access_token(conn, token)
-            if user is not None:
-                return _credentials(user), Principal(user, "token")
-        return None
+        credential = _credential(conn)
+        if credential is None:
+            return None
+        via, secret = credential
+        if via == "cookie" and conn.scope["type"] == "websocket" and not same_origin(conn):
+            return None
+        user = await run_in_threadpool(resolve, conn, via, secret)
+        if user is None:
+            return None
+        return _credentials(user), Principal(user, via)
 
 
 def _credentials(user: User) -> AuthCredentials:
@@ -74,7 +137,7 @@ def _credentials(user: User) -> AuthCredentials:
 class RequireAuthentication:
     """Default deny: 401 for the API, a redirect to /login for pages, close 1008 for WebSockets."""
 
-    def __init__(self, app: ASGIApp, *, is_public: "callable[[str], bool]") -> None:  # type: ignore[valid-type]
+    def __init__(self, app: ASGIApp, *, is_public: Callable[[str], bool]) -> None:
         self.app = app
         self.is_public = is_public
 

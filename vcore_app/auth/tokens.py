@@ -1,11 +1,18 @@
-"""JWT access and refresh tokens (PyJWT, HS256 pinned on decode, separate secrets per kind).
+"""JWT tokens (PyJWT, HS256 pinned on decode, a separate key per kind).
 
-Claims: sub (user id as a string), exp, iat, type ("access" | "refresh"), ver (the user's
-token_version), jti. A token of one type is never accepted as the other.
+Kinds: "access" and "refresh" (the API), "session" (the browser cookie), "reset" (a password-reset
+link). Claims: sub (user id as a string), exp, iat, type, ver (the user's token_version), jti.
+A token of one kind is never accepted as another: the key differs and `type` is checked.
+
+Because `ver` must equal the user's current token_version, a reset token is single-use: the reset
+bumps the version. Session and reset keys are derived from the access key (HMAC with the kind as
+label), so no new secret has to be generated or configured.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -14,7 +21,7 @@ import jwt
 
 from vcore_app.settings import Settings
 
-TokenType = Literal["access", "refresh"]
+TokenType = Literal["access", "refresh", "session", "reset"]
 ALGORITHM = "HS256"
 
 
@@ -22,29 +29,42 @@ class InvalidToken(Exception):
     pass
 
 
-def _secret(settings: Settings, kind: TokenType) -> str:
-    key = settings.JWT_ACCESS_SECRET_KEY if kind == "access" else settings.JWT_REFRESH_SECRET_KEY
-    return key.get_secret_value()
+def signing_key(settings: Settings, kind: TokenType) -> str:
+    if kind == "refresh":
+        return settings.JWT_REFRESH_SECRET_KEY.get_secret_value()
+    access = settings.JWT_ACCESS_SECRET_KEY.get_secret_value()
+    if kind == "access":
+        return access
+    return hmac.new(access.encode(), f"vcore-{kind}-token".encode(), hashlib.sha256).hexdigest()
+
+
+def lifetime(settings: Settings, kind: TokenType) -> timedelta:
+    minutes = {
+        "access": settings.ACCESS_TOKEN_EXPIRE_MINUTES,
+        "refresh": settings.REFRESH_TOKEN_EXPIRE_MINUTES,
+        "session": settings.SESSION_EXPIRE_MINUTES,
+        "reset": settings.EMAIL_RESET_TOKEN_EXPIRE_HOURS * 60,
+    }[kind]
+    return timedelta(minutes=minutes)
 
 
 def create_token(*, settings: Settings, kind: TokenType, user_id: int, token_version: int) -> tuple[str, dict[str, Any]]:
-    minutes = settings.ACCESS_TOKEN_EXPIRE_MINUTES if kind == "access" else settings.REFRESH_TOKEN_EXPIRE_MINUTES
     now = datetime.now(timezone.utc)
     claims = {
         "sub": str(user_id),
         "iat": now,
-        "exp": now + timedelta(minutes=minutes),
+        "exp": now + lifetime(settings, kind),
         "type": kind,
         "ver": token_version,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, _secret(settings, kind), algorithm=ALGORITHM), claims
+    return jwt.encode(claims, signing_key(settings, kind), algorithm=ALGORITHM), claims
 
 
 def decode_token(token: str, *, settings: Settings, kind: TokenType) -> dict[str, Any]:
     try:
         claims = jwt.decode(
-            token, _secret(settings, kind), algorithms=[ALGORITHM],
+            token, signing_key(settings, kind), algorithms=[ALGORITHM],
             options={"require": ["sub", "exp", "iat", "type", "ver", "jti"]},
         )
     except jwt.PyJWTError as exc:

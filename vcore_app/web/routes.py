@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from vcore_app.web.api import health, login
-from vcore_app.web.pages import dashboard, tools
+from vcore_app.web.api import apikeys, health, login, password, users
+from vcore_app.web.pages import dashboard, setup, tools
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
 
 # Reachable without credentials; every other path is refused by the gate in auth/backend.py.
-# The auth sweep test enumerates the routes and checks each non-public one.
+# tests/test_auth_sweep.py enumerates the routes and checks each non-public one; a new route must be
+# classified there (any user or superuser only) or that test fails.
 PUBLIC_PATHS = frozenset({
     "/healthz",
+    "/setup",  # opens only with the one-time token (first_run.py)
     f"{API}/login/access-token",
+    f"{API}/login/refresh-token",
+    f"{API}/register",  # refused with 403 unless USERS_OPEN_REGISTRATION
+    f"{API}/reset-password",
 })
-PUBLIC_PREFIXES: tuple[str, ...] = ("/static/",)
+PUBLIC_PREFIXES: tuple[str, ...] = (
+    "/static/",
+    f"{API}/password-recovery/",
+)
 
 
 def is_public(path: str) -> bool:
@@ -26,8 +34,27 @@ def is_public(path: str) -> bool:
 def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/setup", setup.setup_page, methods=["GET"]),
+        Route("/setup", setup.setup_submit, methods=["POST"]),
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
+        Route(f"{API}/login/refresh-token", login.refresh_token, methods=["POST"]),
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
+        Route(f"{API}/logout", login.logout, methods=["POST"]),
+        Route(f"{API}/register", users.register, methods=["POST"]),
+        Route(f"{API}/password-recovery/{{email}}", password.password_recovery, methods=["POST"]),
+        Route(f"{API}/reset-password", password.reset_password, methods=["POST"]),
+        Route(f"{API}/users/me", users.me, methods=["GET"]),
+        Route(f"{API}/users/me", users.update_me, methods=["PUT"]),
+        Route(f"{API}/users/me/password", users.update_my_password, methods=["PUT"]),
+        Route(f"{API}/users/me/logout-all", users.logout_all, methods=["POST"]),
+        Route(f"{API}/users/me/api-keys", apikeys.list_keys, methods=["GET"]),
+        Route(f"{API}/users/me/api-keys", apikeys.create_key, methods=["POST"]),
+        Route(f"{API}/users/me/api-keys/{{id:int}}", apikeys.delete_key, methods=["DELETE"]),
+        Route(f"{API}/users", users.list_users, methods=["GET"]),
+        Route(f"{API}/users", users.create_user, methods=["POST"]),
+        Route(f"{API}/users/{{id:int}}", users.get_user, methods=["GET"]),
+        Route(f"{API}/users/{{id:int}}", users.update_user, methods=["PUT"]),
+        Route(f"{API}/users/{{id:int}}", users.delete_user, methods=["DELETE"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),

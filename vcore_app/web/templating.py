@@ -1,4 +1,4 @@
-"""Jinja2 templates from assets/templates: autoescaped, with the app's name, accent and helpers."""
+"""Jinja2 templates from assets/templates: autoescaped, with the app's name and `csrf_token(request)`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from vcore_app import __version__
+from vcore_app.auth.csrf import csrf_token
 from vcore_app.paths import assets_dir
 from vcore_app.settings import Settings
 
@@ -22,7 +23,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.globals.update(project_name=settings.PROJECT_NAME, project_description=settings.PROJECT_DESCRIPTION,
-                       version=__version__)
+                       version=__version__, csrf_token=csrf_token)
     return Jinja2Templates(env=env)
 
 

@@ -1,0 +1,270 @@
+"""The route-table sweep: every route not on the public list refuses every kind of bad credential,
+and every superuser route refuses a regular user.
+
+ACCESS classifies each non-public route. A route added later that is neither public nor in this
+table fails `test_every_route_is_public_or_classified`: whoever adds it decides who may call it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt
+import pytest
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests.conftest import ADMIN, bearer, login_tokens, make_settings
+from vcore_app import db
+from vcore_app.app import create_app
+from vcore_app.auth.apikeys import create_api_key
+from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.tokens import create_token, signing_key
+from vcore_app.models import User
+from vcore_app.settings import Settings
+from vcore_app.users import create_user, get_by_username, update_user
+from vcore_app.web.routes import is_public, routes
+
+USER, SUPERUSER = "any user", "superuser only"
+API = "/api/v1"
+ACCESS: dict[tuple[str, str], str] = {
+    ("POST", f"{API}/login/test-token"): USER,
+    ("POST", f"{API}/logout"): USER,
+    ("GET", f"{API}/users/me"): USER,
+    ("PUT", f"{API}/users/me"): USER,
+    ("PUT", f"{API}/users/me/password"): USER,
+    ("POST", f"{API}/users/me/logout-all"): USER,
+    ("GET", f"{API}/users/me/api-keys"): USER,
+    ("POST", f"{API}/users/me/api-keys"): USER,
+    ("DELETE", f"{API}/users/me/api-keys/{{id:int}}"): USER,
+    ("GET", f"{API}/users"): SUPERUSER,
+    ("POST", f"{API}/users"): SUPERUSER,
+    ("GET", f"{API}/users/{{id:int}}"): SUPERUSER,  # another user's id; one's own is allowed
+    ("PUT", f"{API}/users/{{id:int}}"): SUPERUSER,
+    ("DELETE", f"{API}/users/{{id:int}}"): SUPERUSER,
+    ("GET", "/"): USER,
+    ("GET", "/tools"): USER,
+    ("GET", "/tools/{name}"): USER,
+    ("POST", "/tools/{name}"): USER,
+}
+# A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
+# exercised before the app has a WebSocket of its own; real ones are swept too.
+PROBE = f"{API}/ws/sweep-probe"
+
+
+def _endpoints() -> list[tuple[str, str]]:
+    found = []
+    for route in routes():
+        if isinstance(route, Route):
+            found += [(method, route.path) for method in sorted(route.methods or ()) if method != "HEAD"]
+    return found
+
+
+def _websockets() -> list[str]:
+    return [route.path for route in routes() if isinstance(route, WebSocketRoute)] + [PROBE]
+
+
+PROTECTED = [(method, path) for method, path in _endpoints() if not is_public(path)]
+
+
+def _present(client: TestClient, given: dict[str, Any]) -> dict[str, str]:
+    """Put the credential's cookies (only those) on the client; return its headers."""
+    client.cookies.clear()
+    client.cookies.update(given.get("cookies", {}))
+    return dict(given.get("headers", {}))
+
+
+def _concrete(path: str, user_id: int) -> str:
+    return re.sub(r"\{[^}]+\}", str(user_id), path)
+
+
+async def _probe(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_json({"user": websocket.user.display_name, "via": websocket.user.via})
+    await websocket.close()
+
+
+@dataclass
+class Sweep:
+    client: TestClient
+    settings: Settings
+    admin: User
+    regular: User
+    regular_headers: dict[str, str]
+    bad: dict[str, dict[str, Any]]  # name -> {"headers": ..., "cookies": ...}
+
+
+def _claims(user: User, **changes: Any) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(minutes=5), "type": "access",
+            "ver": user.token_version, "jti": "0" * 32, **changes}
+
+
+def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dict[str, dict[str, Any]]:
+    engine = client.app.state.runtime.engine
+    with db.session(engine) as session:
+        for name in ("deleted", "deactivated"):
+            create_user(session=session, username=name, email=f"{name}@example.com", password="sweep-password-1")
+    deleted = login_tokens(client, "deleted", "sweep-password-1")["access_token"]
+    deactivated = login_tokens(client, "deactivated", "sweep-password-1")["access_token"]
+    with db.session(engine) as session:
+        _, deactivated_key = create_api_key(session=session, user=get_by_username(session=session, username="deactivated"),
+                                            name="k")
+        _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
+                                        name="k")
+        session.delete(get_by_username(session=session, username="deleted"))
+        update_user(session=session, user=get_by_username(session=session, username="deactivated"),
+                    changes={"is_active": False})
+
+    access_key = signing_key(settings, "access")
+    admin_tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
+    header, payload, signature = admin_tokens["access_token"].split(".")
+    other_payload = jwt.encode(_claims(admin, sub="2"), "x" * 32).split(".")[1]
+
+    def minted(kind: str) -> str:
+        return create_token(settings=settings, kind=kind, user_id=admin.id, token_version=admin.token_version)[0]
+
+    tokens = {
+        "expired token": jwt.encode(_claims(admin, exp=datetime.now(timezone.utc) - timedelta(seconds=5)), access_key),
+        "tampered token": f"{header}.{other_payload}.{signature}",
+        "alg=none token": jwt.encode(_claims(admin), None, algorithm="none"),
+        "token signed with HS512 and the right key": jwt.encode(_claims(admin), access_key, algorithm="HS512"),
+        "token signed with another key": jwt.encode(_claims(admin), "another-key-" + "x" * 32),
+        "refresh token used as access token": admin_tokens["refresh_token"],
+        "session token used as bearer token": minted("session"),
+        "reset token used as bearer token": minted("reset"),
+        "token of an older token version": jwt.encode(_claims(admin, ver=admin.token_version - 1), access_key),
+        "deleted user's token": deleted,
+        "deactivated user's token": deactivated,
+        "unknown API key": "vc_" + "A" * 43,
+        "deleted user's API key": deleted_key,
+        "deactivated user's API key": deactivated_key,
+        "garbage": "not-a-token",
+    }
+    bad: dict[str, dict[str, Any]] = {"no credentials": {}}
+    bad.update({name: {"headers": bearer(token)} for name, token in tokens.items()})
+    bad["unknown API key in X-API-Key"] = {"headers": {"X-API-Key": "vc_" + "B" * 43}}
+    bad["access token in the session cookie"] = {"cookies": {SESSION_COOKIE: admin_tokens["access_token"]}}
+    bad["session token signed with another key"] = {
+        "cookies": {SESSION_COOKIE: jwt.encode(_claims(admin, type="session"), "another-key-" + "x" * 32)}}
+    return bad
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        settings = make_settings(tmp_path_factory.mktemp("sweep"), monkeypatch)
+        app = create_app(settings)
+        app.router.routes.append(WebSocketRoute(PROBE, _probe))
+        with TestClient(app) as client:
+            engine = app.state.runtime.engine
+            with db.session(engine) as session:
+                regular = create_user(session=session, username="regular", email="regular@example.com",
+                                      password="regular-password-1")
+            with db.session(engine, readonly=True) as session:
+                admin = get_by_username(session=session, username=ADMIN["username"])
+            regular_headers = bearer(login_tokens(client, "regular", "regular-password-1")["access_token"])
+            yield Sweep(client, settings, admin, regular, regular_headers, _bad_credentials(client, settings, admin))
+
+
+def test_every_route_is_public_or_classified() -> None:
+    unclassified = [f"{method} {path}" for method, path in PROTECTED if (method, path) not in ACCESS]
+    assert not unclassified, f"classify these routes in ACCESS (any user or superuser only): {unclassified}"
+    stale = [f"{method} {path}" for method, path in ACCESS if (method, path) not in PROTECTED]
+    assert not stale, f"ACCESS names routes that no longer exist or are public: {stale}"
+
+
+def test_the_app_serves_exactly_the_route_list(settings: Settings) -> None:
+    app_routes = {(type(r).__name__, r.path) for r in create_app(settings).routes}
+    assert app_routes == {(type(r).__name__, r.path) for r in routes()}
+
+
+BAD_NAMES = [
+    "no credentials", "expired token", "tampered token", "alg=none token", "token signed with HS512 and the right key",
+    "token signed with another key", "refresh token used as access token", "session token used as bearer token",
+    "reset token used as bearer token", "token of an older token version", "deleted user's token",
+    "deactivated user's token", "unknown API key", "deleted user's API key", "deactivated user's API key", "garbage", "unknown API key in X-API-Key",
+    "access token in the session cookie", "session token signed with another key",
+]
+
+
+@pytest.mark.parametrize("credential", BAD_NAMES)
+@pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])
+def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, path: str,
+                                                              credential: str) -> None:
+    headers = _present(sweep.client, sweep.bad[credential])
+    response = sweep.client.request(method, _concrete(path, sweep.admin.id), json={}, headers=headers,
+                                    follow_redirects=False)
+    if path.startswith(API):
+        assert response.status_code == 401, response.text
+        assert response.json() == {"detail": "Not authenticated"}
+    else:  # a page sends the browser to the login form, and back here afterwards
+        assert response.status_code == 303, response.text
+        assert response.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("credential", BAD_NAMES)
+@pytest.mark.parametrize("path", _websockets())
+def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path: str, credential: str) -> None:
+    headers = _present(sweep.client, sweep.bad[credential])
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with sweep.client.websocket_connect(path, headers=headers):
+            pass
+    assert closed.value.code == 1008
+
+
+def test_every_bad_credential_built_is_swept(sweep: Sweep) -> None:
+    assert set(sweep.bad) == set(BAD_NAMES)
+
+
+SUPERUSER_ROUTES = [(m, p) for (m, p), who in ACCESS.items() if who == SUPERUSER]
+
+
+@pytest.mark.parametrize(("method", "path"), SUPERUSER_ROUTES, ids=[f"{m} {p}" for m, p in SUPERUSER_ROUTES])
+def test_a_regular_user_gets_403_on_every_superuser_route(sweep: Sweep, method: str, path: str) -> None:
+    headers = _present(sweep.client, {"headers": sweep.regular_headers})
+    response = sweep.client.request(method, _concrete(path, sweep.admin.id), json={}, headers=headers)
+    assert response.status_code == 403, response.text
+    assert response.json() == {"detail": "This needs a superuser"}
+
+
+def test_the_sweep_credentials_of_the_regular_user_are_valid(sweep: Sweep) -> None:
+    """So the 403s above are about the role, not about a broken token."""
+    me = sweep.client.get(f"{API}/users/{sweep.regular.id}", headers=sweep.regular_headers)
+    assert me.status_code == 200 and me.json()["username"] == "regular"
+
+
+def test_a_websocket_accepts_good_credentials(sweep: Sweep) -> None:
+    admin_token = create_token(settings=sweep.settings, kind="access", user_id=sweep.admin.id,
+                               token_version=sweep.admin.token_version)[0]
+    with sweep.client.websocket_connect(f"{PROBE}?token={admin_token}") as ws:
+        assert ws.receive_json() == {"user": "admin", "via": "token"}
+
+
+ORIGINS: list[tuple[Callable[[Sweep], dict[str, str]], bool]] = [
+    (lambda s: {"origin": "http://testserver"}, True),
+    (lambda s: {"origin": s.settings.BASE_URL}, True),
+    (lambda s: {"origin": "https://evil.example"}, False),
+    (lambda s: {}, False),
+]
+
+
+@pytest.mark.parametrize(("origin", "accepted"), ORIGINS, ids=["same host", "base url", "other site", "no origin"])
+def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(sweep: Sweep, origin: Callable[[Sweep], dict[str, str]],
+                                                                  accepted: bool) -> None:
+    session_token = create_token(settings=sweep.settings, kind="session", user_id=sweep.admin.id,
+                                 token_version=sweep.admin.token_version)[0]
+    _present(sweep.client, {"cookies": {SESSION_COOKIE: session_token}})
+    connect = sweep.client.websocket_connect(PROBE, headers=origin(sweep))
+    if accepted:
+        with connect as ws:
+            assert ws.receive_json() == {"user": "admin", "via": "cookie"}
+    else:
+        with pytest.raises(WebSocketDisconnect) as closed, connect:
+            pass
+        assert closed.value.code == 1008

@@ -1,0 +1,33 @@
+"""Checking a password at login, the one way the API and the HTML form both use: throttled, with
+the argon2 work off the event loop, and one answer for unknown user and wrong password alike.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from vcore_app import db
+from vcore_app.errors import AppError
+from vcore_app.models import User
+from vcore_app.users import authenticate
+
+BAD_LOGIN = "Incorrect username or password"
+
+
+def _authenticate(request: Request, username: str, password: str) -> User | None:
+    with db.session(request.app.state.runtime.engine) as session:
+        return authenticate(session=session, username=username, password=password)
+
+
+async def check_login(request: Request, username: str, password: str) -> User:
+    """The user, or AppError 401 (wrong credentials) / 429 (too many recent failures)."""
+    throttle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    throttle.check(username, address)
+    user = await run_in_threadpool(_authenticate, request, username, password)  # argon2: ~0.1 s
+    if user is None:
+        throttle.failed(username, address)
+        raise AppError(BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
+    throttle.succeeded(username)
+    return user
