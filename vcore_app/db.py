@@ -7,18 +7,20 @@ lost updates and SQLAlchemy's deferred BEGIN hit "database is locked" under conc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from loguru import logger
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from vcore_app.paths import migrations_dir
 
 _READONLY = "vcore_readonly"
+_ON_COMMIT = "vcore_on_commit"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -58,6 +60,29 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
         except BaseException:
             db.rollback()
             raise
+
+
+def on_commit(db: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction has committed; never if it rolls back.
+
+    For work that must only see committed rows: enqueueing a job id for a worker thread (which would
+    otherwise find no row, or an old one) and telling WebSocket clients about a change.
+    """
+    db.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(db: Session) -> None:
+    for callback in db.info.pop(_ON_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            logger.exception("after-commit callback {!r} failed", callback)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_commit(db: Session) -> None:
+    db.info.pop(_ON_COMMIT, None)
 
 
 def ping(engine: Engine) -> bool:
