@@ -115,7 +115,8 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
     }.get(to, {"finished_at": now, "pid": None})
     statement = (update(Job).where(Job.id == job_id, Job.status.in_(expect), *where)
                  .values(status=to, **{**stamps, **values}).returning(Job))
-    job = session.execute(statement, execution_options={"synchronize_session": False}).scalars().first()
+    options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
+    job = session.execute(statement, execution_options=options).scalars().first()
     if job is not None:
         _after_commit(session, wiring, job)
     return job
