@@ -153,6 +153,7 @@ class Hub:
                 return
             client.logs.add(job_id)
             self._log_watchers.setdefault(job_id, set()).add(client)
+            client.offer(json.dumps({"subscribed_log": job_id}))
         elif "unsubscribe_log" in message:
             self._unwatch(client, message["unsubscribe_log"])
         else:
