@@ -47,6 +47,18 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/users/{{id:int}}"): SUPERUSER,  # another user's id; one's own is allowed
     ("PUT", f"{API}/users/{{id:int}}"): SUPERUSER,
     ("DELETE", f"{API}/users/{{id:int}}"): SUPERUSER,
+    ("GET", f"{API}/jobs"): USER,  # a regular user sees only its own jobs (tests/test_job_api.py)
+    ("POST", f"{API}/jobs"): USER,  # command jobs need a superuser
+    ("GET", f"{API}/jobs/{{job_id:int}}"): USER,
+    ("PUT", f"{API}/jobs/{{job_id:int}}"): USER,
+    ("DELETE", f"{API}/jobs/{{job_id:int}}"): USER,
+    ("PUT", f"{API}/jobs/{{job_id:int}}/status"): USER,
+    ("POST", f"{API}/jobs/{{job_id:int}}/kill"): USER,
+    ("POST", f"{API}/jobs/{{job_id:int}}/rerun"): USER,
+    ("GET", f"{API}/jobs/{{job_id:int}}/log"): USER,
+    ("POST", f"{API}/jobs/push-jobs-to-websocket"): USER,
+    ("POST", f"{API}/jobs/start-consumer"): SUPERUSER,
+    ("POST", f"{API}/jobs/stop-consumer"): SUPERUSER,
     ("GET", "/"): USER,
     ("GET", "/tools"): USER,
     ("GET", "/tools/{name}"): USER,

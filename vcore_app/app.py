@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,9 +31,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owns_runtime:
             active.start()
+        active.hub.attach(asyncio.get_running_loop())
         try:
             yield
         finally:
+            active.hub.attach(None)
             if owns_runtime:
                 active.stop()
 

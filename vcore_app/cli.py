@@ -130,6 +130,37 @@ def history(data_dir: str | None) -> None:
     command.history(_alembic(data_dir))
 
 
+@cli.group()
+def script() -> None:
+    """Scripts: list them, or run one (also how script jobs run, as a child process)."""
+
+
+@script.command("list")
+@data_dir_option
+def script_list(data_dir: str | None) -> None:
+    """List the built-in and plugin scripts."""
+    from vcore_app.scripts.registry import ScriptRegistry
+    from vcore_app.settings import resolve_data_dir
+
+    for entry in ScriptRegistry.load(resolve_data_dir(data_dir) / "plugins").describe():
+        click.echo(f"{entry['name']}\n    {entry['description']}")
+
+
+@script.command("run")
+@click.argument("name")
+@data_dir_option
+@click.option("--result-file", metavar="PATH", help="Write the outcome as JSON here instead of printing it last.")
+def script_run(name: str, data_dir: str | None, result_file: str | None) -> None:
+    """Run script NAME with its input as JSON on stdin; print output, then the outcome as JSON."""
+    from pathlib import Path
+
+    from vcore_app.scripts.child import run_script
+    from vcore_app.settings import resolve_data_dir
+
+    sys.exit(run_script(name, plugins_dir=resolve_data_dir(data_dir) / "plugins", stdin=sys.stdin,
+                        result_file=Path(result_file) if result_file else None))
+
+
 def main() -> None:
     restore_frozen_environ()
     cli(prog_name="vcore-app")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, String
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 
@@ -66,3 +68,74 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
+
+
+class JobType(StrEnum):
+    COMMAND = "command"
+    SCRIPT = "script"
+    API_POST = "api_post"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class JobPriority(StrEnum):
+    HIGHEST = "highest"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+    LOWEST = "lowest"
+
+
+class Job(SQLModel, table=True):
+    """One unit of work and the ledger of its attempts (DESIGN.md section 3).
+
+    Huey only carries the id; everything else lives here. The job list is read newest first by id
+    (ids are assigned in creation order): each single-column index below also holds the rowid in
+    SQLite, so `WHERE status = ? ORDER BY id DESC LIMIT 50` walks one index backwards and stops.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    type: str = Field(max_length=16, index=True)
+    priority: str = Field(default=JobPriority.NORMAL, max_length=16, index=True)
+    queue_name: str = Field(default="default", max_length=32, index=True)
+    status: str = Field(default=JobStatus.QUEUED, max_length=16, index=True)
+    attempt: int = 0
+    max_retries: int = 0
+    retry_delay_seconds: float = 0
+    timeout_seconds: float | None = None
+    # command
+    command: str | None = None
+    cwd: str | None = Field(default=None, max_length=1024)
+    env: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    # script
+    script: str | None = Field(default=None, max_length=128)
+    input: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # api_post
+    url: str | None = Field(default=None, max_length=2048)
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    body: Any = Field(default=None, sa_column=Column(JSON))
+    request_timeout_seconds: float | None = None
+    # outcome and bookkeeping
+    meta: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    result: Any = Field(default=None, sa_column=Column(JSON))
+    error: str | None = Field(default=None, max_length=1000)
+    # Jobs outlive their creator: deleting a user keeps its jobs (the history), unowned.
+    created_by: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True))
+    scheduler_id: int | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    queued_at: datetime | None = None
+    run_after: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    pid: int | None = None
+    boot_id: str | None = Field(default=None, max_length=32)
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)

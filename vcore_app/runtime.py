@@ -1,4 +1,5 @@
-"""Everything the process runs besides the web server: database, queues, scheduler.
+"""Everything the process runs besides the web server: database, queues, job runner, live hub,
+scheduler, log housekeeping.
 
 The launcher starts it before uvicorn listens and stops it after uvicorn has stopped accepting.
 An app built without a runtime (tests, `create_app(settings)`) owns one in its lifespan instead.
@@ -11,12 +12,19 @@ import time
 import uuid
 
 from loguru import logger
+from sqlmodel import select
 
 from vcore_app import __version__, db
 from vcore_app.first_run import new_setup_token
-from vcore_app.jobs.queues import QueueSet
-from vcore_app.models import Boot
+from vcore_app.jobs import service
+from vcore_app.jobs.executors import SHUTDOWN_GRACE_SECONDS, Controls
+from vcore_app.jobs.logs import LogRetention
+from vcore_app.jobs.queues import QueueSet, join_all
+from vcore_app.jobs.runner import Runner
+from vcore_app.live import Hub
+from vcore_app.models import Boot, Job, JobStatus
 from vcore_app.scheduler import SchedulerThread
+from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import Settings
 from vcore_app.users import ensure_first_superuser
 
@@ -31,13 +39,23 @@ class Runtime:
             paths={"default": settings.HUEY_DEFAULT_SQLITE_PATH, "reserved": settings.HUEY_RESERVED_SQLITE_PATH},
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
         )
+        self.hub = Hub(engine=self.engine)
+        self.controls = Controls()
+        self.wiring = service.JobWiring(queues=self.queues, hub=self.hub, scripts=ScriptRegistry(),
+                                        controls=self.controls, settings=settings)
+        self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
+        self.queues.register(self.runner.run_job)
         self.scheduler = SchedulerThread()
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
+        self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
+                                          running=self.controls.running)
         self._started = False
 
     def start(self) -> None:
-        """In order: migrate, record the boot, create the first superuser if configured, start the queue consumers, start the scheduler."""
+        """In order: migrate, record the boot, create the first superuser if configured, load the
+        scripts, recover jobs a dead process left (G2), start the consumers, the scheduler and log
+        housekeeping."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
@@ -48,19 +66,35 @@ class Runtime:
             # The link itself goes to the console only (launcher): the log file never holds a secret.
             logger.warning("no user exists yet: open the setup link printed on the console, "
                            "or create one with `vcore-app users create --superuser`")
+        self.wiring.scripts.add_plugins(self.settings.plugins_dir)
+        service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.start()
         self.scheduler.start()
+        self.log_retention.start()
         self._started = True
         logger.info("runtime started (boot {}, data folder {})", self.boot_id, self.settings.DATA_DIR)
 
     def stop(self) -> None:
-        """Stop in order: scheduler, consumers (bounded by SHUTDOWN_TIMEOUT), database."""
+        """Stop in order: scheduler, consumers (running jobs get SHUTDOWN_TIMEOUT), then the process
+        groups of jobs still running (SIGTERM, SIGKILL), their jobs marked; then the database."""
         if not self._started:
             return
         self._started = False
         self.scheduler.stop()
-        if not self.queues.stop(self.settings.SHUTDOWN_TIMEOUT):
-            logger.warning("some queue workers were still busy after {} s", self.settings.SHUTDOWN_TIMEOUT)
+        self.log_retention.stop()
+        workers = self.queues.request_stop()
+        if not join_all(workers, self.settings.SHUTDOWN_TIMEOUT):
+            count = self.controls.stop_all("shutdown")
+            logger.warning("ending {} jobs still running after {} s", count, self.settings.SHUTDOWN_TIMEOUT)
+            if not join_all(workers, SHUTDOWN_GRACE_SECONDS + 1):
+                self._interrupt_leftovers()
         self.queues.close()
         self.engine.dispose()
         logger.info("runtime stopped")
+
+    def _interrupt_leftovers(self) -> None:
+        """Jobs whose worker is still stuck (an HTTP call) are settled now, not at the next start."""
+        with db.session(self.engine) as session:
+            stuck = session.exec(select(Job).where(Job.status == JobStatus.RUNNING, Job.boot_id == self.boot_id)).all()
+            for job in stuck:
+                service.interrupt(session=session, wiring=self.wiring, job=job, reason="interrupted by shutdown")

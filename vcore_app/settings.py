@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     SHUTDOWN_TIMEOUT: float = Field(
         5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
     )
+    JOB_LOG_MAX_BYTES: int = Field(
+        10_000_000, ge=1_000_000, description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between."
+    )
+    JOB_LOG_RETENTION_DAYS: int = Field(30, ge=1, description="Job log files untouched for this many days are removed (checked daily).")
+    JOB_KILL_GRACE_SECONDS: float = Field(
+        5.0, ge=0, le=60, description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL."
+    )
     FIRST_SUPERUSER_USERNAME: str = Field("", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists.")
     FIRST_SUPERUSER_EMAIL: str = Field("", description="E-mail of the first superuser.")
     FIRST_SUPERUSER_PASSWORD: SecretStr = Field(SecretStr(""), description="Password of the first superuser.")

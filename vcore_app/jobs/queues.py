@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ from huey.consumer import Consumer, Worker
 
 QUEUE_NAMES = ("default", "reserved")
 _IDLE_POLL_SECONDS = 2.0
+# Huey runs higher numbers first, FIFO within one number.
+HUEY_PRIORITY = {"highest": 40, "high": 30, "normal": 20, "low": 10, "lowest": 0}
+TASK_NAME = "run_job"
 
 
 class AppHuey(SqliteHuey):
@@ -70,6 +75,18 @@ class Queue:
         self.huey = AppHuey(name, filename)
         self.workers = workers
         self._consumer: Consumer | None = None
+        self._task: Any = None
+
+    def register(self, run_job: Callable[[int], None]) -> None:
+        """The one task of every queue: it carries a job id, the database carries the rest."""
+        self._task = self.huey.task(name=TASK_NAME)(run_job)
+
+    def enqueue(self, job_id: int, priority: str, eta: datetime | None = None) -> None:
+        self.huey.enqueue(self._task.s(job_id, priority=HUEY_PRIORITY[priority], eta=eta))
+
+    def waiting_job_ids(self) -> set[int]:
+        """Job ids in Huey's storage: queued now or scheduled for later (a retry's delay)."""
+        return {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
 
     @property
     def consuming(self) -> bool:
@@ -125,13 +142,25 @@ class QueueSet:
     def __getitem__(self, name: str) -> Queue:
         return self.queues[name]
 
+    def register(self, run_job: Callable[[int], None]) -> None:
+        for queue in self.queues.values():
+            queue.register(run_job)
+
+    def enqueue(self, queue_name: str, job_id: int, priority: str, eta: datetime | None = None) -> None:
+        self.queues[queue_name].enqueue(job_id, priority, eta)
+
+    def waiting_job_ids(self) -> set[int]:
+        return set().union(*(queue.waiting_job_ids() for queue in self.queues.values()))
+
     def start(self) -> None:
         for queue in self.queues.values():
             queue.start()
 
+    def request_stop(self) -> list[threading.Thread]:
+        return [thread for queue in self.queues.values() for thread in queue.request_stop()]
+
     def stop(self, timeout: float) -> bool:
-        threads = [thread for queue in self.queues.values() for thread in queue.request_stop()]
-        return join_all(threads, timeout)
+        return join_all(self.request_stop(), timeout)
 
     def status(self) -> dict[str, dict[str, Any]]:
         return {name: queue.status() for name, queue in self.queues.items()}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from vcore_app.web.api import apikeys, health, login, password, users
+from vcore_app import live
+from vcore_app.web.api import apikeys, health, jobs, login, password, users
 from vcore_app.web.pages import dashboard, setup, tools
 from vcore_app.web.static import static_routes
 
@@ -39,6 +40,19 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
         Route(f"{API}/login/refresh-token", login.refresh_token, methods=["POST"]),
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
+        Route(f"{API}/jobs", jobs.list_jobs, methods=["GET"]),
+        Route(f"{API}/jobs", jobs.create_job, methods=["POST"]),
+        Route(f"{API}/jobs/start-consumer", jobs.start_consumer, methods=["POST"]),
+        Route(f"{API}/jobs/stop-consumer", jobs.stop_consumer, methods=["POST"]),
+        Route(f"{API}/jobs/push-jobs-to-websocket", jobs.push_jobs, methods=["POST"]),
+        Route(f"{API}/jobs/{{job_id:int}}", jobs.get_job, methods=["GET"]),
+        Route(f"{API}/jobs/{{job_id:int}}", jobs.update_job, methods=["PUT"]),
+        Route(f"{API}/jobs/{{job_id:int}}", jobs.delete_job, methods=["DELETE"]),
+        Route(f"{API}/jobs/{{job_id:int}}/status", jobs.set_status, methods=["PUT"]),
+        Route(f"{API}/jobs/{{job_id:int}}/kill", jobs.kill_job, methods=["POST"]),
+        Route(f"{API}/jobs/{{job_id:int}}/rerun", jobs.rerun_job, methods=["POST"]),
+        Route(f"{API}/jobs/{{job_id:int}}/log", jobs.job_log, methods=["GET"]),
+        WebSocketRoute(f"{API}/ws/job-queue", live.job_queue_socket),
         Route(f"{API}/logout", login.logout, methods=["POST"]),
         Route(f"{API}/register", users.register, methods=["POST"]),
         Route(f"{API}/password-recovery/{{email}}", password.password_recovery, methods=["POST"]),

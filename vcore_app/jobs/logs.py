@@ -1,0 +1,228 @@
+"""Job log files, `DATA_DIR/logs/jobs/<job id>.log`: write, cap, read a range or the tail, retention.
+
+Every line starts with a UTC timestamp. A job that prints forever must not fill the disk: past
+JOB_LOG_MAX_BYTES the file keeps its head, one marker line, and a tail that is compacted in place
+(copied forward in 1 MB blocks), so neither the file nor the memory grows with the output. Readers
+never load a whole file: they stream a byte range or find the tail by reading backwards.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO
+
+from loguru import logger
+
+MARKER = b"[vcore] ---- log capped: the middle of the output was dropped; the head is above, the tail below ----\n"
+_READ_CHUNK = 64 * 1024
+_COPY_BLOCK = 1024 * 1024
+_MAX_LINE = 64 * 1024  # a longer line is cut into pieces of this size
+
+LinesListener = Callable[[int, list[str]], None]  # (offset of the first line, lines with timestamps)
+
+
+def log_path(logs_dir: Path, job_id: int) -> Path:
+    """The one place a log path is made: from the job id, never from anything a request sent."""
+    return logs_dir / f"{int(job_id)}.log"
+
+
+def _stamp() -> bytes:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3].encode() + b"Z "
+
+
+class JobLog:
+    """Appends timestamped lines to one job's log, capped at `max_bytes`. Thread-safe."""
+
+    def __init__(self, path: Path, *, max_bytes: int, listener: LinesListener | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+        self._size = os.fstat(self._fd).st_size
+        self._max = max_bytes
+        self._head_limit = max_bytes // 2
+        self._tail_keep = max_bytes // 4
+        self._tail_start = self._find_tail_start()
+        self._listener = listener
+        self._partial = b""
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def note(self, text: str) -> None:
+        """One line of our own (attempt headers, exit codes, kill notices)."""
+        self._write_lines([f"[vcore] {text}".encode() + b"\n"])
+
+    def feed(self, data: bytes) -> None:
+        """Raw output: complete lines are written now; a partial line waits for its end (or EOF)."""
+        data = self._partial + data
+        lines = data.splitlines(keepends=True)
+        self._partial = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        if len(self._partial) >= _MAX_LINE:
+            lines.append(self._partial + b"\n")
+            self._partial = b""
+        if lines:
+            self._write_lines(lines)
+
+    def pump(self, stream: IO[bytes]) -> None:
+        """Copy a child's output to the log until EOF; run in its own thread."""
+        fd = stream.fileno()
+        try:
+            while chunk := os.read(fd, _READ_CHUNK):
+                self.feed(chunk)
+        except OSError:
+            pass
+        finally:
+            if self._partial:
+                self._write_lines([self._partial + b"\n"])
+                self._partial = b""
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                os.close(self._fd)
+
+    def _write_lines(self, lines: list[bytes]) -> None:
+        stamp = _stamp()
+        data = b"".join(stamp + line.rstrip(b"\r\n")[:_MAX_LINE] + b"\n" for line in lines)
+        with self._lock:
+            if self.closed:
+                return  # a process that escaped its group still writing after the job ended
+            offset = self._append(data)
+        if self._listener is not None:
+            self._listener(offset, data.decode("utf-8", errors="replace").splitlines())
+
+    def _append(self, data: bytes) -> int:
+        if self._size + len(data) > self._max:
+            self._compact(len(data))
+        offset = self._size
+        os.pwrite(self._fd, data, offset)
+        self._size += len(data)
+        return offset
+
+    def _compact(self, incoming: int) -> None:
+        """Make room for `incoming` bytes: keep the head, the marker and the newest whole lines."""
+        keep = max(self._tail_keep - incoming, 0)
+        if self._tail_start is None:
+            head_end = self._line_start_before(min(self._size, self._head_limit))
+            tail_start = head_end + len(MARKER)
+            source = self._line_start_after(max(self._size - keep, tail_start))
+            os.pwrite(self._fd, MARKER, head_end)  # lands in the dropped middle, before `source`
+            self._tail_start = tail_start
+        else:
+            source = self._line_start_after(max(self._size - keep, self._tail_start))
+        target = self._tail_start
+        while source < self._size:
+            block = os.pread(self._fd, min(_COPY_BLOCK, self._size - source), source)
+            os.pwrite(self._fd, block, target)
+            source += len(block)
+            target += len(block)
+        self._size = target
+        os.ftruncate(self._fd, self._size)
+
+    def _line_start_before(self, position: int) -> int:
+        """The start of the line holding `position` (or `position` itself at a line start)."""
+        start = max(position - _MAX_LINE - 64, 0)
+        block = os.pread(self._fd, position - start, start)
+        cut = block.rfind(b"\n")
+        return start + cut + 1 if cut >= 0 else position
+
+    def _line_start_after(self, position: int) -> int:
+        if position == 0:
+            return 0
+        block = os.pread(self._fd, _MAX_LINE + 64, position - 1)
+        cut = block.find(b"\n")
+        return position + cut if cut >= 0 else position
+
+    def _find_tail_start(self) -> int | None:
+        """A log capped by an earlier attempt already has its marker: find where its tail begins."""
+        if self._size <= self._head_limit:
+            return None
+        block = os.pread(self._fd, _MAX_LINE * 2 + len(MARKER), max(self._head_limit - _MAX_LINE, 0))
+        found = block.find(MARKER)
+        if found < 0:
+            return None
+        return max(self._head_limit - _MAX_LINE, 0) + found + len(MARKER)
+
+
+def read_range(path: Path, offset: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """The bytes of [offset, end) in blocks; `end` defaults to the size when the read starts."""
+    with open(path, "rb") as fh:
+        stop = os.fstat(fh.fileno()).st_size if end is None else end
+        fh.seek(offset)
+        position = offset
+        while position < stop:
+            block = fh.read(min(_READ_CHUNK, stop - position))
+            if not block:
+                return
+            position += len(block)
+            yield block
+
+
+def tail_offset(path: Path, lines: int) -> int:
+    """Where the last `lines` lines begin, found by reading backwards from the end."""
+    with open(path, "rb") as fh:
+        position = os.fstat(fh.fileno()).st_size
+        end = position
+        newlines = 0
+        while position > 0:
+            start = max(position - _READ_CHUNK, 0)
+            fh.seek(start)
+            block = fh.read(position - start)
+            # The file's final newline ends the last line; it does not start another.
+            if position == end and block.endswith(b"\n"):
+                block = block[:-1]
+            index = len(block)
+            while True:
+                index = block.rfind(b"\n", 0, index)
+                if index < 0:
+                    break
+                newlines += 1
+                if newlines == lines:
+                    return start + index + 1
+            position = start
+        return 0
+
+
+def remove_old_logs(logs_dir: Path, *, days: int, keep: set[int]) -> int:
+    """Remove `<id>.log` files untouched for `days` days, except those of jobs in `keep` (running)."""
+    cutoff = time.time() - days * 86400
+    removed = 0
+    for path in logs_dir.glob("*.log"):
+        try:
+            if path.stem.isdigit() and int(path.stem) not in keep and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+class LogRetention:
+    """A daily housekeeping thread for job logs."""
+
+    interval = 86400.0
+
+    def __init__(self, *, logs_dir: Path, days: int, running: Callable[[], set[int]]) -> None:
+        self._logs_dir, self._days, self._running = logs_dir, days, running
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="job-log-retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                removed = remove_old_logs(self._logs_dir, days=self._days, keep=self._running())
+                if removed:
+                    logger.info("removed {} job logs older than {} days", removed, self._days)
+            except Exception:
+                logger.exception("job log housekeeping failed; trying again tomorrow")
+            self._stop.wait(self.interval)

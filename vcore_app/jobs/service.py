@@ -1,0 +1,264 @@
+"""Jobs: create, the one function that changes a job's status, queries, and recovery at start.
+
+The database is the ledger (DESIGN.md section 3); Huey only carries job ids. Every status change is
+one guarded UPDATE (`... WHERE id = ? AND status IN (...)`), so two threads racing for one job cannot
+both win (G4). What must see committed rows (the enqueue a worker reacts to, the WebSocket push)
+runs after the commit (`db.on_commit`), so a 2xx always means the row is there (G1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from loguru import logger
+from sqlalchemy import ColumnElement, Engine, func, or_, update
+from sqlmodel import Session, select
+
+from vcore_app import db
+from vcore_app.errors import AppError
+from vcore_app.jobs import processes
+from vcore_app.jobs.logs import JobLog, log_path
+from vcore_app.jobs.spec import JobSpec
+from vcore_app.models import Job, JobStatus, User, utcnow
+
+if TYPE_CHECKING:
+    from vcore_app.jobs.executors import Controls
+    from vcore_app.jobs.queues import QueueSet
+    from vcore_app.live import Hub
+    from vcore_app.scripts.registry import ScriptRegistry
+    from vcore_app.settings import Settings
+
+Q = JobStatus  # a short name for the tables below
+
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    Q.PENDING: frozenset({Q.QUEUED, Q.CANCELLED}),
+    Q.QUEUED: frozenset({Q.RUNNING, Q.PENDING, Q.CANCELLED}),
+    Q.RUNNING: frozenset({Q.DONE, Q.FAILED, Q.QUEUED, Q.CANCELLED}),
+    Q.DONE: frozenset({Q.QUEUED}),
+    Q.FAILED: frozenset({Q.QUEUED}),
+    Q.CANCELLED: frozenset({Q.QUEUED}),
+}
+# What `PUT /jobs/{id}/status` may ask for, by current status: hold or release a waiting job, cancel
+# it, or run a finished one again. A running job is ended by kill instead.
+MANUAL: dict[JobStatus, frozenset[JobStatus]] = {
+    Q.QUEUED: frozenset({Q.PENDING, Q.CANCELLED}),
+    Q.PENDING: frozenset({Q.QUEUED, Q.CANCELLED}),
+    Q.DONE: frozenset({Q.QUEUED}),
+    Q.FAILED: frozenset({Q.QUEUED}),
+    Q.CANCELLED: frozenset({Q.QUEUED}),
+}
+FINISHED = frozenset({Q.DONE, Q.FAILED, Q.CANCELLED})
+
+
+@dataclass(frozen=True)
+class JobWiring:
+    """The runtime parts a job change reaches: queues to enqueue on, the hub to tell, the scripts to
+    validate against, the running attempts to stop, and the settings (log folder and cap)."""
+
+    queues: QueueSet
+    hub: Hub
+    scripts: ScriptRegistry
+    controls: Controls
+    settings: Settings
+
+    def log(self, job_id: int) -> JobLog:
+        return JobLog(log_path(self.settings.job_logs_dir, job_id), max_bytes=self.settings.JOB_LOG_MAX_BYTES,
+                      listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines))
+
+
+def owner_filter(user: User) -> int | None:
+    """Whose jobs a user sees: a superuser all (None), anyone else only its own."""
+    return None if user.is_superuser else user.id
+
+
+def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by: int | None,
+               scheduler_id: int | None = None, idempotency_key: str | None = None) -> tuple[Job, bool]:
+    """Insert a `queued` job and enqueue it once committed. Returns (job, created).
+
+    With an idempotency key already used by the same creator, the existing job comes back instead.
+    """
+    spec = spec.checked(wiring.scripts)
+    if idempotency_key is not None:
+        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            if existing.created_by != created_by:
+                raise AppError("This idempotency key is used by another job", 409)
+            return existing, False
+    now = utcnow()
+    job = Job(**spec.model_dump(exclude={"name"}), name=spec.display_name(), status=JobStatus.QUEUED,
+              created_by=created_by, scheduler_id=scheduler_id, idempotency_key=idempotency_key,
+              created_at=now, queued_at=now)
+    session.add(job)
+    session.flush()
+    _after_commit(session, wiring, job)
+    return job, True
+
+
+def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatus, expect: Iterable[JobStatus],
+               where: Collection[ColumnElement[bool]] = (), **values: Any) -> Job | None:
+    """The one place a job's status changes: to `to` if it is in `expect` now (and `where` holds).
+
+    Returns the updated job, or None when the job was not in an expected state (someone else won).
+    """
+    expect = tuple(expect)
+    impossible = [state for state in expect if to not in TRANSITIONS[state]]
+    if impossible:
+        raise ValueError(f"no transition from {impossible} to {to}")
+    now = utcnow()
+    stamps: dict[str, Any] = {
+        Q.QUEUED: {"queued_at": now, "started_at": None, "finished_at": None, "pid": None},
+        Q.RUNNING: {"started_at": now, "finished_at": None},
+        Q.PENDING: {},
+    }.get(to, {"finished_at": now, "pid": None})
+    statement = (update(Job).where(Job.id == job_id, Job.status.in_(expect), *where)
+                 .values(status=to, **{**stamps, **values}).returning(Job))
+    options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
+    job = session.execute(statement, execution_options=options).scalars().first()
+    if job is not None:
+        _after_commit(session, wiring, job)
+    return job
+
+
+def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
+    if job.status == JobStatus.QUEUED:
+        eta = job.run_after if job.run_after and job.run_after > utcnow() else None
+        db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job.id, job.priority, eta=eta))
+    db.on_commit(session, lambda: wiring.hub.job_changed(job))
+
+
+def list_jobs(*, session: Session, owner: int | None, status: str | None = None, queue_name: str | None = None,
+              priority: str | None = None, type: str | None = None, search: str | None = None,
+              limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
+    """A page of jobs, newest first (by id: ids follow creation order), and the total matching."""
+    filters: list[ColumnElement[bool]] = []
+    for column, value in ((Job.created_by, owner), (Job.status, status), (Job.queue_name, queue_name),
+                          (Job.priority, priority), (Job.type, type)):
+        if value is not None:
+            filters.append(column == value)
+    if search:
+        filters.append(Job.name.contains(search, autoescape=True))
+    items = session.exec(select(Job).where(*filters).order_by(Job.id.desc()).limit(limit).offset(offset)).all()
+    total = session.exec(select(func.count()).select_from(Job).where(*filters)).one()
+    return list(items), total
+
+
+def get_job(*, session: Session, job_id: int, owner: int | None) -> Job:
+    """The job, or 404 when it does not exist or belongs to someone else (no hint which)."""
+    job = session.get(Job, job_id)
+    if job is None or (owner is not None and job.created_by != owner):
+        raise AppError(f"Job {job_id} not found", 404)
+    return job
+
+
+def update_job(*, session: Session, wiring: JobWiring, job: Job, changes: dict[str, Any]) -> Job:
+    """Edit a job that is not running; a queued job is enqueued again if its queue or priority moved."""
+    _refuse_while_running(job, "changed")
+    merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
+    spec = merged.checked(wiring.scripts)
+    before = (job.queue_name, job.priority)
+    for name, value in spec.model_dump().items():
+        setattr(job, name, value)
+    job.name = spec.display_name()
+    session.add(job)
+    session.flush()
+    if job.status == JobStatus.QUEUED and before != (job.queue_name, job.priority):
+        _after_commit(session, wiring, job)
+    else:
+        db.on_commit(session, lambda: wiring.hub.job_changed(job))
+    return job
+
+
+def set_status(*, session: Session, wiring: JobWiring, job: Job, to: JobStatus, by: str) -> Job:
+    """A status change asked for by a person: only the MANUAL moves; re-queueing starts over."""
+    allowed = MANUAL.get(JobStatus(job.status), frozenset())
+    if to not in allowed:
+        choices = ", ".join(sorted(allowed)) or "nothing (kill a running job)"
+        raise AppError(f"Job {job.id} is {job.status}; it can become: {choices}", 409)
+    values: dict[str, Any] = {}
+    if to == JobStatus.QUEUED and job.status in FINISHED:
+        values = {"attempt": 0, "error": None, "result": None, "run_after": None}
+    elif to == JobStatus.CANCELLED:
+        values = {"error": f"cancelled by {by}"}
+    moved = transition(session=session, wiring=wiring, job_id=job.id, to=to, expect=[JobStatus(job.status)], **values)
+    if moved is None:
+        raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+    return moved
+
+
+def kill_job(*, session: Session, wiring: JobWiring, job: Job, by: str) -> Job:
+    """Cancel a waiting job at once; end a running one's whole process group (G6)."""
+    if job.status in (JobStatus.QUEUED, JobStatus.PENDING):
+        moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
+                           expect=[JobStatus.QUEUED, JobStatus.PENDING], error=f"cancelled by {by}")
+    elif job.status == JobStatus.RUNNING:
+        moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
+                           expect=[JobStatus.RUNNING], error=f"killed by {by}")
+        if moved is not None:
+            db.on_commit(session, lambda: wiring.controls.stop(job.id, "killed"))
+    else:
+        raise AppError(f"Job {job.id} is {job.status}, not running or waiting", 409)
+    if moved is None:
+        raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+    return moved
+
+
+def delete_job(*, session: Session, wiring: JobWiring, job: Job) -> None:
+    _refuse_while_running(job, "deleted")
+    session.delete(job)
+    path = log_path(wiring.settings.job_logs_dir, job.id)
+    db.on_commit(session, lambda: path.unlink(missing_ok=True))
+    db.on_commit(session, lambda: wiring.hub.job_deleted(job))
+
+
+def _refuse_while_running(job: Job, what: str) -> None:
+    if job.status == JobStatus.RUNNING:
+        raise AppError(f"Job {job.id} is running; kill it before it can be {what}", 409)
+
+
+def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log: JobLog | None = None) -> Job | None:
+    """A running attempt that will never report back: queued again when attempts remain, else failed."""
+    retry = job.attempt <= job.max_retries
+    writer = log or wiring.log(job.id)
+    try:
+        writer.note(f"{reason}; {'queued again' if retry else 'failed'}")
+    finally:
+        if log is None:
+            writer.close()
+    return transition(session=session, wiring=wiring, job_id=job.id, expect=[JobStatus.RUNNING],
+                      where=[Job.attempt == job.attempt],
+                      to=JobStatus.QUEUED if retry else JobStatus.FAILED, error=reason, run_after=None)
+
+
+def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
+    """At start, before the consumers (G2): settle what a dead process left behind.
+
+    Jobs `running` under another boot are failed or queued again, after ending their process group
+    if it is still the one that job started. Then every `queued` job that Huey's storage does not
+    hold is enqueued, once.
+    """
+    with db.session(engine, readonly=True) as session:
+        stale = session.exec(select(Job).where(Job.status == JobStatus.RUNNING,
+                                               or_(Job.boot_id != boot_id, Job.boot_id.is_(None)))).all()
+    for job in stale:
+        if job.pid and processes.end_orphan_group(job.pid, job.started_at):
+            logger.warning("ended the leftover process group {} of job {}", job.pid, job.id)
+    with db.session(engine) as session:
+        for job in stale:
+            interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
+    waiting = wiring.queues.waiting_job_ids()
+    with db.session(engine, readonly=True) as session:
+        queued = session.exec(select(Job).where(Job.status == JobStatus.QUEUED)).all()
+    missing = [job for job in queued if job.id not in waiting]
+    now = utcnow()
+    for job in missing:
+        eta = job.run_after if job.run_after and job.run_after > now else None
+        wiring.queues.enqueue(job.queue_name, job.id, job.priority, eta=eta)
+    if stale or missing:
+        logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), len(missing))
+
+
+def retry_at(job: Job) -> datetime:
+    return utcnow() + timedelta(seconds=job.retry_delay_seconds)

@@ -1,0 +1,218 @@
+"""The live hub and the WebSocket endpoint `/api/v1/ws/job-queue` (DESIGN.md section 6).
+
+Worker threads publish (`job_changed`, `log_lines`); the hub hops into the event loop with
+`call_soon_threadsafe` and never blocks them. Each client has its own sender task and a bounded
+outbox: a client that stops reading stalls only itself, and on overflow its outbox is dropped and
+replaced by one fresh snapshot. Snapshots (`{"jobs": [...], "total": N}`, the first page as
+`GET /jobs/` gives it) are coalesced to at most one per SNAPSHOT_INTERVAL per client, however many
+jobs change, and built once per change for every client that sees the same jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from typing import Any
+
+from anyio import to_thread
+from loguru import logger
+from sqlalchemy import Engine
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from vcore_app import db
+from vcore_app.auth.guards import current_user
+from vcore_app.errors import AppError
+from vcore_app.jobs import service
+from vcore_app.models import Job, User
+from vcore_app.web.schemas import JobSummary
+
+SNAPSHOT_INTERVAL = 0.1
+OUTBOX_LIMIT_BYTES = 1_000_000
+PAGE_SIZE = 50
+
+
+class _Client:
+    def __init__(self, websocket: WebSocket, user: User) -> None:
+        self.websocket = websocket
+        self.owner = service.owner_filter(user)
+        self.outbox: deque[str] = deque()
+        self.outbox_bytes = 0
+        self.wake = asyncio.Event()
+        self.needs_snapshot = True
+        self.last_snapshot = 0.0
+        self.logs: set[int] = set()
+
+    def sees(self, created_by: int | None) -> bool:
+        return self.owner is None or created_by == self.owner
+
+    def offer(self, text: str) -> None:
+        if self.outbox_bytes + len(text) > OUTBOX_LIMIT_BYTES:
+            self.outbox.clear()  # too slow to keep up: what it missed is in the next snapshot
+            self.outbox_bytes = 0
+            self.needs_snapshot = True
+        else:
+            self.outbox.append(text)
+            self.outbox_bytes += len(text)
+        self.wake.set()
+
+    def take(self) -> str:
+        text = self.outbox.popleft()
+        self.outbox_bytes -= len(text)
+        return text
+
+    def mark_changed(self) -> None:
+        self.needs_snapshot = True
+        self.wake.set()
+
+
+class Hub:
+    def __init__(self, *, engine: Engine) -> None:
+        self._engine = engine
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: set[_Client] = set()
+        self._log_watchers: dict[int, set[_Client]] = {}
+        self._generation = 0
+        self._snapshots: dict[int | None, tuple[int, str]] = {}
+
+    # -- any thread -------------------------------------------------------------------------------
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self._loop = loop
+
+    def job_changed(self, job: Job) -> None:
+        self._post(self._fan_out_job, job.created_by, json.dumps({"job": JobSummary.of(job)}))
+
+    def job_deleted(self, job: Job) -> None:
+        self._post(self._fan_out_job, job.created_by, json.dumps({"job": {"id": job.id, "deleted": True}}))
+
+    def log_lines(self, job_id: int, offset: int, lines: list[str]) -> None:
+        if job_id in self._log_watchers:  # no decode, no hop for a log nobody watches
+            message = json.dumps({"log": {"job_id": job_id, "offset": offset, "lines": lines}})
+            self._post(self._fan_out_log, job_id, message)
+
+    def refresh(self) -> None:
+        """Send every client a fresh snapshot (POST /jobs/push-jobs-to-websocket)."""
+        self._post(self._fan_out_job, None, None)
+
+    def _post(self, callback: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            pass  # the loop closed during shutdown: nobody is listening any more
+
+    # -- event loop -------------------------------------------------------------------------------
+
+    def _fan_out_job(self, created_by: int | None, message: str | None) -> None:
+        self._generation += 1
+        for client in self._clients:
+            if message is None or client.sees(created_by):
+                if message is not None:
+                    client.offer(message)
+                client.mark_changed()
+
+    def _fan_out_log(self, job_id: int, message: str) -> None:
+        for client in self._log_watchers.get(job_id, ()):
+            client.offer(message)
+
+    async def serve(self, websocket: WebSocket) -> None:
+        user = current_user(websocket)  # the gate has closed unauthenticated sockets before accept
+        await websocket.accept()
+        client = _Client(websocket, user)
+        self._clients.add(client)
+        sender = asyncio.create_task(self._send_loop(client), name="ws-sender")
+        try:
+            while True:
+                text = await websocket.receive_text()
+                await self._handle(client, text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sender.cancel()
+            self._clients.discard(client)
+            for job_id in client.logs:
+                self._unwatch(client, job_id)
+
+    async def _handle(self, client: _Client, text: str) -> None:
+        try:
+            message = json.loads(text)
+            if not isinstance(message, dict):
+                raise ValueError
+        except ValueError:
+            client.offer(json.dumps({"error": "expected a JSON object"}))
+            return
+        if "subscribe_log" in message:
+            job_id = message["subscribe_log"]
+            try:
+                await to_thread.run_sync(self._check_visible, job_id, client.owner)
+            except (AppError, TypeError, ValueError):
+                client.offer(json.dumps({"error": f"job {job_id!r} not found"}))
+                return
+            client.logs.add(job_id)
+            self._log_watchers.setdefault(job_id, set()).add(client)
+            client.offer(json.dumps({"subscribed_log": job_id}))
+        elif "unsubscribe_log" in message:
+            self._unwatch(client, message["unsubscribe_log"])
+        else:
+            client.offer(json.dumps({"error": "expected subscribe_log or unsubscribe_log"}))
+
+    def _unwatch(self, client: _Client, job_id: Any) -> None:
+        watchers = self._log_watchers.get(job_id)
+        if watchers is not None:
+            watchers.discard(client)
+            if not watchers:
+                del self._log_watchers[job_id]
+        client.logs.discard(job_id)
+
+    def _check_visible(self, job_id: Any, owner: int | None) -> None:
+        if not isinstance(job_id, int) or isinstance(job_id, bool):
+            raise TypeError
+        with db.session(self._engine, readonly=True) as session:
+            service.get_job(session=session, job_id=job_id, owner=owner)
+
+    async def _send_loop(self, client: _Client) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                while client.outbox:
+                    await client.websocket.send_text(client.take())
+                if client.needs_snapshot:
+                    wait = client.last_snapshot + SNAPSHOT_INTERVAL - loop.time()
+                    if wait <= 0:
+                        client.needs_snapshot = False
+                        client.last_snapshot = loop.time()
+                        await client.websocket.send_text(await self._snapshot(client.owner))
+                        continue
+                else:
+                    wait = None
+                # Nothing was awaited since the outbox ran empty, so no message can slip past this clear.
+                client.wake.clear()
+                try:
+                    await asyncio.wait_for(client.wake.wait(), wait)
+                except TimeoutError:
+                    pass
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the receive loop sees the disconnect and cleans up
+        except Exception:
+            logger.exception("WebSocket sender failed")
+
+    async def _snapshot(self, owner: int | None) -> str:
+        generation = self._generation
+        cached = self._snapshots.get(owner)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        text = await to_thread.run_sync(self._build_snapshot, owner)
+        self._snapshots[owner] = (generation, text)
+        return text
+
+    def _build_snapshot(self, owner: int | None) -> str:
+        with db.session(self._engine, readonly=True) as session:
+            items, total = service.list_jobs(session=session, owner=owner, limit=PAGE_SIZE)
+            return json.dumps({"jobs": [JobSummary.of(job) for job in items], "total": total})
+
+
+async def job_queue_socket(websocket: WebSocket) -> None:
+    await websocket.app.state.runtime.hub.serve(websocket)

@@ -1,0 +1,1 @@
+"""Scripts: Python jobs with a typed input, run in a child process (`vcore-app script run NAME`)."""
