@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from vcore_app.web.api import health, login
+from vcore_app.web.api import health, login, schedulers
 from vcore_app.web.pages import dashboard
 from vcore_app.web.static import static_routes
 
@@ -28,6 +28,13 @@ def routes() -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
+        Route(f"{API}/job-schedulers", schedulers.list_schedulers, methods=["GET"]),
+        Route(f"{API}/job-schedulers", schedulers.create_scheduler, methods=["POST"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.get_scheduler, methods=["GET"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.update_scheduler, methods=["PUT"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.delete_scheduler, methods=["DELETE"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/toggle", schedulers.toggle_scheduler, methods=["POST"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/preview", schedulers.preview_scheduler, methods=["GET"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
         *static_routes(),
     ]
