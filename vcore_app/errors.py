@@ -62,3 +62,8 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
+
+
+def invalid(field: str, message: str, location: str = "body") -> AppError:
+    """A 422 naming one field, shaped like a validation error: {"detail": [{"loc": [...], "msg": ...}]}."""
+    return AppError([{"loc": [location, field], "msg": message, "type": "value_error"}], 422)

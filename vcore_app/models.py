@@ -139,3 +139,29 @@ class Job(SQLModel, table=True):
     pid: int | None = None
     boot_id: str | None = Field(default=None, max_length=32)
     idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+
+
+class JobScheduler(SQLModel, table=True):
+    """Creates jobs from `job_template` on start, every N seconds, or on a cron expression."""
+
+    __tablename__ = "job_scheduler"
+
+    id: int | None = Field(default=None, primary_key=True)
+    env_name: str = Field(default="", max_length=64)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    trigger_type: str = Field(max_length=16)  # on_start | repeat | cron
+    repeat_every_seconds: int | None = None
+    cron: str | None = Field(default=None, max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    job_template: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    overlap_policy: str = Field(default="skip", max_length=16)  # skip | queue | replace
+    misfire_policy: str = Field(default="run_once", max_length=16)  # run_once | skip
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_run_at: datetime | None = None
+    last_job_id: int | None = None
+    # Indexed: the scheduler thread asks for the earliest due one.
+    next_run_at: datetime | None = Field(default=None, index=True)

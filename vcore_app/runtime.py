@@ -22,15 +22,15 @@ from vcore_app.jobs.logs import LogRetention
 from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
-from vcore_app.models import Boot, Job, JobStatus
-from vcore_app.scheduler import SchedulerThread
+from vcore_app.models import Boot, Job, JobStatus, utcnow
+from vcore_app.scheduler import Clock, SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import Settings
 from vcore_app.users import ensure_first_superuser
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
         self.engine = db.make_engine(settings.DB_URL, echo=settings.DATABASE_ECHO)
         self.boot_id = uuid.uuid4().hex
@@ -45,7 +45,9 @@ class Runtime:
                                         controls=self.controls, settings=settings)
         self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.register(self.runner.run_job)
-        self.scheduler = SchedulerThread()
+        self.clock = clock
+        self.scheduler = SchedulerThread(make_tick(engine=self.engine, wiring=self.wiring,
+                                                   env_name=settings.ENV_NAME, clock=clock))
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
         self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
@@ -54,8 +56,8 @@ class Runtime:
 
     def start(self) -> None:
         """In order: migrate, record the boot, create the first superuser if configured, load the
-        scripts, recover jobs a dead process left (G2), start the consumers, the scheduler and log
-        housekeeping."""
+        scripts, recover jobs a dead process left (G2), start the consumers, fire the on-start
+        schedulers (once per boot, G5), start the scheduler thread and log housekeeping."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
@@ -69,6 +71,7 @@ class Runtime:
         self.wiring.scripts.add_plugins(self.settings.plugins_dir)
         service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.start()
+        fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())
         self.scheduler.start()
         self.log_retention.start()
         self._started = True

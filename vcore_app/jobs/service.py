@@ -131,11 +131,11 @@ def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
 
 def list_jobs(*, session: Session, owner: int | None, status: str | None = None, queue_name: str | None = None,
               priority: str | None = None, type: str | None = None, search: str | None = None,
-              limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
+              scheduler_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
     """A page of jobs, newest first (by id: ids follow creation order), and the total matching."""
     filters: list[ColumnElement[bool]] = []
     for column, value in ((Job.created_by, owner), (Job.status, status), (Job.queue_name, queue_name),
-                          (Job.priority, priority), (Job.type, type)):
+                          (Job.priority, priority), (Job.type, type), (Job.scheduler_id, scheduler_id)):
         if value is not None:
             filters.append(column == value)
     if search:

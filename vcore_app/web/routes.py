@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
-from vcore_app.web.api import apikeys, health, jobs, login, password, users
+from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
 from vcore_app.web.pages import dashboard, setup, tools
 from vcore_app.web.static import static_routes
 
@@ -69,6 +69,16 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/users/{{id:int}}", users.get_user, methods=["GET"]),
         Route(f"{API}/users/{{id:int}}", users.update_user, methods=["PUT"]),
         Route(f"{API}/users/{{id:int}}", users.delete_user, methods=["DELETE"]),
+        Route(f"{API}/job-schedulers", schedulers.list_schedulers, methods=["GET"]),
+        Route(f"{API}/job-schedulers", schedulers.create_scheduler, methods=["POST"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.get_scheduler, methods=["GET"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.update_scheduler, methods=["PUT"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}", schedulers.delete_scheduler, methods=["DELETE"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/toggle", schedulers.toggle_scheduler, methods=["POST"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/preview", schedulers.preview_scheduler, methods=["GET"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/run-now", schedulers.run_now, methods=["POST"]),
+        Route(f"{API}/job-schedulers/{{scheduler_id:int}}/jobs", schedulers.scheduler_jobs, methods=["GET"]),
+        Route(f"{API}/job-schedulers/preview", schedulers.preview_draft, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),

@@ -43,13 +43,20 @@ async def read_body(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
     return bytes(body)
 
 
-async def json_body(request: Request, model: type[M]) -> M:
+async def json_body_raw(request: Request) -> dict[str, Any]:
+    """The JSON object of the body (size-limited); 422 when it is not a JSON object."""
     raw = await read_body(request)
     try:
         data = json.loads(raw) if raw else {}
     except ValueError:
-        raise AppError([{"loc": ["body"], "msg": "Body is not valid JSON", "type": "json_invalid"}], 422) from None
-    return validate(model, data)
+        data = None
+    if not isinstance(data, dict):
+        raise AppError([{"loc": ["body"], "msg": "Body must be a JSON object", "type": "json_invalid"}], 422)
+    return data
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    return validate(model, await json_body_raw(request))
 
 
 async def form_fields(request: Request) -> dict[str, str]:
