@@ -71,11 +71,12 @@ def fire_due(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime)
 
 
 def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: datetime) -> None:
+    planned: datetime | None = None
     try:
         with db.session(engine) as session:
             scheduler = session.get(JobScheduler, scheduler_id)
             if scheduler is None or not scheduler.enabled or scheduler.next_run_at is None or scheduler.next_run_at > now:
-                return  # changed since we looked
+                return  # changed since we looked, or another tick got here first
             planned = scheduler.next_run_at
             # After downtime a missed slot runs once (run_once) or not at all (skip); never N times.
             if not (is_misfire(planned, now) and scheduler.misfire_policy == "skip"):
@@ -84,11 +85,17 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
     except (AppError, ValueError) as exc:
         # A template that no longer validates (a removed script): say so, move on to the next slot.
         logger.error("scheduler {} could not create its job: {}", scheduler_id, getattr(exc, "message", exc))
-        with db.session(engine) as session:
-            scheduler = session.get(JobScheduler, scheduler_id)
-            if scheduler is not None and scheduler.next_run_at is not None:
-                scheduler.next_run_at = following_run(scheduler, scheduler.next_run_at, now)
-                session.add(scheduler)
+        if planned is not None:
+            _skip_slot(engine=engine, scheduler_id=scheduler_id, planned=planned, now=now)
+
+
+def _skip_slot(*, engine: Engine, scheduler_id: int, planned: datetime, now: datetime) -> None:
+    """Move past `planned`, unless someone else already did (two ticks may fail on the same slot)."""
+    with db.session(engine) as session:
+        scheduler = session.get(JobScheduler, scheduler_id)
+        if scheduler is not None and scheduler.next_run_at == planned:
+            scheduler.next_run_at = following_run(scheduler, planned, now)
+            session.add(scheduler)
 
 
 def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime) -> int:
