@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
-from vcore_app.web.pages import dashboard, setup, tools
+from vcore_app.web.pages import dashboard, login as login_pages, setup, tools
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
@@ -17,6 +17,8 @@ API = "/api/v1"
 PUBLIC_PATHS = frozenset({
     "/healthz",
     "/setup",  # opens only with the one-time token (first_run.py)
+    "/login",
+    "/logout",  # logging out needs no session (and clears a stale one)
     f"{API}/login/access-token",
     f"{API}/login/refresh-token",
     f"{API}/register",  # refused with 403 unless USERS_OPEN_REGISTRATION
@@ -79,6 +81,10 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/job-schedulers/{{scheduler_id:int}}/run-now", schedulers.run_now, methods=["POST"]),
         Route(f"{API}/job-schedulers/{{scheduler_id:int}}/jobs", schedulers.scheduler_jobs, methods=["GET"]),
         Route(f"{API}/job-schedulers/preview", schedulers.preview_draft, methods=["POST"]),
+        Route("/login", login_pages.login_page, methods=["GET"]),
+        Route("/login", login_pages.login_submit, methods=["POST"]),
+        Route("/logout", login_pages.logout_page, methods=["GET"]),
+        Route("/logout", login_pages.logout_submit, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
