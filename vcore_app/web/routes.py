@@ -6,7 +6,8 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
-from vcore_app.web.pages import dashboard, login as login_pages, setup, tools
+from vcore_app.web.pages import dashboard, schedulers as scheduler_pages, scripts, setup, tools
+from vcore_app.web.pages import login as login_pages
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
@@ -86,6 +87,17 @@ def routes() -> list[BaseRoute]:
         Route("/logout", login_pages.logout_page, methods=["GET"]),
         Route("/logout", login_pages.logout_submit, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
+        Route("/schedulers", scheduler_pages.schedulers_index, methods=["GET"]),
+        Route("/schedulers/new", scheduler_pages.new_scheduler_page, methods=["GET"]),
+        Route("/schedulers/new", scheduler_pages.save_scheduler, methods=["POST"]),
+        Route("/schedulers/{scheduler_id:int}", scheduler_pages.scheduler_page, methods=["GET"]),
+        Route("/schedulers/{scheduler_id:int}", scheduler_pages.save_scheduler, methods=["POST"]),
+        Route("/schedulers/{scheduler_id:int}/toggle", scheduler_pages.toggle_scheduler, methods=["POST"]),
+        Route("/schedulers/{scheduler_id:int}/run-now", scheduler_pages.run_scheduler_now, methods=["POST"]),
+        Route("/schedulers/{scheduler_id:int}/delete", scheduler_pages.delete_scheduler, methods=["POST"]),
+        Route("/scripts", scripts.scripts_index, methods=["GET"]),
+        Route("/scripts/{name}", scripts.script_page, methods=["GET"]),
+        Route("/scripts/{name}", scripts.run_script, methods=["POST"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -24,7 +27,15 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     )
     env.globals.update(project_name=settings.PROJECT_NAME, project_description=settings.PROJECT_DESCRIPTION,
                        version=__version__, csrf_token=csrf_token)
+    env.filters["localtime"] = partial(localtime, default_zone=settings.TIMEZONE)
     return Jinja2Templates(env=env)
+
+
+def localtime(value: datetime | None, zone: str | None = None, *, default_zone: str = "UTC") -> str:
+    """`2026-03-01 13:00 CET`: a stored UTC time shown in a zone (the TIMEZONE setting by default)."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone or default_zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
