@@ -70,6 +70,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/job-schedulers/{{scheduler_id:int}}/jobs"): SUPERUSER,
     ("POST", f"{API}/job-schedulers/preview"): SUPERUSER,
     ("GET", "/"): USER,
+    ("POST", "/queues/{name}/{action}"): SUPERUSER,
     ("GET", "/schedulers"): SUPERUSER,
     ("GET", "/schedulers/new"): SUPERUSER,
     ("POST", "/schedulers/new"): SUPERUSER,

@@ -33,3 +33,25 @@ def test_a_missing_page_is_an_html_404_in_the_layout(client: TestClient, admin_h
     page = client.get("/no-such-page", headers={**admin_headers, **HTML})
     assert page.status_code == 404
     assert "Page not found" in page.text and "/static/vendor/bootstrap/css/bootstrap.min.css" in page.text
+
+
+def test_the_dashboard_counts_the_last_day_of_jobs_and_lists_failures(client: TestClient, admin_headers: dict[str, str]) -> None:
+    from tests.jobs_support import create, wait_status
+
+    failed = create(client, admin_headers, type="command", command="exit 3", name="breaks <b>loudly</b>")
+    wait_status(client, admin_headers, failed["id"], "failed")
+    page = client.get("/", headers={**admin_headers, **HTML}).text
+    assert 'class="vc-bar-failed"' in page
+    assert "breaks &lt;b&gt;loudly&lt;/b&gt;" in page
+    assert '<span class="badge vc-badge-failed">failed</span> 1' in page
+
+
+def test_a_superuser_stops_and_starts_a_queue_from_the_dashboard(client: TestClient, admin_headers: dict[str, str],
+                                                               make_user) -> None:  # type: ignore[no-untyped-def]
+    headers = {**admin_headers, **HTML}
+    client.post("/queues/reserved/stop", headers=headers)
+    assert client.get("/healthz").json()["queues"]["reserved"]["consuming"] is False
+    assert "Queue <code>default</code>" in client.get("/", headers=headers).text
+    client.post("/queues/reserved/start", headers=headers)
+    assert client.get("/healthz").json()["queues"]["reserved"]["consuming"] is True
+    assert client.post("/queues/reserved/stop", headers={**make_user(), **HTML}).status_code == 403

@@ -87,6 +87,7 @@ def routes() -> list[BaseRoute]:
         Route("/logout", login_pages.logout_page, methods=["GET"]),
         Route("/logout", login_pages.logout_submit, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
+        Route("/queues/{name}/{action}", dashboard.queue_consumer, methods=["POST"]),
         Route("/schedulers", scheduler_pages.schedulers_index, methods=["GET"]),
         Route("/schedulers/new", scheduler_pages.new_scheduler_page, methods=["GET"]),
         Route("/schedulers/new", scheduler_pages.save_scheduler, methods=["POST"]),

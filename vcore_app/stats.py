@@ -1,0 +1,61 @@
+"""What the dashboard counts: jobs of the last 24 hours per hour and status, recent failures, next runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from vcore_app.models import Job, JobScheduler, JobStatus
+
+HOURS = 24
+
+
+@dataclass
+class HourBar:
+    """One hour of the chart: its label and the count of each status, stacked bottom-up."""
+
+    label: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def jobs_per_hour(*, session: Session, now: datetime) -> list[HourBar]:
+    """Jobs created in each of the last 24 hours, by status: one grouped query on the created_at index."""
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
+    hour = func.substr(Job.created_at, 1, 13)  # 'YYYY-MM-DD HH' of the stored UTC time
+    rows = session.exec(select(hour, Job.status, func.count()).where(Job.created_at >= start)
+                        .group_by(hour, Job.status)).all()
+    found: dict[str, dict[str, int]] = {}
+    for key, status, count in rows:
+        found.setdefault(key, {})[status] = count
+    bars = []
+    for index in range(HOURS):
+        moment = start + timedelta(hours=index)
+        bars.append(HourBar(label=moment.strftime("%H:00"), counts=found.get(moment.strftime("%Y-%m-%d %H"), {})))
+    return bars
+
+
+def totals(bars: list[HourBar]) -> dict[str, int]:
+    summed = {status.value: 0 for status in JobStatus}
+    for bar in bars:
+        for status, count in bar.counts.items():
+            summed[status] = summed.get(status, 0) + count
+    return summed
+
+
+def recent_failures(*, session: Session, owner: int | None, limit: int = 5) -> list[Job]:
+    query = select(Job).where(Job.status == JobStatus.FAILED)
+    if owner is not None:
+        query = query.where(Job.created_by == owner)
+    return list(session.exec(query.order_by(Job.id.desc()).limit(limit)).all())
+
+
+def upcoming_runs(*, session: Session, limit: int = 5) -> list[JobScheduler]:
+    return list(session.exec(select(JobScheduler).where(JobScheduler.enabled, JobScheduler.next_run_at.is_not(None))
+                             .order_by(JobScheduler.next_run_at).limit(limit)).all())
