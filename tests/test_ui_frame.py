@@ -55,3 +55,16 @@ def test_a_superuser_stops_and_starts_a_queue_from_the_dashboard(client: TestCli
     client.post("/queues/reserved/start", headers=headers)
     assert client.get("/healthz").json()["queues"]["reserved"]["consuming"] is True
     assert client.post("/queues/reserved/stop", headers={**make_user(), **HTML}).status_code == 403
+
+
+def test_the_login_page_says_how_to_create_the_first_user_while_there_is_none(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_settings
+    from vcore_app.app import create_app
+
+    settings = make_settings(tmp_path, monkeypatch, FIRST_SUPERUSER_USERNAME="", FIRST_SUPERUSER_PASSWORD="")
+    with TestClient(create_app(settings)) as fresh:
+        assert 'id="no-user-yet"' in fresh.get("/login", headers=HTML).text
+
+
+def test_the_login_page_has_no_hint_once_a_user_exists(client: TestClient) -> None:
+    assert 'id="no-user-yet"' not in client.get("/login", headers=HTML).text

@@ -21,7 +21,8 @@ def safe_next(target: str | None) -> str:
 
 async def login_page(request: Request) -> Response:
     return render(request, "login/login.html", {"next": safe_next(request.query_params.get("next")),
-                                                "username": "", "error": None})
+                                                "username": "", "error": None,
+                                                "no_user_yet": request.app.state.runtime.setup_token is not None})
 
 
 async def login_submit(request: Request) -> Response:
