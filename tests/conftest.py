@@ -242,3 +242,37 @@ def make_user(client: TestClient) -> Callable[..., dict[str, str]]:
         return login(client, username, password)
 
     return make
+
+
+# Browser fixtures (helpers in ui_support.py). Defined here, once: a session-scoped fixture imported
+# into two test modules would start two browsers.
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from tests.ui_support import launch_browser
+
+    yield from launch_browser()
+
+
+@pytest.fixture(scope="module")
+def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """One real server per UI test module, with the admin of ADMIN."""
+    app = start_app(tmp_path_factory.mktemp("ui") / "data", env=app_env(
+        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], WORKERS_DEFAULT="2"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def page(browser: Any, ui_app: RunningApp) -> Iterator[Any]:
+    """A logged-in page of a fresh context; dialogs (alert) are recorded on `page.dialogs`."""
+    from tests.ui_support import log_in
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.set_default_timeout(20_000)
+    log_in(tab, ui_app.url)
+    yield tab
+    context.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import RunningApp
-from tests.ui_support import browser, log_in, page, ui_app  # noqa: F401  (fixtures)
+
 
 
 def test_a_page_needing_login_comes_back_after_it(browser, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]

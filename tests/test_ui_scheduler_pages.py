@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from starlette.testclient import TestClient
 
 from tests.conftest import RunningApp
-from tests.ui_support import SCREENSHOTS, browser, page, ui_app  # noqa: F401  (fixtures)
+from tests.ui_support import SCREENSHOTS
 
 HTML = {"accept": "text/html"}
 FORM = {"name": "nightly backup", "env_name": "", "trigger_type": "cron", "cron": "30 2 * * *",

@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app started on a free port.
 
-Every test gets a fresh browser context (its own cookies and storage) logged in through the real
-login form; the app is one real server per test module.
+The fixtures (`browser`, `ui_app`, `page`) are in conftest.py; every test gets a fresh browser
+context (its own cookies and storage) logged in through the real login form.
 """
 
 from __future__ import annotations
@@ -9,19 +9,18 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-
-from tests.conftest import ADMIN, RunningApp, app_env, start_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ADMIN_LOGIN = ("admin", "admin-password-1")
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def launch_browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
     from playwright.sync_api import sync_playwright
@@ -32,31 +31,9 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    app = start_app(tmp_path_factory.mktemp("ui") / "data", env=app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], WORKERS_DEFAULT="2"))
-    yield app
-    app.stop()
-
-
-def log_in(page, base_url: str, username: str = ADMIN["username"], password: str = ADMIN["password"]) -> None:  # type: ignore[no-untyped-def]
+def log_in(page: Any, base_url: str, username: str = ADMIN_LOGIN[0], password: str = ADMIN_LOGIN[1]) -> None:
     page.goto(f"{base_url}/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
-
-
-@pytest.fixture
-def page(browser, ui_app: RunningApp) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    """A logged-in page of a fresh context; dialogs (alert) are recorded on `page.dialogs`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    tab.set_default_timeout(20_000)
-    log_in(tab, ui_app.url)
-    yield tab
-    context.close()
