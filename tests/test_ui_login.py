@@ -5,7 +5,6 @@ from __future__ import annotations
 from tests.conftest import RunningApp
 
 
-
 def test_a_page_needing_login_comes_back_after_it(browser, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context()
     tab = context.new_page()
