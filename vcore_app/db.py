@@ -11,15 +11,18 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from loguru import logger
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from vcore_app.paths import migrations_dir
+
+T = TypeVar("T")
 
 _READONLY = "vcore_readonly"
 _ON_COMMIT = "vcore_on_commit"
@@ -92,6 +95,16 @@ def _run_on_commit(db: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_on_commit(db: Session) -> None:
     db.info.pop(_ON_COMMIT, None)
+
+
+async def in_thread(engine: Engine, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """Run `work(session)` in one short transaction on a worker thread: handlers never block the loop."""
+
+    def call() -> T:
+        with session(engine, readonly=readonly) as db_session:
+            return work(db_session)
+
+    return await run_in_threadpool(call)
 
 
 def ping(engine: Engine) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from loguru import logger
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 
 class AppError(Exception):

@@ -28,14 +28,6 @@ def _find(name: str) -> Path:
     raise FileNotFoundError(f"bundled folder {name!r} not found (looked in {', '.join(map(str, candidates))})")
 
 
-def self_command() -> list[str]:
-    """How to start this program again as a child (`+ ["script", "run", NAME]`): the frozen binary is
-    `sys.executable` itself; from source or a wheel it is the interpreter with `-m vcore_app`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "vcore_app"]
-
-
 def assets_dir() -> Path:
     return _find("assets")
 

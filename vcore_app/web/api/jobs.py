@@ -80,12 +80,7 @@ class QueueQuery(BaseModel):
 
 async def _work(request: Request, work: Callable[[Session, JobWiring], T], *, readonly: bool = False) -> T:
     runtime = request.app.state.runtime
-
-    def call() -> T:
-        with db.session(runtime.engine, readonly=readonly) as session:
-            return work(session, runtime.wiring)
-
-    return await run_in_threadpool(call)
+    return await db.in_thread(runtime.engine, lambda session: work(session, runtime.wiring), readonly=readonly)
 
 
 def _job_id(request: Request) -> int:

@@ -41,15 +41,9 @@ def scheduler_out(scheduler: JobScheduler, last_job: Job | None = None) -> dict[
 
 
 async def _work(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
-    """Superuser check, then `work` in a short transaction off the event loop."""
+    """Superusers only: then `work` in a short transaction off the event loop."""
     require_superuser(request)
-    engine = request.app.state.runtime.engine
-
-    def call() -> T:
-        with db.session(engine, readonly=readonly) as session:
-            return work(session)
-
-    return await run_in_threadpool(call)
+    return await db.in_thread(request.app.state.runtime.engine, work, readonly=readonly)
 
 
 def _now(request: Request) -> datetime:

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from sqlmodel import Session, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -28,14 +27,9 @@ _ZONES = sorted(available_timezones())
 
 
 async def _work(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """Superusers only: then `work` in a short transaction off the event loop."""
     require_superuser(request)
-    engine = request.app.state.runtime.engine
-
-    def call() -> T:
-        with db.session(engine, readonly=readonly) as session:
-            return work(session)
-
-    return await run_in_threadpool(call)
+    return await db.in_thread(request.app.state.runtime.engine, work, readonly=readonly)
 
 
 def _one(request: Request, session: Session) -> JobScheduler:
