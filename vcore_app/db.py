@@ -11,8 +11,9 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from loguru import logger
@@ -21,6 +22,7 @@ from sqlmodel import Session
 
 from vcore_app.paths import migrations_dir
 
+T = TypeVar("T")
 _READONLY = "vcore_readonly"
 _ON_COMMIT = "vcore_on_commit"
 # One writer at a time per engine, queued in Python. SQLite's busy handler makes a blocked writer
@@ -69,6 +71,17 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
         except BaseException:
             db.rollback()
             raise
+
+
+async def run(engine: Engine, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """`work(session)` in its own short transaction on a worker thread, so a handler awaiting it
+    never blocks the event loop on SQLite (or on argon2 inside it)."""
+
+    def call() -> T:
+        with session(engine, readonly=readonly) as db:
+            return work(db)
+
+    return await anyio.to_thread.run_sync(call)
 
 
 def on_commit(db: Session, callback: Callable[[], None]) -> None:
