@@ -4,25 +4,15 @@ server, a link that works once, and a flash on the login page afterwards."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, Mailbox, make_settings, smtp_settings
+from tests.conftest import ADMIN, Mailbox
 from tests.page_support import HTML, field_error, log_in_browser
-from vcore_app.app import create_app
 from vcore_app.auth.recovery import INVALID_LINK, RECOVERY_ANSWER
 
 NEW_PASSWORD = "brand-new-password-1"
-
-
-@pytest.fixture
-def mail_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example", **smtp_settings(smtp_server))
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def _link_token(client: TestClient, mailbox: Mailbox) -> str:

@@ -22,6 +22,14 @@ def _password_error(field: str, problem: str) -> AppError:
     return AppError([{"loc": ["body", field], "msg": f"Password {problem}", "type": "value_error"}], 422)
 
 
+def get_user(*, session: Session, user_id: int) -> User:
+    """The user, or AppError 404."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AppError("User not found", 404)
+    return user
+
+
 def get_by_username(*, session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 

@@ -52,10 +52,7 @@ def _update(request: Request, user_id: int, fields: dict[str, Any]) -> User:
 
 
 def _get(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise AppError("User not found", 404)
-    return user
+    return users.get_user(session=session, user_id=user_id)
 
 
 async def update_me(request: Request) -> JSONResponse:

@@ -33,10 +33,7 @@ class ListQuery(BaseModel):
 
 
 def _get(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise AppError("User not found", 404)
-    return user
+    return users.get_user(session=session, user_id=user_id)
 
 
 async def users_list(request: Request) -> Response:
