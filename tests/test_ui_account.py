@@ -183,3 +183,10 @@ def test_the_log_page_shows_lines_written_after_it_opened(page, ui_app: RunningA
     assert page.locator("#app-log img").count() == 0 and not page.dialogs
     assert page.evaluate("(() => { const b = document.getElementById('app-log');"
                          " return b.scrollHeight - b.scrollTop - b.clientHeight < 24; })()"), "it follows the end"
+
+
+def test_the_account_pages_fit_a_phone_without_horizontal_scrolling(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/profile", "/users", "/users/1", "/users/new", "/logs"):
+        page.goto(f"{ui_app.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
