@@ -223,6 +223,14 @@ def smtp_settings(mailbox: Mailbox) -> dict[str, Any]:
 
 
 @pytest.fixture
+def mail_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox) -> Iterator[TestClient]:
+    """An in-process app that sends mail to `smtp_server`, with links on https://vcore.example."""
+    settings = make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example", **smtp_settings(smtp_server))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
 def admin_headers(client: TestClient) -> dict[str, str]:
     """Bearer headers of the first superuser (created from FIRST_SUPERUSER_* at start)."""
     return login(client, ADMIN["username"], ADMIN["password"])

@@ -85,6 +85,21 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/tools"): USER,
     ("GET", "/tools/{name}"): USER,
     ("POST", "/tools/{name}"): USER,
+    ("GET", "/users"): SUPERUSER,
+    ("GET", "/users/new"): SUPERUSER,
+    ("POST", "/users/new"): SUPERUSER,
+    ("GET", "/users/{id:int}"): SUPERUSER,
+    ("POST", "/users/{id:int}"): SUPERUSER,
+    ("POST", "/users/{id:int}/set"): SUPERUSER,
+    ("POST", "/users/{id:int}/delete"): SUPERUSER,
+    ("GET", "/profile"): USER,
+    ("POST", "/profile"): USER,
+    ("POST", "/profile/password"): USER,
+    ("POST", "/profile/logout-everywhere"): USER,
+    ("POST", "/profile/api-keys"): USER,
+    ("POST", "/profile/api-keys/{id:int}/delete"): USER,
+    ("GET", "/logs"): SUPERUSER,
+    ("GET", "/logs/tail"): SUPERUSER,
 }
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.

@@ -4,28 +4,19 @@ a link that works once and not after it expires."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, Mailbox, bearer, login_tokens, make_settings, smtp_settings
-from vcore_app.app import create_app
+from tests.conftest import ADMIN, Mailbox, bearer, login_tokens
 from vcore_app.auth.tokens import signing_key
 from vcore_app.web.api.password import RECOVERY_ANSWER
 
 API = "/api/v1"
 NEW_PASSWORD = "brand-new-password-1"
-
-
-@pytest.fixture
-def mail_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox) -> Iterator[TestClient]:
-    settings = make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example", **smtp_settings(smtp_server))
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def _reset_token(client: TestClient, mailbox: Mailbox, count: int = 1) -> str:

@@ -1,13 +1,17 @@
-"""Logging: loguru to stderr and DATA_DIR/logs/vcore.log; std-logging (uvicorn, huey, alembic) routed in."""
+"""Logging: loguru to stderr and DATA_DIR/logs/vcore.log; std-logging (uvicorn, huey, alembic) routed in.
+And reading that file back for the log viewer (`read_app_log`): its tail, then what was added since."""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from loguru import logger
+
+from vcore_app.filetail import read_range
 
 _FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[source]: <16} | {message}"
 # uvicorn logs WebSocket handshakes with their query string, and WebSocket clients pass `?token=`.
@@ -50,3 +54,39 @@ def setup_logging(*, level: str, log_file: Path | None, rotation: str = "10 MB",
         std.propagate = True
     # Alembic logs each migration at INFO; SQL echo is controlled by DATABASE_ECHO, not the level.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+@dataclass
+class LogChunk:
+    """Whole lines of the app log. `reset`: they replace what the reader shows (first read, rotation,
+    or the reader fell more than a tail behind) instead of following it. `offset`: where to go on."""
+
+    file_id: str
+    offset: int
+    lines: list[str]
+    reset: bool
+
+
+def _file_id(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_dev}-{stat.st_ino}"  # rotation renames the file and opens a new one
+
+
+def read_app_log(path: Path, *, offset: int | None, file_id: str | None, tail_bytes: int) -> LogChunk:
+    """The lines after `offset` in the file `file_id`, or the last `tail_bytes` of the log (whole lines).
+
+    A line still being written waits for its newline: the next read returns it whole.
+    """
+    try:
+        current, size = _file_id(path), path.stat().st_size
+    except FileNotFoundError:  # before the first line of a fresh data folder
+        return LogChunk(file_id="", offset=0, lines=[], reset=True)
+    reset = offset is None or file_id != current or offset > size or size - offset > tail_bytes
+    start = max(size - tail_bytes, 0) if reset else offset
+    data = b"".join(read_range(path, start, size))
+    if reset and start > 0:
+        data = data[data.find(b"\n") + 1:]  # the tail starts at the first whole line
+        start = size - len(data)
+    whole = data[: data.rfind(b"\n") + 1]
+    return LogChunk(file_id=current, offset=start + len(whole),
+                    lines=whole.decode("utf-8", errors="replace").splitlines(), reset=reset)

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from loguru import logger
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from vcore_app.paths import migrations_dir
 
@@ -74,6 +74,17 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
             raise
 
 
+async def run(engine: Engine, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """`work(session)` in its own short transaction on a worker thread, so a handler awaiting it
+    never blocks the event loop on SQLite (or on argon2 inside it)."""
+
+    def call() -> T:
+        with session(engine, readonly=readonly) as db:
+            return work(db)
+
+    return await anyio.to_thread.run_sync(call)
+
+
 def on_commit(db: Session, callback: Callable[[], None]) -> None:
     """Run `callback` once this session's transaction has committed; never if it rolls back.
 
@@ -95,16 +106,6 @@ def _run_on_commit(db: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_on_commit(db: Session) -> None:
     db.info.pop(_ON_COMMIT, None)
-
-
-async def in_thread(engine: Engine, work: Callable[[Session], T], *, readonly: bool = False) -> T:
-    """Run `work(session)` in one short transaction on a worker thread: handlers never block the loop."""
-
-    def call() -> T:
-        with session(engine, readonly=readonly) as db_session:
-            return work(db_session)
-
-    return await run_in_threadpool(call)
 
 
 def ping(engine: Engine) -> bool:

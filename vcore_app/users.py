@@ -15,8 +15,19 @@ from vcore_app.models import User, utcnow
 from vcore_app.settings import Settings
 
 
+INCORRECT_PASSWORD = "Incorrect password"
+
+
 def _password_error(field: str, problem: str) -> AppError:
     return AppError([{"loc": ["body", field], "msg": f"Password {problem}", "type": "value_error"}], 422)
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    """The user, or AppError 404."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise AppError("User not found", 404)
+    return user
 
 
 def get_by_username(*, session: Session, username: str) -> User | None:
@@ -60,6 +71,14 @@ def set_password(*, session: Session, user: User, password: str, field: str = "n
         raise _password_error(field, problem)
     user.hashed_password = hash_password(password)
     revoke_all_tokens(session=session, user=user)
+
+
+def change_password(*, session: Session, user: User, current_password: str, new_password: str) -> None:
+    """A user changing its own password proves it knows the current one (a stolen session is not enough)."""
+    ok, _ = verify_password(current_password, user.hashed_password)
+    if not ok:
+        raise AppError(INCORRECT_PASSWORD, 400)
+    set_password(session=session, user=user, password=new_password)
 
 
 def revoke_all_tokens(*, session: Session, user: User) -> None:

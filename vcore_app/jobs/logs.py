@@ -3,7 +3,7 @@
 Every line starts with a UTC timestamp. A job that prints forever must not fill the disk: past
 JOB_LOG_MAX_BYTES the file keeps its head, one marker line, and a tail that is compacted in place
 (copied forward in 1 MB blocks), so neither the file nor the memory grows with the output. Readers
-never load a whole file: they stream a byte range or find the tail by reading backwards.
+never load a whole file: they use filetail.py (a byte range in blocks, the tail found backwards).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
@@ -146,45 +146,6 @@ class JobLog:
         if found < 0:
             return None
         return max(self._head_limit - _MAX_LINE, 0) + found + len(MARKER)
-
-
-def read_range(path: Path, offset: int = 0, end: int | None = None) -> Iterator[bytes]:
-    """The bytes of [offset, end) in blocks; `end` defaults to the size when the read starts."""
-    with open(path, "rb") as fh:
-        stop = os.fstat(fh.fileno()).st_size if end is None else end
-        fh.seek(offset)
-        position = offset
-        while position < stop:
-            block = fh.read(min(_READ_CHUNK, stop - position))
-            if not block:
-                return
-            position += len(block)
-            yield block
-
-
-def tail_offset(path: Path, lines: int) -> int:
-    """Where the last `lines` lines begin, found by reading backwards from the end."""
-    with open(path, "rb") as fh:
-        position = os.fstat(fh.fileno()).st_size
-        end = position
-        newlines = 0
-        while position > 0:
-            start = max(position - _READ_CHUNK, 0)
-            fh.seek(start)
-            block = fh.read(position - start)
-            # The file's final newline ends the last line; it does not start another.
-            if position == end and block.endswith(b"\n"):
-                block = block[:-1]
-            index = len(block)
-            while True:
-                index = block.rfind(b"\n", 0, index)
-                if index < 0:
-                    break
-                newlines += 1
-                if newlines == lines:
-                    return start + index + 1
-            position = start
-        return 0
 
 
 def remove_old_logs(logs_dir: Path, *, days: int, keep: set[int]) -> int:

@@ -1,4 +1,5 @@
-"""HTML forms generated from pydantic models (script inputs, Quick Tools).
+"""HTML forms generated from pydantic models (script inputs, Quick Tools), and what hand-written
+forms share (errors next to the fields, a new password typed twice).
 
 `form_fields(Model)` turns the model's JSON schema into a flat list the `forms.html` macro renders:
 text, textarea, number, checkbox and select (enums / Literal) fields, with required marks,
@@ -10,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationInfo, field_validator
+
+from vcore_app.errors import AppError
+from vcore_app.web.schemas import Password
 
 
 @dataclass
@@ -90,3 +94,25 @@ def field_errors(detail: Any) -> dict[str, str]:
     if not isinstance(detail, list):
         return {}
     return {str(error["loc"][-1]): error["msg"] for error in detail if error.get("loc")}
+
+
+def form_errors(exc: AppError) -> tuple[dict[str, str], str | None]:
+    """Errors next to the fields (a 422 list), or one message for the whole form (a rule such as
+    "the last active superuser cannot be demoted", a 409)."""
+    fields = field_errors(exc.message)
+    return fields, None if fields else str(exc.message)
+
+
+class NewPasswordTwice(BaseModel):
+    """A new password and its repetition: a typo in a hidden field would lock the user out."""
+
+    password: Password
+    password_confirm: str
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _same(cls, value: str, info: ValidationInfo) -> str:
+        # When `password` itself failed, its own error is enough.
+        if "password" in info.data and value != info.data["password"]:
+            raise ValueError("The two passwords differ")
+        return value

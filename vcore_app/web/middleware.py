@@ -21,6 +21,10 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
+# The log viewer polls this every 2 s: logging its successful polls would fill the log it shows.
+_QUIET_PATHS = frozenset({"/logs/tail"})
+
+
 class RequestLog:
     """`GET /api/v1/jobs 200 3.1 ms`: method, path (no query: it may hold a token), status, time."""
 
@@ -44,7 +48,8 @@ class RequestLog:
             await self.app(scope, receive, send_and_record)
         finally:
             elapsed = (time.perf_counter() - start) * 1000
-            logger.bind(source="http").info("{} {} {} {:.1f} ms", scope["method"], scope["path"], status, elapsed)
+            if status >= 400 or scope["path"] not in _QUIET_PATHS:
+                logger.bind(source="http").info("{} {} {} {:.1f} ms", scope["method"], scope["path"], status, elapsed)
 
 
 class SecurityHeaders:

@@ -6,8 +6,11 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
-from vcore_app.web.pages import dashboard, schedulers as scheduler_pages, scripts, setup, tools
+from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import login as login_pages
+from vcore_app.web.pages import password as password_pages
+from vcore_app.web.pages import schedulers as scheduler_pages
+from vcore_app.web.pages import users as user_pages
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
@@ -20,6 +23,8 @@ PUBLIC_PATHS = frozenset({
     "/setup",  # opens only with the one-time token (first_run.py)
     "/login",
     "/logout",  # logging out needs no session (and clears a stale one)
+    "/forgot-password",  # one answer for every address (auth/recovery.py)
+    "/reset-password",  # works only with a valid, unused reset link
     f"{API}/login/access-token",
     f"{API}/login/refresh-token",
     f"{API}/register",  # refused with 403 unless USERS_OPEN_REGISTRATION
@@ -86,6 +91,10 @@ def routes() -> list[BaseRoute]:
         Route("/login", login_pages.login_submit, methods=["POST"]),
         Route("/logout", login_pages.logout_page, methods=["GET"]),
         Route("/logout", login_pages.logout_submit, methods=["POST"]),
+        Route("/forgot-password", password_pages.forgot_page, methods=["GET"]),
+        Route("/forgot-password", password_pages.forgot_submit, methods=["POST"]),
+        Route("/reset-password", password_pages.reset_page, methods=["GET"]),
+        Route("/reset-password", password_pages.reset_submit, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
         Route("/queues/{name}/{action}", dashboard.queue_consumer, methods=["POST"]),
         Route("/schedulers", scheduler_pages.schedulers_index, methods=["GET"]),
@@ -99,6 +108,21 @@ def routes() -> list[BaseRoute]:
         Route("/scripts", scripts.scripts_index, methods=["GET"]),
         Route("/scripts/{name}", scripts.script_page, methods=["GET"]),
         Route("/scripts/{name}", scripts.run_script, methods=["POST"]),
+        Route("/users", user_pages.users_list, methods=["GET"]),
+        Route("/users/new", user_pages.new_user_page, methods=["GET"]),
+        Route("/users/new", user_pages.create_user, methods=["POST"]),
+        Route("/users/{id:int}", user_pages.user_page, methods=["GET"]),
+        Route("/users/{id:int}", user_pages.update_user, methods=["POST"]),
+        Route("/users/{id:int}/set", user_pages.set_flag, methods=["POST"]),
+        Route("/users/{id:int}/delete", user_pages.delete_user, methods=["POST"]),
+        Route("/profile", profile.profile_page, methods=["GET"]),
+        Route("/profile", profile.update_profile, methods=["POST"]),
+        Route("/profile/password", profile.change_password, methods=["POST"]),
+        Route("/profile/logout-everywhere", profile.logout_everywhere, methods=["POST"]),
+        Route("/profile/api-keys", profile.create_api_key, methods=["POST"]),
+        Route("/profile/api-keys/{id:int}/delete", profile.delete_api_key, methods=["POST"]),
+        Route("/logs", applog.logs_page, methods=["GET"]),
+        Route("/logs/tail", applog.logs_tail, methods=["GET"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),

@@ -16,6 +16,7 @@ from vcore_app import __version__
 from vcore_app.auth.csrf import csrf_token
 from vcore_app.paths import assets_dir
 from vcore_app.settings import Settings
+from vcore_app.web.flash import FLASH_COOKIE, clear_flashes, pop_flashes
 
 
 def make_templates(settings: Settings) -> Jinja2Templates:
@@ -42,4 +43,10 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     templates: Jinja2Templates = request.app.state.templates
     principal = request.scope.get("user")
     user = principal.user if principal is not None and principal.is_authenticated else None
-    return templates.TemplateResponse(request, name, {"user": user, **(context or {})}, status_code=status)
+    context = context or {}
+    flashes = [*pop_flashes(request), *context.get("flashes", [])]
+    response = templates.TemplateResponse(request, name, {"user": user, **context, "flashes": flashes},
+                                          status_code=status)
+    if FLASH_COOKIE in request.cookies:  # shown now: not again on the next page
+        clear_flashes(response)
+    return response

@@ -18,8 +18,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from vcore_app import db
 from vcore_app.auth.guards import current_user, require_superuser
 from vcore_app.errors import AppError
+from vcore_app.filetail import read_range, tail_offset
 from vcore_app.jobs import service
-from vcore_app.jobs.logs import log_path, read_range, tail_offset
+from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.service import JobWiring
 from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
@@ -80,7 +81,7 @@ class QueueQuery(BaseModel):
 
 async def _work(request: Request, work: Callable[[Session, JobWiring], T], *, readonly: bool = False) -> T:
     runtime = request.app.state.runtime
-    return await db.in_thread(runtime.engine, lambda session: work(session, runtime.wiring), readonly=readonly)
+    return await db.run(runtime.engine, lambda session: work(session, runtime.wiring), readonly=readonly)
 
 
 def _job_id(request: Request) -> int:

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse
 from vcore_app import db, users
 from vcore_app.auth import refresh
 from vcore_app.auth.guards import current_user, require_superuser
-from vcore_app.auth.passwords import verify_password
 from vcore_app.auth.session import SESSION_COOKIE, set_session_cookie
 from vcore_app.errors import AppError
 from vcore_app.models import User
@@ -53,10 +52,7 @@ def _update(request: Request, user_id: int, fields: dict[str, Any]) -> User:
 
 
 def _get(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise AppError("User not found", 404)
-    return user
+    return users.get_user(session=session, user_id=user_id)
 
 
 async def update_me(request: Request) -> JSONResponse:
@@ -69,10 +65,8 @@ async def update_me(request: Request) -> JSONResponse:
 def _change_password(request: Request, user_id: int, body: UpdatePassword) -> User:
     with db.session(_engine(request)) as session:
         user = _get(session, user_id)
-        ok, _ = verify_password(body.current_password, user.hashed_password)
-        if not ok:
-            raise AppError("Incorrect password", 400)
-        users.set_password(session=session, user=user, password=body.new_password)
+        users.change_password(session=session, user=user, current_password=body.current_password,
+                              new_password=body.new_password)
     return user
 
 

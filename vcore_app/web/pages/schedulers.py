@@ -29,7 +29,7 @@ _ZONES = sorted(available_timezones())
 async def _work(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
     """Superusers only: then `work` in a short transaction off the event loop."""
     require_superuser(request)
-    return await db.in_thread(request.app.state.runtime.engine, work, readonly=readonly)
+    return await db.run(request.app.state.runtime.engine, work, readonly=readonly)
 
 
 def _one(request: Request, session: Session) -> JobScheduler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, ValidationError, model_validator
+from pydantic import EmailStr
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,23 +15,16 @@ from vcore_app.errors import AppError
 from vcore_app.first_run import create_first_superuser, token_matches
 from vcore_app.models import User
 from vcore_app.users import any_user_exists
-from vcore_app.web.schemas import FullName, Password, Username
+from vcore_app.web.forms import NewPasswordTwice, form_errors
+from vcore_app.web.schemas import FullName, Username
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields
+from vcore_app.web.validation import form_fields, validate
 
 
-class SetupForm(BaseModel):
+class SetupForm(NewPasswordTwice):
     username: Username
     email: EmailStr
     full_name: FullName = ""
-    password: Password
-    password_confirm: str
-
-    @model_validator(mode="after")
-    def _same_password(self) -> SetupForm:
-        if self.password != self.password_confirm:
-            raise ValueError("The two passwords differ")
-        return self
 
 
 def _still_open(request: Request, token: str | None) -> None:
@@ -45,16 +38,17 @@ def _still_open(request: Request, token: str | None) -> None:
             raise AppError("Not Found", 404)
 
 
-def _render(request: Request, token: str, form: dict[str, Any], errors: list[str], status: int = 200) -> Response:
-    context = {"token": token, "errors": errors,
+def _render(request: Request, token: str, form: dict[str, Any], exc: AppError | None = None) -> Response:
+    errors, error = form_errors(exc) if exc else ({}, None)
+    context = {"token": token, "errors": errors, "error": error,
                "form": {name: form.get(name, "") for name in ("username", "email", "full_name")}}
-    return render(request, "setup/setup.html", context, status=status)
+    return render(request, "setup/setup.html", context, status=exc.status if exc else 200)
 
 
 async def setup_page(request: Request) -> Response:
     token = request.query_params.get("token")
     await run_in_threadpool(_still_open, request, token)
-    return _render(request, token or "", {}, [])
+    return _render(request, token or "", {})
 
 
 def _create(request: Request, form: SetupForm) -> User:
@@ -70,11 +64,9 @@ async def setup_submit(request: Request) -> Response:
     token = fields.get("token", "")
     await run_in_threadpool(_still_open, request, token)
     try:
-        form = SetupForm.model_validate(fields)
-    except ValidationError as exc:
-        errors = [f"{'.'.join(map(str, e['loc'])) + ': ' if e['loc'] else ''}{e['msg'].removeprefix('Value error, ')}"
-                  for e in exc.errors()]
-        return _render(request, token, fields, errors, status=422)
+        form = validate(SetupForm, fields)
+    except AppError as exc:
+        return _render(request, token, fields, exc)
     user = await run_in_threadpool(_create, request, form)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, request, user)

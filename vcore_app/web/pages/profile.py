@@ -1,0 +1,134 @@
+"""`/profile`: one's own name and e-mail, password, API keys and "log out everywhere".
+
+Changing the password and logging out everywhere bump the token version, which ends every session
+of the user, this browser's too; this browser then gets a fresh session cookie and stays logged in
+(the person in front of it just proved who they are), like the API answering with new tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from vcore_app import db, users
+from vcore_app.auth import apikeys
+from vcore_app.auth.guards import current_user
+from vcore_app.auth.session import set_session_cookie
+from vcore_app.errors import AppError, invalid
+from vcore_app.models import User, utcnow
+from vcore_app.web.flash import flash
+from vcore_app.web.forms import NewPasswordTwice, form_errors
+from vcore_app.web.schemas import UserUpdateMe, changes
+from vcore_app.web.templating import render
+from vcore_app.web.validation import form_fields, validate
+
+EXPIRY_CHOICES = {"": "Never", "30": "In 30 days", "90": "In 90 days", "365": "In a year"}
+
+
+class PasswordChange(NewPasswordTwice):
+    current_password: str = Field(min_length=1, max_length=1024)
+
+
+class ApiKeyForm(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    expires_in_days: Literal["", "30", "90", "365"] = ""
+
+
+def _me(session: Session, request: Request) -> User:
+    """The user as stored now (the request's copy was loaded before this request changed it)."""
+    return session.get(User, current_user(request).id)
+
+
+async def _page(request: Request, exc: AppError | None = None, values: dict[str, Any] | None = None) -> Response:
+    errors, error = form_errors(exc) if exc else ({}, None)
+    user = current_user(request)
+    keys = await db.run(request.app.state.runtime.engine, lambda s: apikeys.list_api_keys(session=s, user=user),
+                        readonly=True)
+    context = {"nav": "Profile", "keys": keys, "now": utcnow(), "expiry_choices": EXPIRY_CHOICES, "errors": errors,
+               "error": error, "values": {"full_name": user.full_name, "email": user.email, **(values or {})}}
+    return render(request, "user/profile.html", context, status=exc.status if exc else 200)
+
+
+def _back(message: str, request: Request | None = None, user: User | None = None) -> Response:
+    """To the profile page with a notice; with `user`, a fresh session cookie for its new token version."""
+    response = RedirectResponse("/profile", status_code=303)
+    if request is not None and user is not None:
+        set_session_cookie(response, request, user)
+    flash(response, "success", message)
+    return response
+
+
+async def profile_page(request: Request) -> Response:
+    return await _page(request)
+
+
+async def update_profile(request: Request) -> Response:
+    fields = await form_fields(request)
+    values = {"full_name": fields.get("full_name", "").strip(), "email": fields.get("email", "").strip()}
+    try:
+        body = validate(UserUpdateMe, values)
+        await db.run(request.app.state.runtime.engine,
+                     lambda s: users.update_user(session=s, user=_me(s, request), changes=changes(body)))
+    except AppError as exc:
+        return await _page(request, exc, values)
+    return _back("Profile saved.")
+
+
+async def change_password(request: Request) -> Response:
+    fields = await form_fields(request)
+    try:
+        form = validate(PasswordChange, fields)
+        user = await db.run(request.app.state.runtime.engine, lambda s: _change_password(s, request, form))
+    except AppError as exc:
+        return await _page(request, exc)
+    return _back("Password changed. Your other sessions and tokens are logged out.", request, user)
+
+
+def _change_password(session: Session, request: Request, form: PasswordChange) -> User:
+    user = _me(session, request)
+    try:
+        users.change_password(session=session, user=user, current_password=form.current_password,
+                              new_password=form.password)
+    except AppError as exc:
+        if exc.message != users.INCORRECT_PASSWORD:
+            raise
+        raise invalid("current_password", exc.message) from None  # shown next to the field it is about
+    return user
+
+
+async def logout_everywhere(request: Request) -> Response:
+    def revoke(session: Session) -> User:
+        user = _me(session, request)
+        users.revoke_all_tokens(session=session, user=user)
+        return user
+
+    user = await db.run(request.app.state.runtime.engine, revoke)
+    return _back("Logged out everywhere else: every other session and token of yours has stopped working.",
+                 request, user)
+
+
+async def create_api_key(request: Request) -> Response:
+    fields = await form_fields(request)
+    try:
+        form = validate(ApiKeyForm, fields)
+    except AppError as exc:
+        return await _page(request, exc, {"name": fields.get("name", "")})
+    expires_at = utcnow() + timedelta(days=int(form.expires_in_days)) if form.expires_in_days else None
+    row, key = await db.run(request.app.state.runtime.engine, lambda s: apikeys.create_api_key(
+        session=s, user=current_user(request), name=form.name, expires_at=expires_at))
+    # The key is shown on this page once and stored nowhere: keep it out of every cache.
+    response = render(request, "user/api_key_created.html", {"nav": "Profile", "row": row, "key": key}, status=201)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def delete_api_key(request: Request) -> Response:
+    key_id = request.path_params["id"]
+    await db.run(request.app.state.runtime.engine,
+                 lambda s: apikeys.delete_api_key(session=s, user=current_user(request), key_id=key_id))
+    return _back("API key revoked.")
