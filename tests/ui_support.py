@@ -20,15 +20,26 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
+_running: list[object] = []  # the one browser of this test run, once started
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
+    """One Chromium for the whole run. Each test module that imports this fixture registers it
+    again, and Playwright's sync API cannot start a second time while the first runs: the first
+    instance starts (and at the end stops) the browser, later ones share it."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    if _running:
+        yield _running[0]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        _running.append(launched)
         yield launched
+        _running.clear()
         launched.close()
 
 

@@ -13,6 +13,7 @@ from vcore_app import __version__
 from vcore_app.auth.csrf import csrf_token
 from vcore_app.paths import assets_dir
 from vcore_app.settings import Settings
+from vcore_app.web import flash
 
 
 def make_templates(settings: Settings) -> Jinja2Templates:
@@ -31,4 +32,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     templates: Jinja2Templates = request.app.state.templates
     principal = request.scope.get("user")
     user = principal.user if principal is not None and principal.is_authenticated else None
-    return templates.TemplateResponse(request, name, {"user": user, **(context or {})}, status_code=status)
+    flashes = flash.pending(request)
+    response = templates.TemplateResponse(request, name, {"user": user, "flashes": flashes, **(context or {})},
+                                          status_code=status)
+    if flashes:
+        flash.clear(response)  # shown once
+    return response
