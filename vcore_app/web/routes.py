@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
-from vcore_app.web.pages import dashboard, login as login_pages, setup, tools
+from vcore_app.web.pages import dashboard, jobs as job_pages, login as login_pages, setup, tools
 from vcore_app.web.static import static_routes
 
 API = "/api/v1"
@@ -86,6 +86,13 @@ def routes() -> list[BaseRoute]:
         Route("/logout", login_pages.logout_page, methods=["GET"]),
         Route("/logout", login_pages.logout_submit, methods=["POST"]),
         Route("/", dashboard.dashboard, methods=["GET"]),
+        Route("/jobs", job_pages.jobs_page, methods=["GET"]),
+        Route("/jobs/new", job_pages.new_job_page, methods=["GET"]),
+        Route("/jobs/new", job_pages.create_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}", job_pages.job_page, methods=["GET"]),
+        Route("/jobs/{job_id:int}/kill", job_pages.kill_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}/rerun", job_pages.rerun_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}/delete", job_pages.delete_job, methods=["POST"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),
