@@ -114,22 +114,64 @@ def test_deleting_from_the_list_asks_first_then_flashes(page: Page, ui_app: Runn
     expect(page.locator(f'tr[data-job-id="{job_id}"]')).to_have_count(0)
 
 
+def test_a_huge_log_shows_its_tail_from_a_whole_line(page: Page, ui_app: RunningApp) -> None:
+    create_job(page, ui_app.url, "seq 1 30000", name="long output")  # ~900 KB with the timestamps
+    expect(badge(page)).to_have_text("done", timeout=LIVE)
+    page.reload()  # read as a stored log, not as pushed lines
+    lines = page.locator("#job-log .vc-log-line")
+    expect(lines.last).to_contain_text("[vcore] exit code 0", timeout=LIVE)
+    expect(page.locator("#log-truncated")).to_be_visible()
+    texts = [re.sub(r"^\S+ ", "", text) for text in lines.all_inner_texts()]
+    numbers = [int(text) for text in texts if text.isdigit()]
+    assert numbers[-1] == 30000 and numbers == list(range(numbers[0], 30001))  # no cut or repeated line
+    assert 5000 < len(numbers) < 12000  # about 256 KB of it
+    assert texts[0] == str(numbers[0])
+
+
+def test_the_log_follows_new_lines_until_the_reader_scrolls_up(page: Page, ui_app: RunningApp) -> None:
+    create_job(page, ui_app.url, "seq 1 300; sleep 1; for i in 1 2 3; do echo more $i; sleep 0.5; done")
+    log = page.locator("#job-log")
+    at_bottom = "e => e.scrollTop + e.clientHeight >= e.scrollHeight - 8"
+    expect(log).to_contain_text("300", timeout=LIVE)
+    page.wait_for_function(f"({at_bottom})(document.getElementById('job-log'))")
+    log.evaluate("e => { e.scrollTop = 0; }")
+    expect(page.locator("#log-follow")).to_be_visible()
+    expect(log).to_contain_text("more 1", timeout=LIVE)
+    assert log.evaluate("e => e.scrollTop") == 0  # the reader stays where they are
+    page.click("#log-follow")
+    expect(page.locator("#log-follow")).to_be_hidden()
+    expect(log).to_contain_text("more 3", timeout=LIVE)
+    assert log.evaluate(at_bottom)
+
+
+def test_the_job_pages_fit_a_phone_without_horizontal_scrolling(page: Page, ui_app: RunningApp) -> None:
+    job_id = create_job(page, ui_app.url, "echo a-rather-long-line-of-output-" + "x" * 200, name="phone " + "y" * 120)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/jobs", "/jobs/new", f"/jobs/{job_id}"):
+        page.goto(f"{ui_app.url}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
 def test_screenshots_of_the_job_pages_in_both_themes(page: Page, ui_app: RunningApp) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
     for command in ("true", "exit 3"):
         create_job(page, ui_app.url, command)
+    # Still running while the pictures are taken, so they show a live log and the Kill button.
     command = ("printf '\\033[1;34m==>\\033[0m build started\\n'; for i in 1 2 3 4 5; do "
                "printf 'step %s \\033[32mok\\033[0m\\n' $i; sleep 0.2; done; "
-               "printf '\\033[33mwarning:\\033[0m disk 81%% full\\n'; printf '\\033[31merror:\\033[0m retrying once\\n'")
+               "printf '\\033[33mwarning:\\033[0m disk 81%% full\\n'; printf '\\033[31merror:\\033[0m retrying once\\n'; "
+               "echo waiting for the upload; sleep 60")
     job_id = create_job(page, ui_app.url, command, name="nightly build")
-    expect(badge(page)).to_have_text("done", timeout=LIVE)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
         page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")
         page.goto(f"{ui_app.url}/jobs/{job_id}")
-        expect(page.locator("#job-log")).to_contain_text("retrying once", timeout=LIVE)
+        expect(page.locator("#job-log")).to_contain_text("waiting for the upload", timeout=LIVE)
+        expect(badge(page)).to_have_text("running")
         page.screenshot(path=str(SCREENSHOTS / f"job-detail-{theme}.png"))
         page.goto(f"{ui_app.url}/jobs")
-        expect(badge(page, job_id)).to_have_text("done")
+        expect(badge(page, job_id)).to_have_text("running")
         page.screenshot(path=str(SCREENSHOTS / f"jobs-{theme}.png"))
+    page.click(f"#kill-{job_id}")
+    expect(badge(page, job_id)).to_have_text("cancelled")
     assert page.dialogs == []

@@ -6,10 +6,11 @@
 (function () {
   "use strict";
 
-  // -- the socket: reconnects with backoff; `onOpen(send)` runs after every (re)connect ---------------
+  // -- the socket: reconnects with backoff; `onOpen(send, reconnected)` runs after every connect -------
   function liveSocket(onMessage, onOpen) {
     var delay = 500;
     var socket = null;
+    var opened = false;
     function send(message) {
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
     }
@@ -18,7 +19,8 @@
       socket = new WebSocket(scheme + "//" + location.host + "/api/v1/ws/job-queue");
       socket.addEventListener("open", function () {
         delay = 500;
-        if (onOpen) onOpen(send);
+        onOpen(send, opened);
+        opened = true;
       });
       socket.addEventListener("message", function (event) {
         var message;
@@ -113,6 +115,8 @@
       if (message.job && matters(message.job, false)) refresh();
       // Snapshots come on connect and after changes: only a difference from the page counts.
       if (message.jobs && message.jobs.some(function (job) { return matters(job, true); })) refresh();
+    }, function (_send, reconnected) {
+      if (reconnected) refresh();  // changes while the socket was down were never pushed
     });
   }
 
@@ -242,8 +246,9 @@
       if (message.log && message.log.job_id === jobId) log.pushed(message.log);
       // Subscribed (again, after a reconnect): read what was written while we were not.
       if (message.subscribed_log === jobId) log.load();
-    }, function (send) {
+    }, function (send, reconnected) {
       send({ subscribe_log: jobId });
+      if (reconnected) refresh();  // changes while the socket was down were never pushed
     });
   }
 
