@@ -70,7 +70,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/job-schedulers/{{scheduler_id:int}}/jobs"): SUPERUSER,
     ("POST", f"{API}/job-schedulers/preview"): SUPERUSER,
     ("GET", "/"): USER,
-    ("GET", "/jobs"): USER,  # a regular user sees only its own jobs (tests/test_ui_jobs_pages.py)
+    ("GET", "/jobs"): USER,  # a regular user sees only its own jobs (tests/test_job_pages.py)
     ("GET", "/jobs/new"): USER,
     ("POST", "/jobs/new"): USER,  # command jobs need a superuser
     ("GET", "/jobs/{job_id:int}"): USER,

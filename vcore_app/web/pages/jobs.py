@@ -8,8 +8,8 @@ the live parts (WebSocket updates, the log stream, the type-dependent form secti
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any, get_args
 from urllib.parse import urlencode
 
@@ -33,8 +33,8 @@ from vcore_app.web.validation import form_fields, validate, validation_detail
 
 # The log view starts with this much of the end of the file; the whole file is a download away.
 LOG_TAIL_BYTES = 256 * 1024
-# Which actions a job offers in each status (what service.kill_job and delete_job accept); the
-# templates render them and jobs.js shows or hides them as the status changes.
+# Which actions a job offers in each status (what service.kill_job and delete_job accept). A live
+# page re-reads its actions from the server when the status changes (jobs.js).
 KILLABLE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 DELETABLE = tuple(status for status in JobStatus if status != JobStatus.RUNNING)
 # The fields of the new-job form: shared ones, and per type the ones of its section. Fields of the
@@ -140,9 +140,12 @@ async def job_page(request: Request) -> HTMLResponse:
     job = await in_session(request, lambda session, _w: service.get_job(session=session, job_id=job_id, owner=owner),
                            readonly=True)
     path = log_path(request.app.state.settings.job_logs_dir, job_id)
-    size = path.stat().st_size if path.exists() else 0
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:  # nothing written yet
+        size = 0
     return render(request, "jobs/detail.html", {
-        "nav": "Jobs", "job": job, "log_size": size, "log_start": max(size - LOG_TAIL_BYTES, 0),
+        "nav": "Jobs", "job": job, "log_start": max(size - LOG_TAIL_BYTES, 0),
         "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
         "tables": result_tables(job.result), "cell": cell, **_helpers(),
     })
