@@ -187,3 +187,13 @@ def test_a_nested_error_is_shown_on_its_top_level_field() -> None:
     detail = [{"loc": ["body", "input", "path"], "msg": "Field required"}, {"loc": ["body", "command"], "msg": "bad"},
               {"loc": ["body"], "msg": "Body must be a JSON object"}]
     assert spec_errors(detail) == {"input": "path: Field required", "command": "bad", "type": "Body must be a JSON object"}
+
+
+def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, admin_headers: H) -> None:
+    """The CSP (`script-src 'self'`, no inline styles) would block them in a browser anyway."""
+    job = create(client, admin_headers, type="command", command="echo hi", name='" onclick="x')
+    wait_status(client, admin_headers, job["id"], "done")
+    for path in ("/jobs", "/jobs/new", f"/jobs/{job['id']}"):
+        html = page(client, admin_headers, path)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert not re.search(r"""\s(style|on[a-z]+)=["']""", html), path
