@@ -226,7 +226,7 @@ def smtp_settings(mailbox: Mailbox) -> dict[str, Any]:
 def mail_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp_server: Mailbox) -> Iterator[TestClient]:
     """An in-process app that sends mail to `smtp_server`, with links on https://vcore.example."""
     settings = make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example", **smtp_settings(smtp_server))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="https://vcore.example") as client:
         yield client
 
 

@@ -82,6 +82,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/scripts"): USER,
     ("GET", "/scripts/{name}"): USER,
     ("POST", "/scripts/{name}"): USER,
+    ("GET", "/jobs"): USER,  # a regular user sees only its own jobs (tests/test_job_pages.py)
+    ("GET", "/jobs/new"): USER,
+    ("POST", "/jobs/new"): USER,  # command jobs need a superuser
+    ("GET", "/jobs/{job_id:int}"): USER,
+    ("POST", "/jobs/{job_id:int}/kill"): USER,
+    ("POST", "/jobs/{job_id:int}/rerun"): USER,
+    ("POST", "/jobs/{job_id:int}/delete"): USER,
     ("GET", "/tools"): USER,
     ("GET", "/tools/{name}"): USER,
     ("POST", "/tools/{name}"): USER,

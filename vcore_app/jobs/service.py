@@ -22,7 +22,7 @@ from vcore_app.errors import AppError
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
 from vcore_app.jobs.spec import JobSpec
-from vcore_app.models import Job, JobStatus, User, utcnow
+from vcore_app.models import Job, JobStatus, JobType, User, utcnow
 
 if TYPE_CHECKING:
     from vcore_app.jobs.executors import Controls
@@ -74,6 +74,12 @@ def owner_filter(user: User) -> int | None:
     return None if user.is_superuser else user.id
 
 
+def check_may_run(user: User, spec: JobSpec) -> None:
+    """Command jobs run anything as the app's user: only a superuser may create one."""
+    if spec.type is JobType.COMMAND and not user.is_superuser:
+        raise AppError("Command jobs need a superuser", 403)
+
+
 def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by: int | None,
                scheduler_id: int | None = None, idempotency_key: str | None = None) -> tuple[Job, bool]:
     """Insert a `queued` job and enqueue it once committed. Returns (job, created).
@@ -95,6 +101,13 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by
     session.flush()
     _after_commit(session, wiring, job)
     return job, True
+
+
+def rerun_job(*, session: Session, wiring: JobWiring, job: Job, user: User) -> Job:
+    """A new job from the spec of `job`, created by `user` (the old one keeps its history)."""
+    spec = JobSpec.of(job)
+    check_may_run(user, spec)
+    return create_job(session=session, wiring=wiring, spec=spec, created_by=user.id)[0]
 
 
 def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatus, expect: Iterable[JobStatus],

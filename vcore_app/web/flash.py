@@ -1,47 +1,80 @@
-"""Flash messages: a one-time notice ("Password changed") carried across a redirect in a cookie.
+"""Flash messages: one line shown on the next page after an action (POST, redirect, GET).
 
-The cookie lives a minute and `render()` clears it once it has shown it. It is HttpOnly and only we
-set it; still, what it holds is checked on the way back (known levels, capped text) and the template
-escapes the text like any other, so a planted cookie can at most show a plain sentence.
+The messages travel in a short-lived cookie signed with a key derived from the access-token key, so
+nothing but this app can put words on our pages (a sibling subdomain can set cookies for us). The
+next full page `render()` shows them and clears the cookie: read once. Background fetches of a page
+(the live list refreshing itself) send `X-Vc-Fragment` and leave the messages for the real page.
+
+    return flash.redirect(request, "/jobs", "Job 12 deleted.")
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from typing import Literal
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-FLASH_COOKIE = "vcore_flash"
-MAX_MESSAGE = 200
+from vcore_app.auth.csrf import is_https
+
+COOKIE = "vc_flash"
+FRAGMENT_HEADER = "x-vc-fragment"
+MAX_AGE = 60  # seconds: the redirect follows at once; a stale message must not surface days later
 Level = Literal["success", "info", "warning", "danger"]
-_LEVELS = {"success", "info", "warning", "danger"}
-_LIFETIME_SECONDS = 60
+_LEVELS = frozenset({"success", "info", "warning", "danger"})
 
 
-def flash(response: Response, level: Level, message: str) -> None:
-    """Show `message` on the next page this browser renders (one message per response)."""
-    payload = json.dumps([[level, message[:MAX_MESSAGE]]]).encode()
-    response.set_cookie(FLASH_COOKIE, base64.urlsafe_b64encode(payload).decode(), max_age=_LIFETIME_SECONDS,
-                        path="/", httponly=True, samesite="lax")
+def _key(request: Request) -> bytes:
+    access = request.app.state.settings.JWT_ACCESS_SECRET_KEY.get_secret_value()
+    return hmac.new(access.encode(), b"vcore-flash-cookie", hashlib.sha256).digest()
 
 
-def pop_flashes(request: Request) -> list[tuple[str, str]]:
-    """The (level, message) pairs waiting for this request; render() clears the cookie after showing them."""
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
+def _sign(request: Request, payload: bytes) -> str:
+    return hmac.new(_key(request), payload, hashlib.sha256).hexdigest()
+
+
+def _encode(request: Request, messages: list[tuple[str, str]]) -> str:
+    # No "=" padding: a cookie value with "=" gets quoted, and a plain token is simpler to check.
+    payload = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode().rstrip("=")
+    return f"{payload}.{_sign(request, payload.encode())}"
+
+
+def _decode(request: Request, value: str) -> list[tuple[str, str]]:
+    payload, _, signature = value.partition(".")
+    if not hmac.compare_digest(signature, _sign(request, payload.encode())):
         return []
     try:
-        items = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
+        items = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return [(level, message) for level, message in items if level in _LEVELS and isinstance(message, str)]
+    except (ValueError, TypeError):  # a cookie of an older format: drop it
         return []
-    if not isinstance(items, list):
-        return []
-    return [(str(item[0]), str(item[1])[:MAX_MESSAGE]) for item in items
-            if isinstance(item, list) and len(item) == 2 and item[0] in _LEVELS]
 
 
-def clear_flashes(response: Response) -> None:
-    response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax")
+def pending(request: Request) -> list[tuple[str, str]]:
+    """The messages waiting for this browser (none for a background fragment fetch)."""
+    value = request.cookies.get(COOKIE)
+    if not value or request.headers.get(FRAGMENT_HEADER):
+        return []
+    return _decode(request, value)
+
+
+def add(request: Request, response: Response, message: str, level: Level = "success") -> None:
+    """Queue `message` for the next page this browser renders."""
+    messages = [*pending(request), (level, message)]
+    response.set_cookie(COOKIE, _encode(request, messages), max_age=MAX_AGE, path="/", httponly=True,
+                        samesite="lax", secure=is_https(request))
+
+
+def clear(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def redirect(request: Request, url: str, message: str, level: Level = "success") -> RedirectResponse:
+    """303 to `url` (a path of this site) showing `message` there."""
+    response = RedirectResponse(url, status_code=303)
+    add(request, response, message, level)
+    return response

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
+from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import login as login_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
@@ -123,6 +124,13 @@ def routes() -> list[BaseRoute]:
         Route("/profile/api-keys/{id:int}/delete", profile.delete_api_key, methods=["POST"]),
         Route("/logs", applog.logs_page, methods=["GET"]),
         Route("/logs/tail", applog.logs_tail, methods=["GET"]),
+        Route("/jobs", job_pages.jobs_page, methods=["GET"]),
+        Route("/jobs/new", job_pages.new_job_page, methods=["GET"]),
+        Route("/jobs/new", job_pages.create_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}", job_pages.job_page, methods=["GET"]),
+        Route("/jobs/{job_id:int}/kill", job_pages.kill_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}/rerun", job_pages.rerun_job, methods=["POST"]),
+        Route("/jobs/{job_id:int}/delete", job_pages.delete_job, methods=["POST"]),
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),

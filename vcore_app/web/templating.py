@@ -16,7 +16,7 @@ from vcore_app import __version__
 from vcore_app.auth.csrf import csrf_token
 from vcore_app.paths import assets_dir
 from vcore_app.settings import Settings
-from vcore_app.web.flash import FLASH_COOKIE, clear_flashes, pop_flashes
+from vcore_app.web import flash
 
 
 def make_templates(settings: Settings) -> Jinja2Templates:
@@ -44,9 +44,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     principal = request.scope.get("user")
     user = principal.user if principal is not None and principal.is_authenticated else None
     context = context or {}
-    flashes = [*pop_flashes(request), *context.get("flashes", [])]
+    flashes = [*flash.pending(request), *context.get("flashes", [])]
     response = templates.TemplateResponse(request, name, {"user": user, **context, "flashes": flashes},
                                           status_code=status)
-    if FLASH_COOKIE in request.cookies:  # shown now: not again on the next page
-        clear_flashes(response)
+    if flash.COOKIE in request.cookies and not request.headers.get(flash.FRAGMENT_HEADER):
+        flash.clear(response)  # shown now: not again on the next page
     return response

@@ -26,17 +26,19 @@
         apply(next);
       });
     }
-    // <form data-confirm="Delete this job?"> asks before submitting.
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-      });
-    });
   });
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
     apply(localStorage.getItem("vc-theme") || "auto");
   });
 })();
+
+// <form data-confirm="Delete this job?"> asks before submitting. Delegated, so forms a page draws
+// later (live regions) ask too; registered before the loading indicator, which checks defaultPrevented.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var question = form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) event.preventDefault();
+});
 
 // Forms with data-loading-target show that element while the server works.
 document.addEventListener("submit", function (event) {

@@ -72,6 +72,7 @@ class LogQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     offset: int | None = Field(None, ge=0)
     tail: int | None = Field(None, ge=1, le=100_000)
+    download: bool = False
 
 
 class QueueQuery(BaseModel):
@@ -79,18 +80,14 @@ class QueueQuery(BaseModel):
     queue_name: QueueName
 
 
-async def _work(request: Request, work: Callable[[Session, JobWiring], T], *, readonly: bool = False) -> T:
+async def in_session(request: Request, work: Callable[[Session, JobWiring], T], *, readonly: bool = False) -> T:
+    """Run `work` in one session in the thread pool (the job pages use it too)."""
     runtime = request.app.state.runtime
     return await db.run(runtime.engine, lambda session: work(session, runtime.wiring), readonly=readonly)
 
 
 def _job_id(request: Request) -> int:
     return request.path_params["job_id"]
-
-
-def _may_run(user: User, spec: JobSpec) -> None:
-    if spec.type is JobType.COMMAND and not user.is_superuser:
-        raise AppError("Command jobs need a superuser", 403)
 
 
 async def list_jobs(request: Request) -> JSONResponse:
@@ -101,13 +98,13 @@ async def list_jobs(request: Request) -> JSONResponse:
         items, total = service.list_jobs(session=session, owner=owner, **query.model_dump())
         return {"items": [JobSummary.of(job) for job in items], "total": total}
 
-    return JSONResponse(await _work(request, work, readonly=True))
+    return JSONResponse(await in_session(request, work, readonly=True))
 
 
 async def create_job(request: Request) -> JSONResponse:
     user = current_user(request)
     spec = await json_body(request, JobSpec)
-    _may_run(user, spec)
+    service.check_may_run(user, spec)
     key = request.headers.get("idempotency-key") or None
     if key is not None and len(key) > 128:
         raise AppError("Idempotency-Key is longer than 128 characters", 422)
@@ -117,7 +114,7 @@ async def create_job(request: Request) -> JSONResponse:
                                           idempotency_key=key)
         return JobDetail.of(job), created
 
-    body, created = await _work(request, work)
+    body, created = await in_session(request, work)
     return JSONResponse(body, status_code=201 if created else 200)
 
 
@@ -128,7 +125,7 @@ async def get_job(request: Request) -> JSONResponse:
     def work(session: Session, _wiring: JobWiring) -> dict[str, Any]:
         return JobDetail.of(service.get_job(session=session, job_id=job_id, owner=owner))
 
-    return JSONResponse(await _work(request, work, readonly=True))
+    return JSONResponse(await in_session(request, work, readonly=True))
 
 
 def _change(request: Request, user: User, change: Callable[[Session, JobWiring, Job], Job | None]
@@ -153,7 +150,7 @@ async def update_job(request: Request) -> JSONResponse:
             require_superuser(request)
         return service.update_job(session=session, wiring=wiring, job=job, changes=changes)
 
-    return JSONResponse(await _work(request, _change(request, user, change)))
+    return JSONResponse(await in_session(request, _change(request, user, change)))
 
 
 async def delete_job(request: Request) -> Response:
@@ -162,7 +159,7 @@ async def delete_job(request: Request) -> Response:
     def change(session: Session, wiring: JobWiring, job: Job) -> None:
         service.delete_job(session=session, wiring=wiring, job=job)
 
-    await _work(request, _change(request, user, change))
+    await in_session(request, _change(request, user, change))
     return Response(status_code=204)
 
 
@@ -175,7 +172,7 @@ async def set_status(request: Request) -> JSONResponse:
             require_superuser(request)
         return service.set_status(session=session, wiring=wiring, job=job, to=target, by=user.username)
 
-    return JSONResponse(await _work(request, _change(request, user, change)))
+    return JSONResponse(await in_session(request, _change(request, user, change)))
 
 
 async def kill_job(request: Request) -> JSONResponse:
@@ -184,34 +181,34 @@ async def kill_job(request: Request) -> JSONResponse:
     def change(session: Session, wiring: JobWiring, job: Job) -> Job:
         return service.kill_job(session=session, wiring=wiring, job=job, by=user.username)
 
-    return JSONResponse(await _work(request, _change(request, user, change)))
+    return JSONResponse(await in_session(request, _change(request, user, change)))
 
 
 async def rerun_job(request: Request) -> JSONResponse:
     user = current_user(request)
 
     def change(session: Session, wiring: JobWiring, job: Job) -> Job:
-        spec = JobSpec.of(job)
-        _may_run(user, spec)
-        return service.create_job(session=session, wiring=wiring, spec=spec, created_by=user.id)[0]
+        return service.rerun_job(session=session, wiring=wiring, job=job, user=user)
 
-    return JSONResponse(await _work(request, _change(request, user, change)), status_code=201)
+    return JSONResponse(await in_session(request, _change(request, user, change)), status_code=201)
 
 
 async def job_log(request: Request) -> Response:
     """The log as text/plain: all of it, from `offset`, or the last `tail` lines. `X-Log-Size` is
-    the offset to ask for next; the file is streamed, never read whole."""
+    the offset to ask for next; the file is streamed, never read whole. `download=1` makes it a file
+    the browser saves."""
     query = query_params(request, LogQuery)
     owner = service.owner_filter(current_user(request))
     job_id = _job_id(request)
-    await _work(request, lambda session, _w: service.get_job(session=session, job_id=job_id, owner=owner),
+    await in_session(request, lambda session, _w: service.get_job(session=session, job_id=job_id, owner=owner),
                 readonly=True)
     path = log_path(request.app.state.settings.job_logs_dir, job_id)
+    attachment = {"Content-Disposition": f'attachment; filename="job-{job_id}.log"'} if query.download else {}
     if not path.exists():
-        return Response(b"", media_type="text/plain", headers={"X-Log-Start": "0", "X-Log-Size": "0"})
+        return Response(b"", media_type="text/plain", headers={"X-Log-Start": "0", "X-Log-Size": "0", **attachment})
     size = path.stat().st_size
     start = await run_in_threadpool(tail_offset, path, query.tail) if query.tail else min(query.offset or 0, size)
-    headers = {"X-Log-Start": str(start), "X-Log-Size": str(size)}
+    headers = {"X-Log-Start": str(start), "X-Log-Size": str(size), **attachment}
     return StreamingResponse(read_range(path, start, size), media_type="text/plain; charset=utf-8", headers=headers)
 
 

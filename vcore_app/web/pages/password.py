@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, EmailStr
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from vcore_app import db
 from vcore_app.auth import recovery
 from vcore_app.errors import AppError
-from vcore_app.web.flash import flash
+from vcore_app.web import flash
 from vcore_app.web.forms import NewPasswordTwice, form_errors
 from vcore_app.web.templating import render
 from vcore_app.web.validation import form_fields, validate
@@ -76,6 +76,4 @@ async def reset_submit(request: Request) -> Response:
         session=s, settings=settings, token=form.token, new_password=form.password))
     if not changed:
         return _reset_page(request, "", 400, error=recovery.INVALID_LINK)
-    response = RedirectResponse("/login", status_code=303)
-    flash(response, "success", "Password changed; log in with the new one.")
-    return response
+    return flash.redirect(request, "/login", "Password changed; log in with the new one.")

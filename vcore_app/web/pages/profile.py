@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from vcore_app import db, users
 from vcore_app.auth import apikeys
@@ -21,7 +21,7 @@ from vcore_app.auth.guards import current_user
 from vcore_app.auth.session import set_session_cookie
 from vcore_app.errors import AppError, invalid
 from vcore_app.models import User, utcnow
-from vcore_app.web.flash import flash
+from vcore_app.web import flash
 from vcore_app.web.forms import NewPasswordTwice, form_errors
 from vcore_app.web.schemas import UserUpdateMe, changes
 from vcore_app.web.templating import render
@@ -54,12 +54,11 @@ async def _page(request: Request, exc: AppError | None = None, values: dict[str,
     return render(request, "user/profile.html", context, status=exc.status if exc else 200)
 
 
-def _back(message: str, request: Request | None = None, user: User | None = None) -> Response:
+def _back(request: Request, message: str, user: User | None = None) -> Response:
     """To the profile page with a notice; with `user`, a fresh session cookie for its new token version."""
-    response = RedirectResponse("/profile", status_code=303)
-    if request is not None and user is not None:
+    response = flash.redirect(request, "/profile", message)
+    if user is not None:
         set_session_cookie(response, request, user)
-    flash(response, "success", message)
     return response
 
 
@@ -76,7 +75,7 @@ async def update_profile(request: Request) -> Response:
                      lambda s: users.update_user(session=s, user=_me(s, request), changes=changes(body)))
     except AppError as exc:
         return await _page(request, exc, values)
-    return _back("Profile saved.")
+    return _back(request, "Profile saved.")
 
 
 async def change_password(request: Request) -> Response:
@@ -86,7 +85,7 @@ async def change_password(request: Request) -> Response:
         user = await db.run(request.app.state.runtime.engine, lambda s: _change_password(s, request, form))
     except AppError as exc:
         return await _page(request, exc)
-    return _back("Password changed. Your other sessions and tokens are logged out.", request, user)
+    return _back(request, "Password changed. Your other sessions and tokens are logged out.", user)
 
 
 def _change_password(session: Session, request: Request, form: PasswordChange) -> User:
@@ -108,8 +107,8 @@ async def logout_everywhere(request: Request) -> Response:
         return user
 
     user = await db.run(request.app.state.runtime.engine, revoke)
-    return _back("Logged out everywhere else: every other session and token of yours has stopped working.",
-                 request, user)
+    return _back(request, "Logged out everywhere else: every other session and token of yours has stopped working.",
+                 user)
 
 
 async def create_api_key(request: Request) -> Response:
@@ -131,4 +130,4 @@ async def delete_api_key(request: Request) -> Response:
     key_id = request.path_params["id"]
     await db.run(request.app.state.runtime.engine,
                  lambda s: apikeys.delete_api_key(session=s, user=current_user(request), key_id=key_id))
-    return _back("API key revoked.")
+    return _back(request, "API key revoked.")

@@ -18,7 +18,7 @@ from vcore_app.auth.guards import require_superuser
 from vcore_app.auth.session import set_session_cookie
 from vcore_app.errors import AppError
 from vcore_app.models import User
-from vcore_app.web.flash import flash
+from vcore_app.web import flash
 from vcore_app.web.forms import form_errors
 from vcore_app.web.schemas import UserCreate, UserUpdate, changes
 from vcore_app.web.templating import render
@@ -76,9 +76,7 @@ async def create_user(request: Request) -> Response:
             is_superuser=body.is_superuser, is_active=body.is_active))
     except AppError as exc:
         return _form(request, None, values, exc)
-    response = RedirectResponse(f"/users/{created.id}", status_code=303)
-    flash(response, "success", f"User {created.username} created.")
-    return response
+    return flash.redirect(request, f"/users/{created.id}", f"User {created.username} created.")
 
 
 async def user_page(request: Request) -> Response:
@@ -94,7 +92,7 @@ def _saved(request: Request, me: User, user: User, message: str) -> Response:
                                 status_code=303)
     if user.id == me.id:  # a new password or a deactivation bumped the token version: keep this browser in step
         set_session_cookie(response, request, user)
-    flash(response, "success", message)
+    flash.add(request, response, level="success", message=message)
     return response
 
 
@@ -119,13 +117,11 @@ class FlagChange(BaseModel):
     is_superuser: bool | None = None
 
 
-def _refused(user_id: int, exc: AppError) -> Response:
+def _refused(request: Request, user_id: int, exc: AppError) -> Response:
     """A rule said no (the last active superuser): back to the user's page, saying why."""
     if exc.status == 404:
         raise exc
-    response = RedirectResponse(f"/users/{user_id}", status_code=303)
-    flash(response, "danger", str(exc.message))
-    return response
+    return flash.redirect(request, f"/users/{user_id}", str(exc.message), "danger")
 
 
 async def set_flag(request: Request) -> Response:
@@ -136,7 +132,7 @@ async def set_flag(request: Request) -> Response:
         user = await db.run(request.app.state.runtime.engine,
                             lambda s: users.update_user(session=s, user=_get(s, user_id), changes=change))
     except AppError as exc:
-        return _refused(user_id, exc)
+        return _refused(request, user_id, exc)
     return _saved(request, me, user, "Saved.")
 
 
@@ -152,7 +148,5 @@ async def delete_user(request: Request) -> Response:
     try:
         username = await db.run(request.app.state.runtime.engine, lambda s: _delete(s, user_id))
     except AppError as exc:
-        return _refused(user_id, exc)
-    response = RedirectResponse("/users", status_code=303)
-    flash(response, "success", f"User {username} deleted.")
-    return response
+        return _refused(request, user_id, exc)
+    return flash.redirect(request, "/users", f"User {username} deleted.")
