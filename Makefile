@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test bench binary bench-binary clean
+.PHONY: run test bench binary bench-binary screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ bench: $(BIN)/.installed
 # dist/vcore-app, one file (VCORE_ONEDIR=1: dist/vcore-app-onedir/). See packaging/README.md.
 binary: $(BIN)/.installed
 	PYTHON=$(PYTHON) VENV=$(VENV) packaging/build.sh
+
+screenshots: $(BIN)/.installed   ## refresh docs/screenshots/ (the README's pictures) from the browser tests
+	VCORE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_ui_dashboard.py tests/test_ui_jobs.py \
+		tests/test_ui_scheduler_pages.py tests/test_ui_account.py
 
 bench-binary: $(BIN)/.installed
 	$(BIN)/python bench/binary.py

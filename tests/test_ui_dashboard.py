@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.conftest import ADMIN, RunningApp, login, wait_for
-from tests.ui_support import SCREENSHOTS
+from tests.ui_support import save_screenshot
 
 
 def _run_jobs(app: RunningApp) -> None:
@@ -31,5 +31,4 @@ def test_the_dashboard_shows_the_machine_the_queues_and_the_last_day(page, ui_ap
         expect(page.locator("[data-queue=default]")).to_contain_text("consuming")
         expect(page.locator("svg.vc-chart rect.vc-bar-done")).to_have_count(1)
         expect(page.locator("#recent-failures")).to_contain_text("check disk")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"dashboard-{theme}.png"))
+        save_screenshot(page, f"dashboard-{theme}")

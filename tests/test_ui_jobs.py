@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.conftest import RunningApp
-from tests.ui_support import SCREENSHOTS
+from tests.ui_support import save_screenshot
 
 LIVE = 20_000  # ms: generous for a loaded CI machine; the waits end as soon as the page shows it
 
@@ -162,16 +162,15 @@ def test_screenshots_of_the_job_pages_in_both_themes(page: Page, ui_app: Running
                "printf '\\033[33mwarning:\\033[0m disk 81%% full\\n'; printf '\\033[31merror:\\033[0m retrying once\\n'; "
                "echo waiting for the upload; sleep 60")
     job_id = create_job(page, ui_app.url, command, name="nightly build")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for theme in ("light", "dark"):
         page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")
         page.goto(f"{ui_app.url}/jobs/{job_id}")
         expect(page.locator("#job-log")).to_contain_text("waiting for the upload", timeout=LIVE)
         expect(badge(page)).to_have_text("running")
-        page.screenshot(path=str(SCREENSHOTS / f"job-detail-{theme}.png"))
+        save_screenshot(page, f"job-detail-{theme}")
         page.goto(f"{ui_app.url}/jobs")
         expect(badge(page, job_id)).to_have_text("running")
-        page.screenshot(path=str(SCREENSHOTS / f"jobs-{theme}.png"))
+        save_screenshot(page, f"jobs-{theme}")
     page.click(f"#kill-{job_id}")
     expect(badge(page, job_id)).to_have_text("cancelled")
     assert page.dialogs == []

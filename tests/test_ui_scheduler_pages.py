@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from starlette.testclient import TestClient
 
 from tests.conftest import RunningApp
-from tests.ui_support import SCREENSHOTS
+from tests.ui_support import save_screenshot
 
 HTML = {"accept": "text/html"}
 FORM = {"name": "nightly backup", "env_name": "", "trigger_type": "cron", "cron": "30 2 * * *",
@@ -80,8 +80,7 @@ def test_the_preview_shows_five_runs_and_a_bad_expression_shows_its_error(page, 
         page.fill("#f-cron", "0 9 * * 1-5")
         expect(page.locator("#preview-list li").first).to_contain_text("09:00")
         expect(page.locator("#preview-list")).not_to_contain_text("Sat")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"scheduler-form-{theme}.png"))
+        save_screenshot(page, f"scheduler-form-{theme}")
     page.click("#scheduler-form button[type=submit]")
     page.wait_for_url(f"{ui_app.url}/schedulers/*")
     expect(page.locator("#f-name")).to_have_value("weekday mornings")

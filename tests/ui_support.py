@@ -6,6 +6,7 @@ context (its own cookies and storage) logged in through the real login form.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def save_screenshot(page: Any, name: str) -> None:
+    """docs/screenshots/<name>.png, only with VCORE_SCREENSHOTS=1 (`make screenshots`): the pictures of
+    the README are refreshed on purpose, not rewritten by every test run."""
+    if os.environ.get("VCORE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 ADMIN_LOGIN = ("admin", "admin-password-1")
 
 
