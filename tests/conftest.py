@@ -23,7 +23,6 @@ from starlette.testclient import TestClient
 from vcore_app.app import create_app
 from vcore_app.settings import Settings, load_settings
 
-
 ADMIN = {"username": "admin", "email": "admin@example.com", "password": "admin-password-1"}
 
 

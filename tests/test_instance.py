@@ -20,7 +20,13 @@ import pytest
 
 from tests.conftest import RunningApp, app_env, free_port, wait_for
 from tests.test_bad_settings import run_cli
-from vcore_app.instance import LOCK_FILE, AlreadyRunning, Holder, InstanceLock, read_holder
+from vcore_app.instance import (
+    LOCK_FILE,
+    AlreadyRunning,
+    Holder,
+    InstanceLock,
+    read_holder,
+)
 
 
 def recording_browser(tmp_path: Path) -> tuple[dict[str, str], Path]:

@@ -7,7 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vcore_app.schedule_times import ScheduleError, check_cron, next_repeat_time, upcoming
+from vcore_app.schedule_times import (
+    ScheduleError,
+    check_cron,
+    next_repeat_time,
+    upcoming,
+)
 
 UTC = timezone.utc
 

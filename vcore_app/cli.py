@@ -69,7 +69,8 @@ def cli() -> None:
 def serve(host: str | None, port: str | None, data_dir: str | None, open_browser: bool | None,
           workers_default: str | None, workers_reserved: str | None) -> None:
     """Start the web server, the queue workers and the scheduler in this process."""
-    from vcore_app.launcher import launched_by_double_click, serve as run_server
+    from vcore_app.launcher import launched_by_double_click
+    from vcore_app.launcher import serve as run_server
 
     if open_browser is None and launched_by_double_click(sys.argv[1:]):
         open_browser = True

@@ -8,6 +8,7 @@ An app built without a runtime (tests, `create_app(settings)`) owns one in its l
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 
@@ -15,6 +16,7 @@ from loguru import logger
 from sqlmodel import select
 
 from vcore_app import __version__, db
+from vcore_app.auth.passwords import dummy_hash
 from vcore_app.first_run import new_setup_token
 from vcore_app.jobs import service
 from vcore_app.jobs.executors import SHUTDOWN_GRACE_SECONDS, Controls
@@ -74,6 +76,7 @@ class Runtime:
         fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())
         self.scheduler.start()
         self.log_retention.start()
+        threading.Thread(target=dummy_hash, name="warm-up", daemon=True).start()
         self._started = True
         logger.info("runtime started (boot {}, data folder {})", self.boot_id, self.settings.DATA_DIR)
 

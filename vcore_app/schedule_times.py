@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
 UTC = timezone.utc
 # A slot missed by more than this (the app was down, the machine slept) is a misfire.
 MISFIRE_GRACE = timedelta(seconds=60)
@@ -31,6 +29,10 @@ def check_cron(expression: str) -> str:
         raise ScheduleError("cron expression is empty")
     if not expression.startswith("@") and len(expression.split()) != 5:
         raise ScheduleError(f"expected 5 fields (minute hour day month weekday), got {len(expression.split())}")
+    from croniter import (
+        croniter,  # ~75 ms to import: paid when cron is first used, not at every start
+    )
+
     if not croniter.is_valid(expression):
         raise ScheduleError(f"not a valid cron expression: {expression!r}")
     if next_cron_time(expression, ZoneInfo("UTC"), datetime(2000, 1, 1, tzinfo=UTC)) is None:
@@ -64,6 +66,8 @@ def next_cron_time(expression: str, tz: ZoneInfo, after: datetime) -> datetime |
     """The first fire time strictly after `after`, or None if there is none within the search limit."""
     wall_after = after.astimezone(tz).replace(tzinfo=None)
     # Start an hour back in wall time: after a fall-back, the second pass of an hour reads earlier.
+    from croniter import croniter
+
     walls = croniter(expression, wall_after - timedelta(hours=1))
     for _ in range(_SEARCH_LIMIT):
         try:

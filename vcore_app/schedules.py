@@ -15,7 +15,14 @@ from sqlmodel import Session, select
 from vcore_app.errors import AppError, invalid
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import JobScheduler, User, utcnow
-from vcore_app.schedule_times import UTC, check_cron, next_cron_time, next_repeat_time, upcoming, zone
+from vcore_app.schedule_times import (
+    UTC,
+    check_cron,
+    next_cron_time,
+    next_repeat_time,
+    upcoming,
+    zone,
+)
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.web.validation import validation_detail
 

@@ -14,7 +14,6 @@ from vcore_app.errors import AppError
 from vcore_app.models import User, utcnow
 from vcore_app.settings import Settings
 
-
 INCORRECT_PASSWORD = "Incorrect password"
 
 

@@ -6,15 +6,22 @@ truncated. `deprecated="auto"`: when the scheme list changes, a login rehashes w
 
 from __future__ import annotations
 
+from functools import cache
+
 from passlib.context import CryptContext
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
 
 _context = CryptContext(schemes=["argon2"], deprecated="auto")
-# Verifying against this costs what a real verify costs: a login for an unknown user takes as long
-# as a wrong password, so timing does not tell which usernames exist.
-_DUMMY_HASH = _context.hash("not-a-real-password")
+
+
+@cache
+def dummy_hash() -> str:
+    """Verifying against this costs what a real verify costs: a login for an unknown user takes as
+    long as a wrong password, so timing does not tell which usernames exist. Made on first use, not
+    at import (hashing takes ~0.15 s); the runtime warms it in the background at start."""
+    return _context.hash("not-a-real-password")
 
 
 def password_problem(password: str) -> str | None:
@@ -33,7 +40,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
     """(matches, new hash when the stored one uses a deprecated scheme). None hash: dummy verify."""
     if hashed is None:
-        _context.verify(password, _DUMMY_HASH)
+        _context.verify(password, dummy_hash())
         return False, None
     try:
         return _context.verify_and_update(password, hashed)

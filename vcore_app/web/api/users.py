@@ -17,7 +17,14 @@ from vcore_app.auth.session import SESSION_COOKIE, set_session_cookie
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.web.schemas import (
-    Page, UpdatePassword, UserCreate, UserPublic, UserRegister, UserUpdate, UserUpdateMe, changes,
+    Page,
+    UpdatePassword,
+    UserCreate,
+    UserPublic,
+    UserRegister,
+    UserUpdate,
+    UserUpdateMe,
+    changes,
 )
 from vcore_app.web.validation import json_body, query_params
 
