@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
@@ -40,4 +41,12 @@ def test_the_models_and_the_migrations_agree(tmp_path: Path) -> None:
 def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     migrate(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO boot (id, started_at, version, pid) VALUES ('b1', '2026-01-01 00:00:00', '0', 1)")
     migrate(url)
+    with engine.connect() as conn:
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+        assert MigrationContext.configure(conn).get_current_revision() == head
+        assert conn.exec_driver_sql("SELECT count(*) FROM boot").scalar() == 1  # data kept
+    engine.dispose()

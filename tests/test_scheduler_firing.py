@@ -217,3 +217,13 @@ def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_pat
         assert len(jobs) >= 3
     finally:
         assert app.stop() == 0
+
+
+def test_editing_the_name_or_job_keeps_the_plan_but_a_new_interval_replans(scene: Scene) -> None:
+    created = scene.create()
+    scene.clock.advance(seconds=30)
+    renamed = scene.client.put(f"{URL}/{created['id']}", json={"name": "renamed",
+                               "job_template": {"type": "command", "command": "echo changed"}}, headers=scene.headers)
+    assert renamed.json()["next_run_at"] == "2026-03-01T12:01:00Z"  # still the planned slot
+    replanned = scene.client.put(f"{URL}/{created['id']}", json={"repeat_every_seconds": 300}, headers=scene.headers)
+    assert replanned.json()["next_run_at"] == "2026-03-01T12:05:30Z"  # 5 minutes from the change

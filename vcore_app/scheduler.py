@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from loguru import logger
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import ColumnElement, Engine, func, or_
 from sqlmodel import Session, select
 
 from vcore_app import db
@@ -31,7 +31,7 @@ _ACTIVE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 _RETRY_AFTER_ERROR_SECONDS = 5.0
 
 
-def _for_env(env_name: str):  # type: ignore[no-untyped-def]
+def _for_env(env_name: str) -> ColumnElement[bool]:
     return or_(JobScheduler.env_name.in_(("", "*")), JobScheduler.env_name == env_name)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from vcore_app.errors import AppError, invalid
 from vcore_app.jobs.spec import JobSpec
-from vcore_app.models import JobScheduler, User, utcnow
+from vcore_app.models import Job, JobScheduler, User, utcnow
 from vcore_app.schedule_times import (
     UTC,
     check_cron,
@@ -155,12 +155,19 @@ def create_scheduler(*, session: Session, data: SchedulerIn, created_by: User | 
     return scheduler
 
 
+# Changing one of these re-plans the next run; renaming a scheduler or editing its job does not.
+_TIMING_FIELDS = ("trigger_type", "repeat_every_seconds", "cron", "timezone", "enabled")
+
+
 def update_scheduler(*, session: Session, scheduler: JobScheduler, data: SchedulerIn,
                      now: datetime | None = None) -> JobScheduler:
-    for key, value in data.model_dump().items():
+    changes = data.model_dump()
+    timing_changed = any(getattr(scheduler, key) != changes[key] for key in _TIMING_FIELDS)
+    for key, value in changes.items():
         setattr(scheduler, key, value)
     scheduler.updated_at = now or utcnow()
-    scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
+    if timing_changed:
+        scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
     session.add(scheduler)
     return scheduler
 
@@ -179,6 +186,12 @@ def get_scheduler(*, session: Session, scheduler_id: int) -> JobScheduler:
     if scheduler is None:
         raise AppError("Scheduler not found", 404)
     return scheduler
+
+
+def last_jobs(*, session: Session, schedulers: list[JobScheduler]) -> dict[int, Job]:
+    """The latest job of each scheduler, by id, in one query (for "last run" columns)."""
+    ids = [scheduler.last_job_id for scheduler in schedulers if scheduler.last_job_id]
+    return {job.id: job for job in session.exec(select(Job).where(Job.id.in_(ids))).all()} if ids else {}
 
 
 def list_schedulers(*, session: Session, limit: int, offset: int) -> tuple[list[JobScheduler], int]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,8 +70,7 @@ async def list_schedulers(request: Request) -> JSONResponse:
 
     def work(session: Session) -> dict[str, Any]:
         rows, total = schedules.list_schedulers(session=session, limit=page.limit, offset=page.offset)
-        last_ids = [row.last_job_id for row in rows if row.last_job_id]
-        last = {job.id: job for job in session.exec(select(Job).where(Job.id.in_(last_ids))).all()}
+        last = schedules.last_jobs(session=session, schedulers=rows)
         return {"items": [scheduler_out(row, last.get(row.last_job_id)) for row in rows], "total": total}
 
     return JSONResponse(await _work(request, work, readonly=True))

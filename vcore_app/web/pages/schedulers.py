@@ -38,10 +38,8 @@ def _one(request: Request, session: Session) -> JobScheduler:
 
 async def schedulers_index(request: Request) -> Response:
     def work(session: Session) -> dict[str, Any]:
-        rows = session.exec(select(JobScheduler).order_by(JobScheduler.name)).all()
-        last_ids = [row.last_job_id for row in rows if row.last_job_id]
-        last = {job.id: job for job in session.exec(select(Job).where(Job.id.in_(last_ids))).all()}
-        return {"schedulers": rows, "last": last}
+        rows = list(session.exec(select(JobScheduler).order_by(JobScheduler.name)).all())
+        return {"schedulers": rows, "last": schedules.last_jobs(session=session, schedulers=rows)}
 
     context = await _work(request, work, readonly=True)
     return render(request, "schedulers/index.html", {"nav": "Schedulers", **context})
