@@ -170,9 +170,9 @@ def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> N
     """Once uvicorn listens: tell the lock file and the log where (and print the setup link while no
     user exists), and open the browser there if asked."""
     settings = runtime.settings
-    deadline = threading.Event()
+    pause = threading.Event()  # never set: an interruptible sleep while uvicorn starts
     while not server.started and not server.should_exit:
-        deadline.wait(0.05)
+        pause.wait(0.05)
     if not server.started:
         return
     lock.publish(port=settings.SERVER_PORT, url=settings.BASE_URL)
