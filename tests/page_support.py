@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from vcore_app.auth.csrf import CSRF_COOKIE
+from vcore_app.web.csrf import CSRF_COOKIE
 
 HTML = {"accept": "text/html"}
 

@@ -23,7 +23,7 @@ from tests.conftest import ADMIN, bearer, login_tokens, make_settings
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.apikeys import create_api_key
-from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.auth.tokens import create_token, signing_key
 from vcore_app.models import User
 from vcore_app.settings import Settings

@@ -16,9 +16,10 @@ from starlette.testclient import TestClient
 from tests.conftest import ADMIN, bearer, login_tokens, make_settings
 from vcore_app import db
 from vcore_app.app import create_app
-from vcore_app.auth.csrf import CSRF_COOKIE, csrf_token
-from vcore_app.auth.session import SESSION_COOKIE, set_session_cookie
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.users import get_by_username
+from vcore_app.web.csrf import CSRF_COOKIE, csrf_token
+from vcore_app.web.session import set_session_cookie
 
 API = "/api/v1"
 

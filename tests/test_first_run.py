@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import start_app, wait_for
 from vcore_app import db
-from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.cli import cli
 from vcore_app.db import make_engine
 from vcore_app.first_run import new_setup_token

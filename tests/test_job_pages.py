@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.jobs_support import create, wait_status
+from tests.conftest import ADMIN, login
+from tests.jobs_support import app_client, create, wait_status
 from tests.test_job_execution import blocker
-from vcore_app.web.pages.jobs import format_duration, result_tables, spec_errors
+from vcore_app.errors import FieldError
+from vcore_app.settings import Settings
+from vcore_app.web.errors import field_messages
+from vcore_app.web.pages.jobs import result_tables
+from vcore_app.web.templating import duration
 
 H = dict[str, str]
 HTML = {"accept": "text/html"}
@@ -178,15 +185,17 @@ def test_lists_of_objects_in_a_result_become_tables(result: object, expected: li
     assert result_tables(result) == expected
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min")])
+@pytest.mark.parametrize(("seconds", "text"), [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min"),
+                                              (273600, "3 d 04 h")])
 def test_durations_read_naturally(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
+    assert duration(seconds) == text
 
 
 def test_a_nested_error_is_shown_on_its_top_level_field() -> None:
-    detail = [{"loc": ["body", "input", "path"], "msg": "Field required"}, {"loc": ["body", "command"], "msg": "bad"},
-              {"loc": ["body"], "msg": "Body must be a JSON object"}]
-    assert spec_errors(detail) == {"input": "path: Field required", "command": "bad", "type": "Body must be a JSON object"}
+    errors = [FieldError(("body", "input", "path"), "Field required"), FieldError(("body", "command"), "bad"),
+              FieldError(("body",), "Body must be a JSON object")]
+    assert field_messages(errors, default="type") == {"input": "path: Field required", "command": "bad",
+                                                      "type": "Body must be a JSON object"}
 
 
 def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, admin_headers: H) -> None:
@@ -197,3 +206,17 @@ def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, a
         html = page(client, admin_headers, path)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert not re.search(r"""\s(style|on[a-z]+)=["']""", html), path
+
+
+def test_job_times_are_shown_in_the_configured_zone_with_its_name(settings: Settings) -> None:
+    """TIMEZONE=Asia/Tokyo (no daylight saving: always JST, UTC+9): the list and the job page say so,
+    while the machine-readable time stays UTC."""
+    with app_client(settings, TIMEZONE="Asia/Tokyo") as client:
+        headers = login(client, ADMIN["username"], ADMIN["password"])
+        job = create(client, headers, type="command", command="true")
+        wait_status(client, headers, job["id"], "done")
+        created = datetime.fromisoformat(job["created_at"]).replace(tzinfo=timezone.utc)
+        shown = created.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S JST")
+        for path in ("/jobs", f"/jobs/{job['id']}"):
+            html = page(client, headers, path)
+            assert re.search(rf'<time datetime="{re.escape(created.isoformat())}">{shown}</time>', html), path

@@ -1,4 +1,4 @@
-"""Restart recovery (G1-G4) and shutdown with jobs running, against the real launcher."""
+"""Restart recovery (the ledger rule of docs/design.md) and shutdown with jobs running, against the real launcher."""
 
 from __future__ import annotations
 

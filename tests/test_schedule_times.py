@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vcore_app.schedule_times import (
+from vcore_app.schedulers.times import (
     ScheduleError,
     check_cron,
     next_repeat_time,

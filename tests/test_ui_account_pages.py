@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from tests.conftest import ADMIN
 from tests.page_support import HTML, field_error, log_in_browser, submit
 from vcore_app import db
-from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.users import create_user, get_by_username
 from vcore_app.web.flash import COOKIE as FLASH_COOKIE
 from vcore_app.web.pages import users as user_pages

@@ -11,12 +11,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
-from vcore_app.auth.csrf import CsrfProtect
 from vcore_app.auth.throttle import LoginThrottle
-from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 from vcore_app.tools.registry import ToolRegistry
+from vcore_app.web.csrf import CsrfProtect
+from vcore_app.web.errors import EXCEPTION_HANDLERS
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates

@@ -6,7 +6,7 @@ User mistakes are one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -25,7 +25,7 @@ class _DefaultToServe(click.Group):
         return super().parse_args(ctx, args)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -189,15 +189,6 @@ def _new_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
 
 
-def _one_line(detail: Any) -> str:
-    """An AppError or pydantic detail as one sentence: `field: problem`."""
-    if isinstance(detail, list) and detail:
-        first = detail[0]
-        field = str(first.get("loc", ["", "value"])[-1])
-        return f"{field}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
-    return str(detail)
-
-
 password_stdin_option = click.option("--password-stdin", is_flag=True,
                                      help="Read the password from the first line of standard input.")
 
@@ -215,22 +206,21 @@ def users_create(data_dir: str | None, username: str, email: str, full_name: str
     from pydantic import ValidationError
 
     from vcore_app import db
-    from vcore_app.errors import AppError
-    from vcore_app.users import create_user
-    from vcore_app.web.schemas import UserRegister
+    from vcore_app.errors import AppError, from_validation
+    from vcore_app.users import UserRegister, create_user
 
     password = _new_password(password_stdin)
     try:
         form = UserRegister(username=username, email=email, password=password, full_name=full_name)
     except ValidationError as exc:
-        fail(_one_line(exc.errors()))
+        fail(from_validation(exc).message)
     engine = _engine(data_dir)
     try:
         with db.session(engine) as session:
             create_user(session=session, username=form.username, email=form.email, password=form.password,
                         full_name=form.full_name, is_superuser=superuser)
     except AppError as exc:
-        fail(_one_line(exc.message))
+        fail(exc.message)
     finally:
         engine.dispose()
     click.echo(f"created {'superuser' if superuser else 'user'} {form.username}")
@@ -251,11 +241,14 @@ def users_set_password(data_dir: str | None, username: str, password_stdin: bool
         with db.session(engine, readonly=True) as session:
             if get_by_username(session=session, username=username) is None:
                 fail(f"USERNAME='{username}': no such user (see `vcore-app users list`)")
-        password = _new_password(password_stdin)
+        password = _new_password(password_stdin)  # asked only for a user that exists
         with db.session(engine) as session:
-            set_password(session=session, user=get_by_username(session=session, username=username), password=password)
+            user = get_by_username(session=session, username=username)
+            if user is None:  # deleted while the password was typed
+                fail(f"USERNAME='{username}': no such user (see `vcore-app users list`)")
+            set_password(session=session, user=user, password=password)
     except AppError as exc:
-        fail(_one_line(exc.message))
+        fail(exc.message)
     finally:
         engine.dispose()
     click.echo(f"password of {username} changed; its sessions are logged out")

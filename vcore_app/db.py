@@ -2,7 +2,7 @@
 
 Writers must start with `BEGIN IMMEDIATE`: measured on this stack, pysqlite's implicit transactions
 lost updates and SQLAlchemy's deferred BEGIN hit "database is locked" under concurrent writers
-(shared/STACK-NOTES.md). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
+(docs/design.md, "Measured traps"). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
 """
 
 from __future__ import annotations

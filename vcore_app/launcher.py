@@ -1,4 +1,4 @@
-"""The process (DESIGN.md section 2): start order, signals, shutdown order.
+"""The process (docs/design.md, "The process"): start order, signals, shutdown order.
 
 Start: settings -> data folder -> instance lock -> logging -> bind the port -> runtime (migrate, queues, scheduler)
 -> uvicorn on the main thread. Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
@@ -6,7 +6,7 @@ scheduler -> consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
 (SIGTERM) or a KeyboardInterrupt traceback (SIGINT) before our shutdown ran. Our server keeps
-uvicorn's handlers but does not re-raise (STACK-NOTES.md).
+uvicorn's handlers but does not re-raise (what uvicorn's `Server.capture_signals` does on exit).
 
 One instance per data folder (instance.py): a second start on the same folder does not start. With
 OPEN_BROWSER it opens the browser at the running instance and exits 0; otherwise it is an error

@@ -1,4 +1,4 @@
-"""The live hub and the WebSocket endpoint `/api/v1/ws/job-queue` (DESIGN.md section 6).
+"""The live hub behind the WebSocket `/api/v1/ws/job-queue` (the endpoint is web/live.py).
 
 Worker threads publish (`job_changed`, `log_lines`); the hub hops into the event loop with
 `call_soon_threadsafe` and never blocks them. Each client has its own sender task and a bounded
@@ -21,11 +21,10 @@ from sqlalchemy import Engine
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from vcore_app import db
-from vcore_app.auth.guards import current_user
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
+from vcore_app.jobs.views import JobSummary
 from vcore_app.models import Job, User
-from vcore_app.web.schemas import JobSummary
 
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
@@ -35,6 +34,7 @@ PAGE_SIZE = 50
 class _Client:
     def __init__(self, websocket: WebSocket, user: User) -> None:
         self.websocket = websocket
+        self.user = user
         self.owner = service.owner_filter(user)
         self.outbox: deque[str] = deque()
         self.outbox_bytes = 0
@@ -67,6 +67,8 @@ class _Client:
 
 
 class Hub:
+    """Implements jobs.service.JobEvents: the job service tells it about committed changes."""
+
     def __init__(self, *, engine: Engine) -> None:
         self._engine = engine
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,8 +120,8 @@ class Hub:
         for client in self._log_watchers.get(job_id, ()):
             client.offer(message)
 
-    async def serve(self, websocket: WebSocket) -> None:
-        user = current_user(websocket)  # the gate has closed unauthenticated sockets before accept
+    async def serve(self, websocket: WebSocket, user: User) -> None:
+        """Serve one authenticated client until it disconnects."""
         await websocket.accept()
         client = _Client(websocket, user)
         self._clients.add(client)
@@ -147,7 +149,7 @@ class Hub:
         if "subscribe_log" in message:
             job_id = message["subscribe_log"]
             try:
-                await to_thread.run_sync(self._check_visible, job_id, client.owner)
+                await to_thread.run_sync(self._check_visible, job_id, client.user)
             except (AppError, TypeError, ValueError):
                 client.offer(json.dumps({"error": f"job {job_id!r} not found"}))
                 return
@@ -167,11 +169,11 @@ class Hub:
                 del self._log_watchers[job_id]
         client.logs.discard(job_id)
 
-    def _check_visible(self, job_id: Any, owner: int | None) -> None:
+    def _check_visible(self, job_id: Any, user: User) -> None:
         if not isinstance(job_id, int) or isinstance(job_id, bool):
             raise TypeError
         with db.session(self._engine, readonly=True) as session:
-            service.get_job(session=session, job_id=job_id, owner=owner)
+            service.get_job(session=session, job_id=job_id, actor=user)
 
     async def _send_loop(self, client: _Client) -> None:
         loop = asyncio.get_running_loop()
@@ -184,7 +186,7 @@ class Hub:
                     if wait <= 0:
                         client.needs_snapshot = False
                         client.last_snapshot = loop.time()
-                        await client.websocket.send_text(await self._snapshot(client.owner))
+                        await client.websocket.send_text(await self._snapshot(client))
                         continue
                 else:
                     wait = None
@@ -199,20 +201,17 @@ class Hub:
         except Exception:
             logger.exception("WebSocket sender failed")
 
-    async def _snapshot(self, owner: int | None) -> str:
+    async def _snapshot(self, client: _Client) -> str:
+        """Built once per change for all clients that see the same jobs (same owner filter)."""
         generation = self._generation
-        cached = self._snapshots.get(owner)
+        cached = self._snapshots.get(client.owner)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        text = await to_thread.run_sync(self._build_snapshot, owner)
-        self._snapshots[owner] = (generation, text)
+        text = await to_thread.run_sync(self._build_snapshot, client.user)
+        self._snapshots[client.owner] = (generation, text)
         return text
 
-    def _build_snapshot(self, owner: int | None) -> str:
+    def _build_snapshot(self, user: User) -> str:
         with db.session(self._engine, readonly=True) as session:
-            items, total = service.list_jobs(session=session, owner=owner, limit=PAGE_SIZE)
+            items, total = service.list_jobs(session=session, actor=user, limit=PAGE_SIZE)
             return json.dumps({"jobs": [JobSummary.of(job) for job in items], "total": total})
-
-
-async def job_queue_socket(websocket: WebSocket) -> None:
-    await websocket.app.state.runtime.hub.serve(websocket)

@@ -94,7 +94,7 @@ class JobPriority(StrEnum):
 
 
 class Job(SQLModel, table=True):
-    """One unit of work and the ledger of its attempts (DESIGN.md section 3).
+    """One unit of work and the ledger of its attempts (docs/design.md, "The ledger rule").
 
     Huey only carries the id; everything else lives here. The job list is read newest first by id
     (ids are assigned in creation order): each single-column index below also holds the rowid in

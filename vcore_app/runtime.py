@@ -25,7 +25,8 @@ from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.models import Boot, Job, JobStatus, utcnow
-from vcore_app.scheduler import Clock, SchedulerThread, fire_on_start, make_tick
+from vcore_app.schedulers.service import Clock, SchedulerWiring
+from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import Settings
 from vcore_app.users import ensure_first_superuser
@@ -37,6 +38,8 @@ class Runtime:
         self.engine = db.make_engine(settings.DB_URL, echo=settings.DATABASE_ECHO)
         self.boot_id = uuid.uuid4().hex
         self.started_at = time.time()
+        # Settings fill both paths in (DATA_DIR/huey_*.sqlite3) when they are not set.
+        assert settings.HUEY_DEFAULT_SQLITE_PATH is not None and settings.HUEY_RESERVED_SQLITE_PATH is not None
         self.queues = QueueSet(
             paths={"default": settings.HUEY_DEFAULT_SQLITE_PATH, "reserved": settings.HUEY_RESERVED_SQLITE_PATH},
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
@@ -50,6 +53,8 @@ class Runtime:
         self.clock = clock
         self.scheduler = SchedulerThread(make_tick(engine=self.engine, wiring=self.wiring,
                                                    env_name=settings.ENV_NAME, clock=clock))
+        self.schedulers = SchedulerWiring(jobs=self.wiring, wake=self.scheduler.wake, clock=clock,
+                                          default_timezone=settings.TIMEZONE)
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
         self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
@@ -58,8 +63,8 @@ class Runtime:
 
     def start(self) -> None:
         """In order: migrate, record the boot, create the first superuser if configured, load the
-        scripts, recover jobs a dead process left (G2), start the consumers, fire the on-start
-        schedulers (once per boot, G5), start the scheduler thread and log housekeeping."""
+        scripts, recover jobs a dead process left (before any consumer runs), start the consumers, fire the
+        on-start schedulers (once per boot), start the scheduler thread and log housekeeping."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))

@@ -144,10 +144,6 @@ class Settings(BaseSettings):
     def plugins_dir(self) -> Path:
         return self.DATA_DIR / "plugins"
 
-    @property
-    def backups_dir(self) -> Path:
-        return self.DATA_DIR / "backups"
-
 
 def local_url(host: str, port: int) -> str:
     """The URL of the app on this machine: the default BASE_URL."""

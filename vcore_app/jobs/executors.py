@@ -27,7 +27,8 @@ from vcore_app.scripts.child import ATTEMPT_ENV, JOB_ID_ENV
 
 BODY_EXCERPT_BYTES = 64 * 1024
 _READER_DRAIN_SECONDS = 2.0
-# At shutdown the whole stop must fit in about 10 s (DESIGN.md section 2): a shorter grace than kill's.
+# At shutdown the whole stop must fit in about 10 s (a service manager's stop timeout; launcher.py):
+# a shorter grace than kill's.
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 

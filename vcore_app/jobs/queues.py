@@ -2,7 +2,8 @@
 
 Huey runs in-process here, so two of its habits are changed:
 - `Consumer.start()` installs SIGINT/SIGTERM/SIGHUP handlers; the launcher (uvicorn) owns signals.
-- Idle workers poll the queue with a back-off: low latency costs idle CPU (STACK-NOTES.md). Being in
+- Idle workers poll the queue with a back-off: low latency costs idle CPU (a short poll interval
+  keeps every idle thread waking up; docs/design.md, "Measured traps"). Being in
   the same process as every producer, we wake idle workers on enqueue instead, and poll only rarely
   as a safety net (e.g. for a task whose eta Huey's scheduler releases).
 """
@@ -112,9 +113,6 @@ class Queue:
         self.huey.wake.set()
         return [consumer.scheduler] + [thread for _, thread in consumer.worker_threads]
 
-    def stop(self, timeout: float) -> bool:
-        return join_all(self.request_stop(), timeout)
-
     def status(self) -> dict[str, Any]:
         return {
             "workers": self.workers,
@@ -158,9 +156,6 @@ class QueueSet:
 
     def request_stop(self) -> list[threading.Thread]:
         return [thread for queue in self.queues.values() for thread in queue.request_stop()]
-
-    def stop(self, timeout: float) -> bool:
-        return join_all(self.request_stop(), timeout)
 
     def status(self) -> dict[str, dict[str, Any]]:
         return {name: queue.status() for name, queue in self.queues.items()}

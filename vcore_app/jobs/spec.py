@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vcore_app.errors import AppError
+from vcore_app.errors import FieldError, from_validation, invalid_fields
 from vcore_app.models import Job, JobPriority, JobType
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
-from vcore_app.web.validation import validation_detail
 
 QueueName = Literal["default", "reserved"]
 
@@ -55,19 +54,20 @@ class JobSpec(BaseModel):
         """Check the per-type fields and a script's input; 422 naming the field otherwise."""
         need, may = TYPE_FIELDS[self.type]
         given = {name for name in SPEC_FIELDS if getattr(self, name) is not None}
-        problems = [_problem(name, f"Field required for a {self.type.value} job", "missing") for name in sorted(need - given)]
-        problems += [_problem(name, f"Not used by a {self.type.value} job", "extra_forbidden")
+        problems = [FieldError(("body", name), f"Field required for a {self.type.value} job", "missing")
+                    for name in sorted(need - given)]
+        problems += [FieldError(("body", name), f"Not used by a {self.type.value} job", "extra_forbidden")
                      for name in sorted(given - need - may)]
         if problems:
-            raise AppError(problems, 422)
+            raise invalid_fields(problems)
         if self.type is JobType.SCRIPT:
             assert self.script is not None
             try:
                 normalized = scripts.validate_input(self.script, self.input)
             except UnknownScript as exc:
-                raise AppError([_problem("script", str(exc), "value_error")], 422) from None
+                raise invalid_fields([FieldError(("body", "script"), str(exc))]) from None
             except ValidationError as exc:
-                raise AppError(validation_detail(exc, ("body", "input")), 422) from None
+                raise from_validation(exc, ("body", "input")) from None
             return self.model_copy(update={"input": normalized})
         return self
 
@@ -77,6 +77,3 @@ class JobSpec(BaseModel):
         label = {JobType.COMMAND: self.command, JobType.SCRIPT: self.script, JobType.API_POST: self.url}[self.type]
         return (label or self.type.value).splitlines()[0][:200]
 
-
-def _problem(field: str, message: str, kind: str) -> dict[str, Any]:
-    return {"loc": ["body", field], "msg": message, "type": kind}

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vcore_app.schedule_times import ScheduleError, check_cron, upcoming, zone
+from vcore_app.schedulers.times import ScheduleError, check_cron, upcoming, zone
 from vcore_app.tools import QuickTool, ToolFailed
 
 
@@ -18,7 +18,7 @@ class CronPreview(QuickTool):
     name = "cron-preview"
     title = "Cron preview"
     description = "See when a cron expression fires next, in any time zone, across DST changes."
-    template = "quick_tools/cron_preview.html"
+    template = "tools/cron_preview.html"
 
     class Input(BaseModel):
         expression: str = Field(min_length=1, max_length=200, description="Five fields: minute hour day month weekday")

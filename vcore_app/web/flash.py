@@ -19,7 +19,8 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from vcore_app.auth.csrf import is_https
+from vcore_app.web.csrf import is_https
+from vcore_app.web.deps import settings
 
 COOKIE = "vc_flash"
 FRAGMENT_HEADER = "x-vc-fragment"
@@ -29,7 +30,7 @@ _LEVELS = frozenset({"success", "info", "warning", "danger"})
 
 
 def _key(request: Request) -> bytes:
-    access = request.app.state.settings.JWT_ACCESS_SECRET_KEY.get_secret_value()
+    access = settings(request).JWT_ACCESS_SECRET_KEY.get_secret_value()
     return hmac.new(access.encode(), b"vcore-flash-cookie", hashlib.sha256).digest()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from vcore_app import live
+from vcore_app.web import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages

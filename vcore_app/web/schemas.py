@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -14,33 +13,11 @@ from pydantic import (
     field_validator,
 )
 
-from vcore_app.auth.passwords import password_problem
-from vcore_app.models import ApiKey, Job, User
+from vcore_app.jobs.spec import QueueName
+from vcore_app.models import ApiKey, JobPriority, JobStatus, JobType, User
+from vcore_app.users import FullName, Password, StrictInput, Username, UserRegister
 
-
-def _valid_password(value: str) -> str:
-    problem = password_problem(value)
-    if problem:
-        raise ValueError(f"Password {problem}")
-    return value
-
-
-# Checked again in users.py (the CLI does not come through here); here it gives a 422 naming the field.
-Password = Annotated[str, AfterValidator(_valid_password)]
-# Letters (any script), digits and . @ + - _ : safe in URLs, logs and the CLI.
-Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")]
-FullName = Annotated[str, Field(max_length=128)]
-
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field (say, is_superuser) is a 422, not ignored
-
-
-class UserRegister(_Input):
-    username: Username
-    email: EmailStr
-    password: Password
-    full_name: FullName = ""
+_Input = StrictInput
 
 
 class UserCreate(UserRegister):
@@ -129,47 +106,19 @@ class ApiKeyPublic(BaseModel):
         return cls.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
-class JobSummary(BaseModel):
-    """A job in lists and live updates: no command, input, body or result (those can be large)."""
+class JobQuery(BaseModel):
+    """The filters and page of a job list (the API's query and the /jobs page's filter form)."""
 
-    id: int
-    name: str
-    type: str
-    status: str
-    priority: str
-    queue_name: str
-    attempt: int
-    max_retries: int
-    error: str | None
-    created_by: int | None
-    scheduler_id: int | None
-    created_at: datetime
-    queued_at: datetime | None
-    run_after: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    pid: int | None
-
-    @classmethod
-    def of(cls, job: Job) -> dict[str, Any]:
-        return cls.model_validate(job, from_attributes=True).model_dump(mode="json")
+    model_config = ConfigDict(extra="forbid")
+    status: JobStatus | None = None
+    queue_name: QueueName | None = None
+    priority: JobPriority | None = None
+    type: JobType | None = None
+    search: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
 
 
-class JobDetail(JobSummary):
-    """One job with everything it was made from and what it produced."""
-
-    retry_delay_seconds: float
-    timeout_seconds: float | None
-    command: str | None
-    cwd: str | None
-    env: dict[str, str] | None
-    script: str | None
-    input: dict[str, Any] | None
-    url: str | None
-    headers: dict[str, str] | None
-    body: Any
-    request_timeout_seconds: float | None
-    meta: dict[str, Any] | None
-    result: Any
-    boot_id: str | None
-    idempotency_key: str | None
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    queue_name: QueueName

@@ -11,11 +11,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vcore_app.paths import assets_dir, bootstrap_dir
+from vcore_app.web.deps import settings
 
 
 async def theme_css(request: Request) -> Response:
     """The ACCENT setting as CSS variables (a stylesheet, because the CSP forbids inline styles)."""
-    accent = request.app.state.settings.ACCENT
+    accent = settings(request).ACCENT
     red, green, blue = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
     body = (f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
             f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"

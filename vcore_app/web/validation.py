@@ -9,26 +9,17 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from vcore_app.errors import AppError
+from vcore_app.errors import AppError, FieldError, from_validation, invalid_fields
 
 M = TypeVar("M", bound=BaseModel)
 MAX_JSON_BYTES = 1_000_000
-
-
-def validation_detail(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> list[dict[str, Any]]:
-    """FastAPI-shaped error list: [{"loc": ["body", "field"], "msg": "...", "type": "..."}]."""
-    return [
-        {"loc": [*prefix, *map(str, error["loc"])], "msg": error["msg"].removeprefix("Value error, "),
-         "type": error["type"]}
-        for error in exc.errors(include_url=False, include_input=False)
-    ]
 
 
 def validate(model: type[M], data: Any, prefix: tuple[str, ...] = ("body",)) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise AppError(validation_detail(exc, prefix), 422) from None
+        raise from_validation(exc, prefix) from None
 
 
 async def read_body(request: Request, limit: int = MAX_JSON_BYTES) -> bytes:
@@ -51,7 +42,7 @@ async def json_body_raw(request: Request) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise AppError([{"loc": ["body"], "msg": "Body must be a JSON object", "type": "json_invalid"}], 422)
+        raise invalid_fields([FieldError(("body",), "Body must be a JSON object", "json_invalid")])
     return data
 
 
@@ -59,7 +50,7 @@ async def json_body(request: Request, model: type[M]) -> M:
     return validate(model, await json_body_raw(request))
 
 
-async def form_fields(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     """An urlencoded form body as a dict (size-limited like JSON; the last value of a repeated key wins)."""
     raw = await read_body(request)
     return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
@@ -68,7 +59,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 async def form_or_json(request: Request, model: type[M]) -> M:
     """Accept an HTML/OAuth2 urlencoded form or a JSON body for the same model."""
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return validate(model, await form_fields(request))
+        return validate(model, await read_form(request))
     return await json_body(request, model)
 
 

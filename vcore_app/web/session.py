@@ -11,20 +11,20 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vcore_app import db
-from vcore_app.auth.csrf import is_https, set_csrf_cookie
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.auth.refresh import revoke
 from vcore_app.auth.tokens import InvalidToken, create_token, decode_token, lifetime
 from vcore_app.models import User
-
-SESSION_COOKIE = "vcore_session"
+from vcore_app.web.csrf import is_https, set_csrf_cookie
+from vcore_app.web.deps import in_db, settings
 
 
 def set_session_cookie(response: Response, request: Request, user: User) -> None:
     """Log the browser in as `user` (call after checking the password), with a fresh CSRF token."""
-    settings = request.app.state.settings
-    token, _ = create_token(settings=settings, kind="session", user_id=user.id, token_version=user.token_version)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime(settings, "session").total_seconds()),
+    config = settings(request)
+    assert user.id is not None  # a stored user
+    token, _ = create_token(settings=config, kind="session", user_id=user.id, token_version=user.token_version)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime(config, "session").total_seconds()),
                         path="/", httponly=True, samesite="lax", secure=is_https(request))
     set_csrf_cookie(response, request)
 
@@ -33,15 +33,14 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-def end_session(request: Request, response: Response) -> None:
+async def end_session(request: Request, response: Response) -> None:
     """Log the browser out: revoke its session token server-side and clear the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         try:
-            claims = decode_token(token, settings=request.app.state.settings, kind="session")
+            claims = decode_token(token, settings=settings(request), kind="session")
         except InvalidToken:
             claims = None
         if claims is not None:
-            with db.session(request.app.state.runtime.engine) as session:
-                revoke(session=session, claims=claims, kind="session")
+            await in_db(request, lambda session: revoke(session=session, claims=claims, kind="session"))
     clear_session_cookie(response)

@@ -3,7 +3,7 @@
 The thread sleeps until the earliest `next_run_at` (no polling every second) and is woken early
 when a scheduler is created, changed, toggled or deleted. Each due scheduler is handled in its own
 transaction that both creates the job and moves `next_run_at` on, so a slot never fires twice, also
-across a restart (G5). Time comes from an injected clock, so tests drive it without sleeping.
+across a restart. Time comes from an injected clock, so tests drive it without sleeping.
 """
 
 from __future__ import annotations
@@ -14,60 +14,35 @@ from datetime import datetime
 
 from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_
-from sqlmodel import Session, select
+from sqlmodel import col, select
 
 from vcore_app import db
 from vcore_app.errors import AppError
-from vcore_app.jobs import service
 from vcore_app.jobs.service import JobWiring
-from vcore_app.jobs.spec import JobSpec
-from vcore_app.models import Job, JobScheduler, JobStatus, utcnow
-from vcore_app.schedule_times import is_misfire
-from vcore_app.schedules import following_run
+from vcore_app.models import JobScheduler, utcnow
+from vcore_app.schedulers.service import Clock, following_run, launch
+from vcore_app.schedulers.times import is_misfire
 
-Clock = Callable[[], datetime]
 Tick = Callable[[], "float | None"]
-_ACTIVE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 _RETRY_AFTER_ERROR_SECONDS = 5.0
 
 
 def _for_env(env_name: str) -> ColumnElement[bool]:
-    return or_(JobScheduler.env_name.in_(("", "*")), JobScheduler.env_name == env_name)
-
-
-def launch(*, session: Session, wiring: JobWiring, scheduler: JobScheduler, now: datetime,
-           planned: datetime | None = None, respect_overlap: bool = True) -> Job | None:
-    """Create the scheduler's job unless its overlap policy says not to; None when skipped.
-
-    The job's meta records the slot it was planned for, so lateness is visible (and measured).
-    """
-    previous = session.get(Job, scheduler.last_job_id) if scheduler.last_job_id else None
-    if respect_overlap and previous is not None and previous.status in _ACTIVE:
-        if scheduler.overlap_policy == "skip":
-            logger.info("scheduler {} skipped a run: job {} is still {}", scheduler.id, previous.id, previous.status)
-            return None
-        if scheduler.overlap_policy == "replace":
-            service.kill_job(session=session, wiring=wiring, job=previous, by=f"scheduler {scheduler.id} (replace)")
-    template = scheduler.job_template
-    meta = {**(template.get("meta") or {}), "scheduled_for": (planned or now).isoformat()}
-    job, _ = service.create_job(session=session, wiring=wiring, spec=JobSpec.model_validate({**template, "meta": meta}),
-                                created_by=scheduler.created_by, scheduler_id=scheduler.id)
-    scheduler.last_run_at = now
-    scheduler.last_job_id = job.id
-    session.add(scheduler)
-    return job
+    """The schedulers this instance fires: those of its ENV_NAME, and those for any ("" or "*")."""
+    return or_(col(JobScheduler.env_name).in_(("", "*")), col(JobScheduler.env_name) == env_name)
 
 
 def fire_due(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime) -> datetime | None:
     """Fire every enabled scheduler of this environment whose slot has come; return the next due time."""
     with db.session(engine, readonly=True) as session:
-        due = session.exec(select(JobScheduler.id).where(
-            JobScheduler.enabled, JobScheduler.next_run_at <= now, _for_env(env_name))).all()
+        due = session.exec(select(col(JobScheduler.id)).where(
+            col(JobScheduler.enabled), col(JobScheduler.next_run_at) <= now, _for_env(env_name))).all()
     for scheduler_id in due:
+        assert scheduler_id is not None  # a primary key
         _fire_one(engine=engine, wiring=wiring, scheduler_id=scheduler_id, now=now)
     with db.session(engine, readonly=True) as session:
         return session.exec(select(func.min(JobScheduler.next_run_at)).where(
-            JobScheduler.enabled, _for_env(env_name))).one()
+            col(JobScheduler.enabled), _for_env(env_name))).one()
 
 
 def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: datetime) -> None:
@@ -101,8 +76,8 @@ def _skip_slot(*, engine: Engine, scheduler_id: int, planned: datetime, now: dat
 def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime) -> int:
     """Once per boot: a job for every enabled on_start scheduler of this environment."""
     with db.session(engine, readonly=True) as session:
-        ids = session.exec(select(JobScheduler.id).where(
-            JobScheduler.enabled, JobScheduler.trigger_type == "on_start", _for_env(env_name))).all()
+        ids = session.exec(select(col(JobScheduler.id)).where(
+            col(JobScheduler.enabled), col(JobScheduler.trigger_type) == "on_start", _for_env(env_name))).all()
     fired = 0
     for scheduler_id in ids:
         try:

@@ -4,28 +4,23 @@ the argon2 work off the event loop, and one answer for unknown user and wrong pa
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from vcore_app import db
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.users import authenticate
+from vcore_app.web.deps import in_db, login_throttle
 
 BAD_LOGIN = "Incorrect username or password"
 
 
-def _authenticate(request: Request, username: str, password: str) -> User | None:
-    with db.session(request.app.state.runtime.engine) as session:
-        return authenticate(session=session, username=username, password=password)
-
-
 async def check_login(request: Request, username: str, password: str) -> User:
     """The user, or AppError 401 (wrong credentials) / 429 (too many recent failures)."""
-    throttle = request.app.state.login_throttle
+    throttle = login_throttle(request)
     address = request.client.host if request.client else "unknown"
     throttle.check(username, address)
-    user = await run_in_threadpool(_authenticate, request, username, password)  # argon2: ~0.1 s
+    # argon2 (~0.1 s) and the last-login stamp, in one short transaction off the event loop
+    user = await in_db(request, lambda session: authenticate(session=session, username=username, password=password))
     if user is None:
         throttle.failed(username, address)
         raise AppError(BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})

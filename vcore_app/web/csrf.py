@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vcore_app.errors import AppError
+from vcore_app.web.deps import settings
 from vcore_app.web.validation import read_body
 
 CSRF_COOKIE = "csrftoken"
@@ -26,7 +27,7 @@ _NEW = "vcore.csrf_new"
 
 
 def is_https(conn: HTTPConnection) -> bool:
-    return conn.url.scheme in ("https", "wss") or conn.app.state.settings.BASE_URL.startswith("https://")
+    return conn.url.scheme in ("https", "wss") or settings(conn).BASE_URL.startswith("https://")
 
 
 def csrf_token(conn: HTTPConnection) -> str:
