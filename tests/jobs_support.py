@@ -49,7 +49,7 @@ def app_client(settings: Settings, **overrides: Any) -> Iterator[TestClient]:
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length", 0))
         body = json.loads(self.rfile.read(length) or b"null")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})  # type: ignore[attr-defined]

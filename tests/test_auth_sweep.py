@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -156,7 +156,7 @@ class Sweep:
 
 
 def _claims(user: User, **changes: Any) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"sub": str(user.id), "iat": now, "exp": now + timedelta(minutes=5), "type": "access",
             "ver": user.token_version, "jti": "0" * 32, **changes}
 
@@ -179,14 +179,14 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
 
     access_key = signing_key(settings, "access")
     admin_tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
-    header, payload, signature = admin_tokens["access_token"].split(".")
+    header, _payload, signature = admin_tokens["access_token"].split(".")
     other_payload = jwt.encode(_claims(admin, sub="2"), "x" * 32).split(".")[1]
 
     def minted(kind: str) -> str:
         return create_token(settings=settings, kind=kind, user_id=admin.id, token_version=admin.token_version)[0]
 
     tokens = {
-        "expired token": jwt.encode(_claims(admin, exp=datetime.now(timezone.utc) - timedelta(seconds=5)), access_key),
+        "expired token": jwt.encode(_claims(admin, exp=datetime.now(UTC) - timedelta(seconds=5)), access_key),
         "tampered token": f"{header}.{other_payload}.{signature}",
         "alg=none token": jwt.encode(_claims(admin), None, algorithm="none"),
         "token signed with HS512 and the right key": jwt.encode(_claims(admin), access_key, algorithm="HS512"),
@@ -268,9 +268,8 @@ def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, p
 @pytest.mark.parametrize("path", _websockets())
 def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path: str, credential: str) -> None:
     headers = _present(sweep.client, sweep.bad[credential])
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with sweep.client.websocket_connect(path, headers=headers):
-            pass
+    with pytest.raises(WebSocketDisconnect) as closed, sweep.client.websocket_connect(path, headers=headers):
+        pass
     assert closed.value.code == 1008
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -61,7 +61,7 @@ def test_a_second_link_dies_when_the_first_is_used(mail_client: TestClient, smtp
 
 
 def _expired_reset_token(client: TestClient) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": "1", "iat": now - timedelta(hours=49), "exp": now - timedelta(hours=1), "type": "reset",
               "ver": 0, "jti": "0" * 32}
     return jwt.encode(claims, signing_key(client.app.state.settings, "reset"))

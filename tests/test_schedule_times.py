@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ from vcore_app.schedule_times import (
     upcoming,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def local(zone: str, *args: int, fold: int = 0) -> datetime:

@@ -22,9 +22,11 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the module: these requests change nothing."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        with TestClient(create_app(make_settings(tmp_path_factory.mktemp("headers"), monkeypatch))) as client:
-            yield client
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        TestClient(create_app(make_settings(tmp_path_factory.mktemp("headers"), monkeypatch))) as client,
+    ):
+        yield client
 
 
 @pytest.mark.parametrize(("method", "path", "kwargs", "status"), [

@@ -15,7 +15,7 @@ from vcore_app import db
 from vcore_app.auth.csrf import is_https, set_csrf_cookie
 from vcore_app.auth.refresh import revoke
 from vcore_app.auth.tokens import InvalidToken, create_token, decode_token, lifetime
-from vcore_app.models import User
+from vcore_app.models import User, pk
 
 SESSION_COOKIE = "vcore_session"
 
@@ -23,9 +23,16 @@ SESSION_COOKIE = "vcore_session"
 def set_session_cookie(response: Response, request: Request, user: User) -> None:
     """Log the browser in as `user` (call after checking the password), with a fresh CSRF token."""
     settings = request.app.state.settings
-    token, _ = create_token(settings=settings, kind="session", user_id=user.id, token_version=user.token_version)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime(settings, "session").total_seconds()),
-                        path="/", httponly=True, samesite="lax", secure=is_https(request))
+    token, _ = create_token(settings=settings, kind="session", user_id=pk(user), token_version=user.token_version)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime(settings, "session").total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
     set_csrf_cookie(response, request)
 
 
