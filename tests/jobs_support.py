@@ -30,7 +30,9 @@ def job(client: Any, headers: dict[str, str], job_id: int) -> dict[str, Any]:
     return response.json()
 
 
-def wait_status(client: Any, headers: dict[str, str], job_id: int, *statuses: str, timeout: float = 20) -> dict[str, Any]:
+def wait_status(
+    client: Any, headers: dict[str, str], job_id: int, *statuses: str, timeout: float = 20
+) -> dict[str, Any]:
     wanted = statuses or FINISHED
     return wait_for(lambda: (found := job(client, headers, job_id))["status"] in wanted and found, timeout)
 

@@ -69,5 +69,7 @@ def test_an_expired_key_is_refused_and_an_expiry_in_the_past_is_a_422(client: Te
         row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         session.add(row)
     assert client.get(f"{API}/users/me", headers={"X-API-Key": created["key"]}).status_code == 401
-    past = client.post(f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"})
+    past = client.post(
+        f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"}
+    )
     assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["body", "expires_at"]

@@ -169,8 +169,9 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     deleted = login_tokens(client, "deleted", "sweep-password-1")["access_token"]
     deactivated = login_tokens(client, "deactivated", "sweep-password-1")["access_token"]
     with db.session(engine) as session:
-        _, deactivated_key = create_api_key(session=session, user=get_by_username(session=session, username="deactivated"),
-                                            name="k")
+        _, deactivated_key = create_api_key(
+            session=session, user=get_by_username(session=session, username="deactivated"), name="k"
+        )
         _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
                                         name="k")
         session.delete(get_by_username(session=session, username="deleted"))
@@ -241,11 +242,25 @@ def test_the_app_serves_exactly_the_route_list(settings: Settings) -> None:
 
 
 BAD_NAMES = [
-    "no credentials", "expired token", "tampered token", "alg=none token", "token signed with HS512 and the right key",
-    "token signed with another key", "refresh token used as access token", "session token used as bearer token",
-    "reset token used as bearer token", "token of an older token version", "deleted user's token",
-    "deactivated user's token", "unknown API key", "deleted user's API key", "deactivated user's API key", "garbage", "unknown API key in X-API-Key",
-    "access token in the session cookie", "session token signed with another key",
+    "no credentials",
+    "expired token",
+    "tampered token",
+    "alg=none token",
+    "token signed with HS512 and the right key",
+    "token signed with another key",
+    "refresh token used as access token",
+    "session token used as bearer token",
+    "reset token used as bearer token",
+    "token of an older token version",
+    "deleted user's token",
+    "deactivated user's token",
+    "unknown API key",
+    "deleted user's API key",
+    "deactivated user's API key",
+    "garbage",
+    "unknown API key in X-API-Key",
+    "access token in the session cookie",
+    "session token signed with another key",
 ]
 
 
@@ -310,8 +325,9 @@ ORIGINS: list[tuple[Callable[[Sweep], dict[str, str]], bool]] = [
 
 
 @pytest.mark.parametrize(("origin", "accepted"), ORIGINS, ids=["same host", "base url", "other site", "no origin"])
-def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(sweep: Sweep, origin: Callable[[Sweep], dict[str, str]],
-                                                                  accepted: bool) -> None:
+def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(
+    sweep: Sweep, origin: Callable[[Sweep], dict[str, str]], accepted: bool
+) -> None:
     session_token = create_token(settings=sweep.settings, kind="session", user_id=sweep.admin.id,
                                  token_version=sweep.admin.token_version)[0]
     _present(sweep.client, {"cookies": {SESSION_COOKIE: session_token}})

@@ -29,8 +29,10 @@ def page(client: TestClient, headers: H, path: str, **params: object) -> str:
 
 
 def flashes(html: str) -> list[str]:
-    return [" ".join(text.split()) for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button',
-                                                          html, re.S)]
+    return [
+        " ".join(text.split())
+        for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button', html, re.S)
+    ]
 
 
 def test_the_list_filters_and_pages_like_the_api(client: TestClient, admin_headers: H) -> None:
@@ -178,7 +180,9 @@ def test_lists_of_objects_in_a_result_become_tables(result: object, expected: li
     assert result_tables(result) == expected
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min")]
+)
 def test_durations_read_naturally(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
@@ -186,7 +190,11 @@ def test_durations_read_naturally(seconds: float, text: str) -> None:
 def test_a_nested_error_is_shown_on_its_top_level_field() -> None:
     detail = [{"loc": ["body", "input", "path"], "msg": "Field required"}, {"loc": ["body", "command"], "msg": "bad"},
               {"loc": ["body"], "msg": "Body must be a JSON object"}]
-    assert spec_errors(detail) == {"input": "path: Field required", "command": "bad", "type": "Body must be a JSON object"}
+    assert spec_errors(detail) == {
+        "input": "path: Field required",
+        "command": "bad",
+        "type": "Body must be a JSON object",
+    }
 
 
 def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, admin_headers: H) -> None:

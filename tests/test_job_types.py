@@ -42,7 +42,9 @@ def test_a_script_job_runs_in_a_child_process_and_keeps_its_return_value(
         client: TestClient, admin_headers: H, tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "big.bin").write_bytes(b"x" * 5000)
-    created = create(client, admin_headers, type="script", script="disk_usage", input={"path": str(tmp_path / "folder")})
+    created = create(
+        client, admin_headers, type="script", script="disk_usage", input={"path": str(tmp_path / "folder")}
+    )
     finished = wait_status(client, admin_headers, created["id"])
     assert finished["status"] == "done", finished
     assert finished["result"]["output"]["total_bytes"] == 5000

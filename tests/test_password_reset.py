@@ -43,7 +43,9 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_gets_ma
     assert "reset your password" in mail["Subject"] and "vCore" in mail["From"]
 
 
-def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(mail_client: TestClient, smtp_server: Mailbox) -> None:
+def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(
+    mail_client: TestClient, smtp_server: Mailbox
+) -> None:
     old = login_tokens(mail_client, ADMIN["username"], ADMIN["password"])
     token = _reset_token(mail_client, smtp_server)
     assert _reset(mail_client, token, "short") == 422

@@ -22,7 +22,10 @@ def local(zone: str, *args: int, fold: int = 0) -> datetime:
 
 
 def fire_times(expression: str, zone: str, start: datetime, count: int) -> list[str]:
-    return [t.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z") for t in upcoming(expression, ZoneInfo(zone), start, count)]
+    return [
+        t.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z")
+        for t in upcoming(expression, ZoneInfo(zone), start, count)
+    ]
 
 
 @pytest.mark.parametrize(
