@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test bench binary bench-binary screenshots clean
+.PHONY: run test lint bench binary bench-binary screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,16 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
+
+$(BIN)/.lint-installed: pyproject.toml $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[lint]'
+	touch $@
+
+lint: $(BIN)/.lint-installed   ## what CI checks before the tests: style, types, known vulnerabilities
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python .ci/audit_deps.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/startup.py

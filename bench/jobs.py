@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -84,9 +84,11 @@ def latency_and_idle(root: Path, jobs: int = 200, idle_seconds: float = 30) -> t
     try:
         delays = []
         for _ in range(jobs):
-            job_id = app.http.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=auth).json()["id"]
-            found = wait_for(lambda: (j := app.http.get(f"/api/v1/jobs/{job_id}", headers=auth).json())["status"] == "done"
-                             and j, interval=0.005)
+            created = app.http.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=auth).json()
+            url = f"/api/v1/jobs/{created['id']}"
+            found = wait_for(
+                lambda url=url: (j := app.http.get(url, headers=auth).json())["status"] == "done" and j, interval=0.005
+            )
             queued, running = datetime.fromisoformat(found["queued_at"]), datetime.fromisoformat(found["started_at"])
             delays.append((running - queued).total_seconds() * 1000)
             time.sleep(0.02)  # let the app go idle between jobs, as a person's clicks would
@@ -109,7 +111,7 @@ def job_list(root: Path, rows: int = 100_000, requests: int = 300) -> tuple[floa
     migrate(url)
     import sqlite3
 
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with sqlite3.connect(folder / "vcore.sqlite3") as conn:
         conn.executemany(
             "INSERT INTO job (name, type, priority, queue_name, status, attempt, max_retries, retry_delay_seconds,"
@@ -147,7 +149,9 @@ def main() -> None:
         p50, p99, idle = latency_and_idle(root)
         print(f"2. enqueue -> running: p50 {p50:.1f} ms, p99 {p99:.1f} ms; idle CPU {idle:.2f}% of a core over 30 s")
         median_ms, rate = job_list(root)
-        print(f"3. GET /api/v1/jobs?limit=50 with 100,000 jobs: median {median_ms:.1f} ms, {rate:.0f} req/s (sequential)")
+        print(
+            f"3. GET /api/v1/jobs?limit=50 with 100,000 jobs: median {median_ms:.1f} ms, {rate:.0f} req/s (sequential)"
+        )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def job(client: Any, headers: dict[str, str], job_id: int) -> dict[str, Any]:
     return response.json()
 
 
-def wait_status(client: Any, headers: dict[str, str], job_id: int, *statuses: str, timeout: float = 20) -> dict[str, Any]:
+def wait_status(
+    client: Any, headers: dict[str, str], job_id: int, *statuses: str, timeout: float = 20
+) -> dict[str, Any]:
     wanted = statuses or FINISHED
     return wait_for(lambda: (found := job(client, headers, job_id))["status"] in wanted and found, timeout)
 
@@ -49,7 +51,7 @@ def app_client(settings: Settings, **overrides: Any) -> Iterator[TestClient]:
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length", 0))
         body = json.loads(self.rfile.read(length) or b"null")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})  # type: ignore[attr-defined]

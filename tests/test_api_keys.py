@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -61,13 +61,15 @@ def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(client: T
 
 
 def test_an_expired_key_is_refused_and_an_expiry_in_the_past_is_a_422(client: TestClient, admin_headers: dict) -> None:
-    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(hours=1)
     created = _create(client, admin_headers, expires_at=soon.isoformat())
     assert client.get(f"{API}/users/me", headers={"X-API-Key": created["key"]}).status_code == 200
     with db.session(client.app.state.runtime.engine) as session:
         row = session.get(ApiKey, created["id"])
-        row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         session.add(row)
     assert client.get(f"{API}/users/me", headers={"X-API-Key": created["key"]}).status_code == 401
-    past = client.post(f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"})
+    past = client.post(
+        f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"}
+    )
     assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["body", "expires_at"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -156,7 +156,7 @@ class Sweep:
 
 
 def _claims(user: User, **changes: Any) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"sub": str(user.id), "iat": now, "exp": now + timedelta(minutes=5), "type": "access",
             "ver": user.token_version, "jti": "0" * 32, **changes}
 
@@ -169,8 +169,9 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     deleted = login_tokens(client, "deleted", "sweep-password-1")["access_token"]
     deactivated = login_tokens(client, "deactivated", "sweep-password-1")["access_token"]
     with db.session(engine) as session:
-        _, deactivated_key = create_api_key(session=session, user=get_by_username(session=session, username="deactivated"),
-                                            name="k")
+        _, deactivated_key = create_api_key(
+            session=session, user=get_by_username(session=session, username="deactivated"), name="k"
+        )
         _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
                                         name="k")
         session.delete(get_by_username(session=session, username="deleted"))
@@ -179,14 +180,14 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
 
     access_key = signing_key(settings, "access")
     admin_tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
-    header, payload, signature = admin_tokens["access_token"].split(".")
+    header, _payload, signature = admin_tokens["access_token"].split(".")
     other_payload = jwt.encode(_claims(admin, sub="2"), "x" * 32).split(".")[1]
 
     def minted(kind: str) -> str:
         return create_token(settings=settings, kind=kind, user_id=admin.id, token_version=admin.token_version)[0]
 
     tokens = {
-        "expired token": jwt.encode(_claims(admin, exp=datetime.now(timezone.utc) - timedelta(seconds=5)), access_key),
+        "expired token": jwt.encode(_claims(admin, exp=datetime.now(UTC) - timedelta(seconds=5)), access_key),
         "tampered token": f"{header}.{other_payload}.{signature}",
         "alg=none token": jwt.encode(_claims(admin), None, algorithm="none"),
         "token signed with HS512 and the right key": jwt.encode(_claims(admin), access_key, algorithm="HS512"),
@@ -241,11 +242,25 @@ def test_the_app_serves_exactly_the_route_list(settings: Settings) -> None:
 
 
 BAD_NAMES = [
-    "no credentials", "expired token", "tampered token", "alg=none token", "token signed with HS512 and the right key",
-    "token signed with another key", "refresh token used as access token", "session token used as bearer token",
-    "reset token used as bearer token", "token of an older token version", "deleted user's token",
-    "deactivated user's token", "unknown API key", "deleted user's API key", "deactivated user's API key", "garbage", "unknown API key in X-API-Key",
-    "access token in the session cookie", "session token signed with another key",
+    "no credentials",
+    "expired token",
+    "tampered token",
+    "alg=none token",
+    "token signed with HS512 and the right key",
+    "token signed with another key",
+    "refresh token used as access token",
+    "session token used as bearer token",
+    "reset token used as bearer token",
+    "token of an older token version",
+    "deleted user's token",
+    "deactivated user's token",
+    "unknown API key",
+    "deleted user's API key",
+    "deactivated user's API key",
+    "garbage",
+    "unknown API key in X-API-Key",
+    "access token in the session cookie",
+    "session token signed with another key",
 ]
 
 
@@ -268,9 +283,8 @@ def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, p
 @pytest.mark.parametrize("path", _websockets())
 def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path: str, credential: str) -> None:
     headers = _present(sweep.client, sweep.bad[credential])
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with sweep.client.websocket_connect(path, headers=headers):
-            pass
+    with pytest.raises(WebSocketDisconnect) as closed, sweep.client.websocket_connect(path, headers=headers):
+        pass
     assert closed.value.code == 1008
 
 
@@ -311,8 +325,9 @@ ORIGINS: list[tuple[Callable[[Sweep], dict[str, str]], bool]] = [
 
 
 @pytest.mark.parametrize(("origin", "accepted"), ORIGINS, ids=["same host", "base url", "other site", "no origin"])
-def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(sweep: Sweep, origin: Callable[[Sweep], dict[str, str]],
-                                                                  accepted: bool) -> None:
+def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(
+    sweep: Sweep, origin: Callable[[Sweep], dict[str, str]], accepted: bool
+) -> None:
     session_token = create_token(settings=sweep.settings, kind="session", user_id=sweep.admin.id,
                                  token_version=sweep.admin.token_version)[0]
     _present(sweep.client, {"cookies": {SESSION_COOKIE: session_token}})

@@ -28,7 +28,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
         (["--workers-default", "-1"], {}, "WORKERS_DEFAULT='-1'"),
     ],
 )
-def test_a_bad_value_is_one_line_and_exit_2(tmp_path: Path, args: list[str], env: dict[str, str], expected: str) -> None:
+def test_a_bad_value_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
     result = run_cli(*args, "--data-dir", str(tmp_path / "data"), env=app_env(**env), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

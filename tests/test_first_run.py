@@ -96,13 +96,23 @@ def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path, users_cli: Cal
     engine.dispose()
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (("set-password", "nobody", "--password-stdin"), "whatever-password\n", "USERNAME='nobody': no such user"),
-    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "short\n",
-     "password: Password must be at least 8 characters"),
-    (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
-    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "\n", "no password on standard input"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("set-password", "nobody", "--password-stdin"), "whatever-password\n", "USERNAME='nobody': no such user"),
+        (
+            ("create", "--username", "x", "--email", "x@example.com", "--password-stdin"),
+            "short\n",
+            "password: Password must be at least 8 characters",
+        ),
+        (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
+        (
+            ("create", "--username", "x", "--email", "x@example.com", "--password-stdin"),
+            "\n",
+            "no password on standard input",
+        ),
+    ],
+)
 def test_a_cli_mistake_is_one_line_and_exit_2(users_cli: Callable[..., Result], args: tuple[str, ...], stdin: str,
                                              message: str) -> None:
     result = users_cli(*args, stdin=stdin)

@@ -26,8 +26,14 @@ def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: Test
     listing = client.get("/api/v1/jobs/", headers=admin_headers).json()
     assert [item["id"] for item in listing["items"]] == ids[::-1] and listing["total"] == 3
     assert "command" not in listing["items"][0]  # the list is a summary; GET /jobs/{id} has the rest
-    cases = [({"priority": "high"}, ids[:0:-1]), ({"queue_name": "reserved"}, [ids[1]]), ({"search": "job 0"}, [ids[0]]),
-             ({"limit": 1, "offset": 1}, [ids[1]]), ({"status": "failed"}, []), ({"type": "script"}, [])]
+    cases = [
+        ({"priority": "high"}, ids[:0:-1]),
+        ({"queue_name": "reserved"}, [ids[1]]),
+        ({"search": "job 0"}, [ids[0]]),
+        ({"limit": 1, "offset": 1}, [ids[1]]),
+        ({"status": "failed"}, []),
+        ({"type": "script"}, []),
+    ]
     for params, expected in cases:
         body = client.get("/api/v1/jobs", params=params, headers=admin_headers).json()
         assert [item["id"] for item in body["items"]] == expected, params
@@ -42,7 +48,9 @@ def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Setti
         busy = create(client, auth, type="command", command=blocker(tmp_path / "go"))
         wait_status(client, auth, busy["id"], "running")
         waiting = create(client, auth, type="command", command="echo old")
-        edited = client.put(f"/api/v1/jobs/{waiting['id']}", json={"command": f"echo new > {tmp_path}/out"}, headers=auth)
+        edited = client.put(
+            f"/api/v1/jobs/{waiting['id']}", json={"command": f"echo new > {tmp_path}/out"}, headers=auth
+        )
         assert edited.status_code == 200 and edited.json()["command"].startswith("echo new")
         assert client.put(f"/api/v1/jobs/{waiting['id']}", json={"url": "http://x"}, headers=auth).status_code == 422
         status = f"/api/v1/jobs/{waiting['id']}/status"

@@ -81,7 +81,9 @@ def test_a_failing_job_is_retried_after_its_delay_into_the_same_log(client: Test
     assert [line.split("==== ")[1].split(":")[0] for line in log.splitlines() if "==== attempt" in line] == [
         "attempt 1 of 3", "attempt 2 of 3, retry 1", "attempt 3 of 3, retry 2"]
     assert log.count("retrying in 1 s") == 2 and log.count("Z try\n") == 3
-    assert (datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(created["created_at"])).total_seconds() >= 2
+    assert (
+        datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(created["created_at"])
+    ).total_seconds() >= 2
 
 
 def test_a_job_over_its_timeout_loses_its_whole_process_group(client: TestClient, admin_headers: H) -> None:
@@ -102,7 +104,9 @@ def test_kill_ends_the_whole_process_group_and_cancels_within_2_s(client: TestCl
     assert killed.status_code == 200
     assert killed.json()["status"] == "cancelled" and killed.json()["error"] == "killed by admin"
     wait_for(lambda: group_members(pgid) == [], timeout=2)
-    assert "killed" in wait_for(lambda: "[vcore] killed" in (text := log_text(client, admin_headers, created["id"])) and text)
+    assert "killed" in wait_for(
+        lambda: "[vcore] killed" in (text := log_text(client, admin_headers, created["id"])) and text
+    )
     assert job(client, admin_headers, created["id"])["status"] == "cancelled"
 
 

@@ -45,9 +45,8 @@ def messages(ws: ClientConnection, until: Any, timeout: float = 20) -> list[dict
 
 
 def test_without_a_token_the_socket_is_closed_with_1008_before_anything_is_sent(client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect(WS) as ws:
-            ws.receive_text()
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(WS) as ws:
+        ws.receive_text()
     assert closed.value.code == 1008
 
 

@@ -27,7 +27,9 @@ def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp
         warm = create(app.http, auth, type="command", command="yes line | head -n 1000")
         wait_status(app.http, auth, warm["id"], "done")
         rss_before = server.memory_info().rss
-        command = "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        command = (
+            "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        )
         created = create(app.http, auth, type="command", command=command)
         wait_status(app.http, auth, created["id"], "done", timeout=60)
         rss_growth = server.memory_info().rss - rss_before

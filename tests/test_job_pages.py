@@ -36,8 +36,10 @@ def page(client: TestClient, headers: H, path: str, **params: object) -> str:
 
 
 def flashes(html: str) -> list[str]:
-    return [" ".join(text.split()) for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button',
-                                                          html, re.S)]
+    return [
+        " ".join(text.split())
+        for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button', html, re.S)
+    ]
 
 
 def test_the_list_filters_and_pages_like_the_api(client: TestClient, admin_headers: H) -> None:

@@ -26,7 +26,7 @@ def test_a_command_job_runs_and_logs_merged_output_with_timestamps(
     assert finished["attempt"] == 1 and finished["started_at"] and finished["finished_at"]
     lines = log_text(client, admin_headers, created["id"]).splitlines()
     assert "attempt 1 of 1" in lines[0]
-    assert any(line.endswith("Z out") or line.endswith("Z before") for line in lines)
+    assert any(line.endswith(("Z out", "Z before")) for line in lines)
     assert all(line[:4].isdigit() and line[23:25] == "Z " for line in lines)
     assert lines[-1].endswith(f"exit code {exit_code}")
 
@@ -42,7 +42,9 @@ def test_a_script_job_runs_in_a_child_process_and_keeps_its_return_value(
         client: TestClient, admin_headers: H, tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "big.bin").write_bytes(b"x" * 5000)
-    created = create(client, admin_headers, type="script", script="disk_usage", input={"path": str(tmp_path / "folder")})
+    created = create(
+        client, admin_headers, type="script", script="disk_usage", input={"path": str(tmp_path / "folder")}
+    )
     finished = wait_status(client, admin_headers, created["id"])
     assert finished["status"] == "done", finished
     assert finished["result"]["output"]["total_bytes"] == 5000

@@ -68,7 +68,9 @@ def test_a_second_start_reuses_the_generated_secrets(tmp_path: Path) -> None:
 def test_the_request_log_has_method_path_status_and_time(running_app: RunningApp) -> None:
     running_app.http.get("/healthz")
     running_app.stop()
-    assert any("GET /healthz 200" in line and line.rstrip().endswith("ms") for line in running_app.output().splitlines())
+    assert any(
+        "GET /healthz 200" in line and line.rstrip().endswith("ms") for line in running_app.output().splitlines()
+    )
 
 
 def test_an_explicit_env_secret_wins_over_the_generated_one(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -43,7 +43,9 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_gets_ma
     assert "reset your password" in mail["Subject"] and "vCore" in mail["From"]
 
 
-def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(mail_client: TestClient, smtp_server: Mailbox) -> None:
+def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(
+    mail_client: TestClient, smtp_server: Mailbox
+) -> None:
     old = login_tokens(mail_client, ADMIN["username"], ADMIN["password"])
     token = _reset_token(mail_client, smtp_server)
     assert _reset(mail_client, token, "short") == 422
@@ -61,7 +63,7 @@ def test_a_second_link_dies_when_the_first_is_used(mail_client: TestClient, smtp
 
 
 def _expired_reset_token(client: TestClient) -> str:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": "1", "iat": now - timedelta(hours=49), "exp": now - timedelta(hours=1), "type": "reset",
               "ver": 0, "jti": "0" * 32}
     return jwt.encode(claims, signing_key(client.app.state.settings, "reset"))

@@ -97,7 +97,9 @@ def test_regular_users_cannot_touch_schedulers(client: TestClient, make_user: An
     assert client.post(URL, json=scheduler(), headers=headers).status_code == 403
 
 
-def test_a_template_error_names_the_field_inside_the_template(client: TestClient, admin_headers: dict[str, str]) -> None:
+def test_a_template_error_names_the_field_inside_the_template(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     response = client.post(URL, json=scheduler(job_template={"type": "command"}), headers=admin_headers)
     assert response.json()["detail"][0]["loc"] == ["body", "job_template", "command"]
 

@@ -40,7 +40,9 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
         reset = http.post(f"{API}/reset-password", json={"token": reset_token, "new_password": NEW_PASSWORD})
         assert reset.status_code == 200
         fresh = http.post(f"{API}/login/access-token", data={"username": "admin", "password": NEW_PASSWORD}).json()
-        http.post(f"{API}/logout", json={"refresh_token": fresh["refresh_token"]}, headers=bearer(fresh["access_token"]))
+        http.post(
+            f"{API}/logout", json={"refresh_token": fresh["refresh_token"]}, headers=bearer(fresh["access_token"])
+        )
     finally:
         assert app.stop() == 0
 

@@ -65,7 +65,9 @@ def test_log_out_everywhere_ends_every_other_session_and_keeps_this_one(client: 
     assert _works(client, response.json()["access_token"])
 
 
-def test_a_password_change_logs_out_other_sessions(client: TestClient, make_user: Callable[..., dict[str, str]]) -> None:
+def test_a_password_change_logs_out_other_sessions(
+    client: TestClient, make_user: Callable[..., dict[str, str]]
+) -> None:
     make_user("alice", "alice-password-1")
     elsewhere = login_tokens(client, "alice", "alice-password-1")
     here = login_tokens(client, "alice", "alice-password-1")

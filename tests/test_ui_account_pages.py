@@ -38,7 +38,9 @@ def regular(client: TestClient) -> Iterator[TestClient]:
 def _can_log_in(client: TestClient, username: str, password: str) -> bool:
     """Through the API, from a client without the browser's cookies."""
     fresh = TestClient(client.app)
-    return fresh.post("/api/v1/login/access-token", data={"username": username, "password": password}).status_code == 200
+    return (
+        fresh.post("/api/v1/login/access-token", data={"username": username, "password": password}).status_code == 200
+    )
 
 
 def _user_id(client: TestClient, username: str) -> int:
@@ -80,11 +82,18 @@ def test_the_users_list_is_paginated_and_escapes_names(admin: TestClient, monkey
     assert "<script>alert(1)</script>" not in last.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in last.text
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"username": "bad name!", "email": "b@example.com", "password": "bob-password-1"}, "username", "String should match"),
-    ({"username": "bob", "email": "not-an-address", "password": "bob-password-1"}, "email", "not a valid email"),
-    ({"username": "bob", "email": "b@example.com", "password": "short"}, "password", "Password"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (
+            {"username": "bad name!", "email": "b@example.com", "password": "bob-password-1"},
+            "username",
+            "String should match",
+        ),
+        ({"username": "bob", "email": "not-an-address", "password": "bob-password-1"}, "email", "not a valid email"),
+        ({"username": "bob", "email": "b@example.com", "password": "short"}, "password", "Password"),
+    ],
+)
 def test_creating_a_user_shows_errors_next_to_the_fields(admin: TestClient, data: dict, field: str,
                                                          message: str) -> None:
     page = submit(admin, "/users/new", data)
@@ -161,7 +170,9 @@ def test_the_profile_saves_name_and_email_with_errors_next_to_the_fields(regular
     assert 'value="Alice A."' in page.text and 'value="a@example.com"' in page.text and "Profile saved." in page.text
 
 
-def test_changing_the_password_keeps_this_browser_and_ends_other_sessions(client: TestClient, regular: TestClient) -> None:
+def test_changing_the_password_keeps_this_browser_and_ends_other_sessions(
+    client: TestClient, regular: TestClient
+) -> None:
     other = TestClient(client.app)
     log_in_browser(other, REGULAR["username"], REGULAR["password"])
     wrong = submit(regular, "/profile/password", {"current_password": "wrong", "password": "new-password-99",

@@ -10,8 +10,13 @@ HTML = {"accept": "text/html"}
 
 
 def test_bootstrap_and_our_assets_are_served_locally_without_login(client: TestClient) -> None:
-    for path in ("/static/vendor/bootstrap/css/bootstrap.min.css", "/static/vendor/bootstrap/js/bootstrap.bundle.min.js",
-                 "/static/css/app.css", "/static/js/app.js", "/static/js/theme.js"):
+    for path in (
+        "/static/vendor/bootstrap/css/bootstrap.min.css",
+        "/static/vendor/bootstrap/js/bootstrap.bundle.min.js",
+        "/static/css/app.css",
+        "/static/js/app.js",
+        "/static/js/theme.js",
+    ):
         assert client.get(path).status_code == 200, path
 
 
@@ -35,7 +40,9 @@ def test_a_missing_page_is_an_html_404_in_the_layout(client: TestClient, admin_h
     assert "Page not found" in page.text and "/static/vendor/bootstrap/css/bootstrap.min.css" in page.text
 
 
-def test_the_dashboard_counts_the_last_day_of_jobs_and_lists_failures(client: TestClient, admin_headers: dict[str, str]) -> None:
+def test_the_dashboard_counts_the_last_day_of_jobs_and_lists_failures(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     from tests.jobs_support import create, wait_status
 
     failed = create(client, admin_headers, type="command", command="exit 3", name="breaks <b>loudly</b>")

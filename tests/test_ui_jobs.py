@@ -157,10 +157,12 @@ def test_screenshots_of_the_job_pages_in_both_themes(page: Page, ui_app: Running
     for command in ("true", "exit 3"):
         create_job(page, ui_app.url, command)
     # Still running while the pictures are taken, so they show a live log and the Kill button.
-    command = ("printf '\\033[1;34m==>\\033[0m build started\\n'; for i in 1 2 3 4 5; do "
-               "printf 'step %s \\033[32mok\\033[0m\\n' $i; sleep 0.2; done; "
-               "printf '\\033[33mwarning:\\033[0m disk 81%% full\\n'; printf '\\033[31merror:\\033[0m retrying once\\n'; "
-               "echo waiting for the upload; sleep 60")
+    command = (
+        "printf '\\033[1;34m==>\\033[0m build started\\n'; for i in 1 2 3 4 5; do "
+        "printf 'step %s \\033[32mok\\033[0m\\n' $i; sleep 0.2; done; "
+        "printf '\\033[33mwarning:\\033[0m disk 81%% full\\n'; printf '\\033[31merror:\\033[0m retrying once\\n'; "
+        "echo waiting for the upload; sleep 60"
+    )
     job_id = create_job(page, ui_app.url, command, name="nightly build")
     for theme in ("light", "dark"):
         page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")

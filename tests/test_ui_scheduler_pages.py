@@ -30,7 +30,9 @@ def test_the_form_creates_a_scheduler_that_the_list_shows(client: TestClient, ad
     assert "02:30:00 CE" in listing  # next run shown in the scheduler's zone (CET or CEST)
 
 
-def test_errors_are_shown_next_to_their_fields_and_the_input_is_kept(client: TestClient, admin_headers: dict[str, str]) -> None:
+def test_errors_are_shown_next_to_their_fields_and_the_input_is_kept(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     page_ = _create(client, admin_headers, cron="61 * * * *")
     assert page_.status_code == 422
     assert 'data-error-for="cron"' in page_.text and "not a valid cron expression" in page_.text

@@ -62,7 +62,9 @@ def test_a_user_reads_and_updates_its_own_profile(client: TestClient, make_user:
     assert client.put(f"{API}/users/me", headers=headers, json={"is_superuser": True}).status_code == 422
 
 
-def test_a_regular_user_may_read_itself_by_id_but_no_one_else(client: TestClient, make_user: Callable[..., dict]) -> None:
+def test_a_regular_user_may_read_itself_by_id_but_no_one_else(
+    client: TestClient, make_user: Callable[..., dict]
+) -> None:
     headers = make_user("alice")
     my_id = client.get(f"{API}/users/me", headers=headers).json()["id"]
     assert client.get(f"{API}/users/{my_id}", headers=headers).status_code == 200
@@ -79,7 +81,9 @@ def test_a_superuser_creates_lists_pages_updates_and_deletes_users(client: TestC
     assert client.get(f"{API}/users?limit=0", headers=admin_headers).status_code == 422
 
     user_id = page["items"][0]["id"]
-    response = client.put(f"{API}/users/{user_id}", headers=admin_headers, json={"full_name": "U Zero", "is_superuser": True})
+    response = client.put(
+        f"{API}/users/{user_id}", headers=admin_headers, json={"full_name": "U Zero", "is_superuser": True}
+    )
     assert response.status_code == 200 and response.json()["is_superuser"] is True
     assert client.put(f"{API}/users/{user_id}", headers=admin_headers, json={"username": "admin"}).status_code == 409
 

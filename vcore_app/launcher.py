@@ -111,7 +111,7 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
 
 
 def _on_port(settings: Settings, port: int) -> Settings:
-    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT)
+    derived = local_url(settings.SERVER_HOST, settings.SERVER_PORT) == settings.BASE_URL
     base_url = local_url(settings.SERVER_HOST, port) if derived else settings.BASE_URL
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
@@ -129,16 +129,25 @@ def serve(settings: Settings) -> None:
 
 
 def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
-    setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
-                  rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
+    setup_logging(
+        level=settings.LOG_LEVEL,
+        log_file=settings.logs_dir / "vcore.log",
+        rotation=settings.LOG_ROTATION,
+        retention=settings.LOG_RETENTION,
+    )
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     runtime = Runtime(settings)
     try:
         runtime.start()
         config = uvicorn.Config(
-            create_app(settings, runtime), log_config=None, lifespan="on", ws="websockets-sansio",
-            access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
+            create_app(settings, runtime),
+            log_config=None,
+            lifespan="on",
+            ws="websockets-sansio",
+            access_log=False,
+            timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
+            proxy_headers=True,
         )
         server = _Server(config)
         threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
@@ -162,8 +171,9 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
             webbrowser.open(holder.url)
             return
     where = f"at {holder.url}" if holder.url else "(still starting)"
-    raise SettingsError(f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder "
-                        f"{where}, pid {holder.pid}")
+    raise SettingsError(
+        f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder {where}, pid {holder.pid}"
+    )
 
 
 def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> None:

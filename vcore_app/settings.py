@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
-    BASE_URL: str = Field("", description="Public URL of the app, used in links and mails (default: from host and port).")
+    BASE_URL: str = Field(
+        "", description="Public URL of the app, used in links and mails (default: from host and port)."
+    )
     OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
     JWT_ACCESS_SECRET_KEY: SecretStr = Field(
         SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
@@ -70,19 +72,32 @@ class Settings(BaseSettings):
     HUEY_RESERVED_SQLITE_PATH: Path | None = Field(
         None, description="Storage of the `reserved` queue (default: DATA_DIR/huey_reserved.sqlite3)."
     )
-    WORKERS_DEFAULT: int = Field(2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default).")
-    WORKERS_RESERVED: int = Field(1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved).")
+    WORKERS_DEFAULT: int = Field(
+        2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default)."
+    )
+    WORKERS_RESERVED: int = Field(
+        1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved)."
+    )
     SHUTDOWN_TIMEOUT: float = Field(
         5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
     )
     JOB_LOG_MAX_BYTES: int = Field(
-        10_000_000, ge=1_000_000, description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between."
+        10_000_000,
+        ge=1_000_000,
+        description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between.",
     )
-    JOB_LOG_RETENTION_DAYS: int = Field(30, ge=1, description="Job log files untouched for this many days are removed (checked daily).")
+    JOB_LOG_RETENTION_DAYS: int = Field(
+        30, ge=1, description="Job log files untouched for this many days are removed (checked daily)."
+    )
     JOB_KILL_GRACE_SECONDS: float = Field(
-        5.0, ge=0, le=60, description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL."
+        5.0,
+        ge=0,
+        le=60,
+        description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL.",
     )
-    FIRST_SUPERUSER_USERNAME: str = Field("", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists.")
+    FIRST_SUPERUSER_USERNAME: str = Field(
+        "", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists."
+    )
     FIRST_SUPERUSER_EMAIL: str = Field("", description="E-mail of the first superuser.")
     FIRST_SUPERUSER_PASSWORD: SecretStr = Field(SecretStr(""), description="Password of the first superuser.")
     USERS_OPEN_REGISTRATION: bool = Field(False, description="Let anyone create a regular account at /api/v1/register.")
@@ -183,7 +198,9 @@ def prepare_data_dir(data_dir: Path) -> None:
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:
-        raise SettingsError(f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})") from None
+        raise SettingsError(
+            f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})"
+        ) from None
 
 
 def ensure_secrets(data_dir: Path) -> Path:

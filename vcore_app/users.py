@@ -65,14 +65,28 @@ def get_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
 
-def create_user(*, session: Session, username: str, email: str, password: str, full_name: str = "",
-                is_superuser: bool = False, is_active: bool = True) -> User:
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    full_name: str = "",
+    is_superuser: bool = False,
+    is_active: bool = True,
+) -> User:
     problem = password_problem(password)
     if problem:
         raise _password_error("password", problem)
     _check_unique(session=session, username=username, email=email)
-    user = User(username=username, email=email, full_name=full_name, hashed_password=hash_password(password),
-                is_superuser=is_superuser, is_active=is_active)
+    user = User(
+        username=username,
+        email=email,
+        full_name=full_name,
+        hashed_password=hash_password(password),
+        is_superuser=is_superuser,
+        is_active=is_active,
+    )
     session.add(user)
     session.flush()
     return user
@@ -176,6 +190,11 @@ def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:
     with db.session(engine) as session:
         if any_user_exists(session=session):
             return
-        create_user(session=session, username=settings.FIRST_SUPERUSER_USERNAME,
-                    email=settings.FIRST_SUPERUSER_EMAIL, password=password, is_superuser=True)
+        create_user(
+            session=session,
+            username=settings.FIRST_SUPERUSER_USERNAME,
+            email=settings.FIRST_SUPERUSER_EMAIL,
+            password=password,
+            is_superuser=True,
+        )
     logger.info("created the first superuser {!r} from FIRST_SUPERUSER_*", settings.FIRST_SUPERUSER_USERNAME)

@@ -1,7 +1,7 @@
 """boot table
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 09:55:44.892620
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

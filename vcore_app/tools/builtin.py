@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -30,9 +30,11 @@ class CronPreview(QuickTool):
             expression, tz = check_cron(data.expression), zone(data.timezone)
         except ScheduleError as exc:
             raise ToolFailed(str(exc)) from None
-        times = upcoming(expression, tz, datetime.now(timezone.utc), data.count)
-        return [{"local": t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), "utc": t.strftime("%Y-%m-%d %H:%M UTC")}
-                for t in times]
+        times = upcoming(expression, tz, datetime.now(UTC), data.count)
+        return [
+            {"local": t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), "utc": t.strftime("%Y-%m-%d %H:%M UTC")}
+            for t in times
+        ]
 
 
 class TextDigest(QuickTool):

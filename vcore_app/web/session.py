@@ -14,7 +14,7 @@ from starlette.responses import Response
 from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.auth.refresh import revoke
 from vcore_app.auth.tokens import InvalidToken, create_token, decode_token, lifetime
-from vcore_app.models import User
+from vcore_app.models import User, pk
 from vcore_app.web.csrf import is_https, set_csrf_cookie
 from vcore_app.web.deps import in_db, settings
 
@@ -22,8 +22,7 @@ from vcore_app.web.deps import in_db, settings
 def set_session_cookie(response: Response, request: Request, user: User) -> None:
     """Log the browser in as `user` (call after checking the password), with a fresh CSRF token."""
     config = settings(request)
-    assert user.id is not None  # a stored user
-    token, _ = create_token(settings=config, kind="session", user_id=user.id, token_version=user.token_version)
+    token, _ = create_token(settings=config, kind="session", user_id=pk(user), token_version=user.token_version)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime(config, "session").total_seconds()),
                         path="/", httponly=True, samesite="lax", secure=is_https(request))
     set_csrf_cookie(response, request)
