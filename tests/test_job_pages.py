@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.jobs_support import create, wait_status
-from tests.test_job_execution import blocker
+from tests.support.jobs import blocker, create, wait_status
 from vcore_app.web.pages.jobs import format_duration, result_tables, spec_errors
 
 H = dict[str, str]
