@@ -85,7 +85,12 @@ def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wai
         )
     running = RunningApp(proc=proc, data_dir=data_dir, port=port, log_path=log_path)
     if wait:
-        wait_until_healthy(running)
+        try:
+            wait_until_healthy(running)
+        except BaseException:
+            proc.kill()  # no fixture will stop an app it never got: do not leave it running
+            proc.wait()
+            raise
     return running
 
 
