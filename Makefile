@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-# Test processes (pytest-xdist): 2 measured fastest on the 2-core CI machine (README, "Tests").
+# Test processes (pytest-xdist): one per core of the 2-core CI machine (README, "Tests").
 TEST_WORKERS ?= 2
 # What the binary bundles: dist/vcore-app is rebuilt when one of them is newer.
 BINARY_SOURCES := $(shell find vcore_app assets migrations -type f -not -path '*/__pycache__/*') \
