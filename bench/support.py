@@ -75,8 +75,11 @@ class App:
 
 
 def launch(data_dir: Path, *, program: tuple[str, ...] = SOURCE, env: Mapping[str, str] | None = None,
-           timeout: float = 60.0) -> App:
-    """`PROGRAM --port P --data-dir D` with its output discarded, once /healthz answers 200."""
+           timeout: float = 300.0) -> App:
+    """`PROGRAM --port P --data-dir D` with its output discarded, once /healthz answers 200.
+
+    The deadline is long: a bench measures a slow start, it does not fail it (the one-file binary
+    unpacks itself first, and a busy machine can take minutes)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
