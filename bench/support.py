@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 ADMIN = {"username": "bench", "email": "bench@example.com", "password": "bench-password-1"}
 # The first superuser ADMIN, as the environment of the app.
@@ -95,5 +96,12 @@ def launch(data_dir: Path, *, program: tuple[str, ...] = SOURCE, env: Mapping[st
         except httpx.HTTPError:
             return False
 
-    wait_for(healthy, timeout, interval=0.01)
+    try:
+        wait_for(healthy, timeout, interval=0.01)
+    except BaseException:
+        # Kill the one-file binary's Python child too: SIGKILL of the bootloader is not forwarded.
+        children = psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []
+        for process in (*children, proc):
+            process.kill()
+        raise
     return App(proc=proc, url=url, started_in=time.perf_counter() - began)
