@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
+from support import launch
 
 REPO = Path(__file__).resolve().parent.parent
 BINARIES = {"onefile": REPO / "dist" / "vcore-app", "onedir": REPO / "dist" / "vcore-app-onedir" / "vcore-app"}
@@ -45,27 +44,11 @@ def size_mb(variant: str) -> float:
     return sum(p.lstat().st_size for p in binary.parent.rglob("*")) / 2**20
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(binary: Path, data_dir: Path) -> tuple[float, subprocess.Popen[bytes]]:
     """Exec the binary and return the seconds until /healthz answers 200, with the running process."""
-    port = _free_port()
-    began = time.perf_counter()
-    proc = subprocess.Popen([binary, "--port", str(port), "--data-dir", data_dir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return time.perf_counter() - began, proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"{binary} exited with {proc.returncode}")
-        time.sleep(0.01)
+    app = launch(data_dir, program=(str(binary),))
+    app.http.close()
+    return app.started_in, app.proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -1,4 +1,4 @@
-"""Job engine figures (issue 4, "Measure"). Run: `.venv/bin/python -m bench.jobs` from the repo root.
+"""Job engine figures (issue 4, "Measure"). Run: `.venv/bin/python bench/jobs.py` from the repo root.
 
 1. burst: 1,000 `true` command jobs created through the API, 4 workers, jobs/s until all done;
    against raw Huey (SqliteHuey, 4 thread workers, subprocess `true`, no tracking). Target ratio >= 0.7.
@@ -21,21 +21,18 @@ from pathlib import Path
 
 import psutil
 from huey import SqliteHuey
+from support import ADMIN_ENV, App, clean_env, launch, wait_for
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
 from vcore_app.db import migrate
 
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"], "LOG_LEVEL": "WARNING"}
+
+def _app(folder: Path, **env: str) -> tuple[App, dict[str, str]]:
+    app = launch(folder, env=clean_env(**ADMIN_ENV, LOG_LEVEL="WARNING", **env))
+    return app, app.login()
 
 
-def _app(folder: Path, **env: str) -> tuple[RunningApp, dict[str, str]]:
-    app = start_app(folder, env=app_env(**ADMIN_ENV, **env))
-    return app, login(app.http, ADMIN["username"], ADMIN["password"])
-
-
-def _count(app: RunningApp, auth: dict[str, str], status: str) -> int:
-    return app.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth).json()["total"]
+def _count(app: App, auth: dict[str, str], status: str) -> int:
+    return int(app.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth).json()["total"])
 
 
 def burst(root: Path, jobs: int = 1000) -> tuple[float, float]:

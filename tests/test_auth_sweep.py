@@ -19,7 +19,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.conftest import ADMIN, bearer, login_tokens, make_settings
+from tests.support.apps import ADMIN, make_settings
+from tests.support.auth import bearer, login_tokens
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.apikeys import create_api_key

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_env, free_port
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcore_app", *args], capture_output=True, text=True,
-                          env=env or app_env(), cwd=cwd, timeout=60)
+from tests.support.apps import app_env, free_port
+from tests.support.cli import run_cli
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The built binary `dist/vcore-app` behaves like the source: run as a real process on tmp data folders.
 
-Skipped when the binary is not built (`make binary`); `.ci/run` builds it first, so CI runs these.
+Skipped when the binary is not built; `make test` builds it when missing or older than the code, and
+`.ci/run` builds it first, so CI runs these.
 
 The smoke test (issue 6) logs in, runs a command job, a built-in script job (a child process of
 the binary itself) and a plugin script job to `done`, fetches the dashboard and static CSS, creates a
@@ -20,17 +21,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import RunningApp, app_env, wait_for
-from tests.test_bad_settings import run_cli
-from tests.test_instance import opened_urls, recording_browser
+from tests.support.apps import RunningApp, app_env
+from tests.support.cli import opened_urls, recording_browser, run_cli
+from tests.support.machine import BINARY, group
+from tests.support.waiting import wait_for
 from vcore_app import __version__
 from vcore_app.instance import LOCK_FILE, read_holder
 
-BINARY = Path(__file__).resolve().parent.parent / "dist" / "vcore-app"
-
 pytestmark = [
     pytest.mark.binary,
-    pytest.mark.skipif(not BINARY.is_file(), reason=f"{BINARY} is not built; run `make binary`"),
+    pytest.mark.skipif(not group("binary").present(), reason=group("binary").skip_reason),
 ]
 
 
@@ -91,6 +91,7 @@ def test_the_archive_holds_assets_migrations_and_bootstrap(tmp_path: Path) -> No
         assert name in listing, name
 
 
+@pytest.mark.xdist_group("port-5000")  # starts on 5000, the default port: one such test at a time
 def test_a_double_click_starts_opens_the_browser_and_a_second_one_reopens_it(tmp_path: Path) -> None:
     """No arguments and no terminal, as a file manager starts it; the data folder comes from the env."""
     browser_env, urls = recording_browser(tmp_path)

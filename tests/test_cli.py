@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_bad_settings import run_cli
+from tests.support.cli import run_cli
 from vcore_app import __version__
 from vcore_app.settings import Settings
 

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from tests.conftest import start_app, wait_for
+from tests.support.apps import start_app
+from tests.support.waiting import wait_for
 from vcore_app import db
 from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.cli import cli

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_env
+from tests.support.apps import app_env
 from vcore_app import __version__
 
 REPO = Path(__file__).resolve().parent.parent

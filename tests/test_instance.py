@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RunningApp, app_env, free_port, wait_for
-from tests.test_bad_settings import run_cli
+from tests.support.apps import RunningApp, app_env, free_port
+from tests.support.cli import opened_urls, recording_browser, run_cli
+from tests.support.waiting import wait_for
 from vcore_app.instance import (
     LOCK_FILE,
     AlreadyRunning,
@@ -27,19 +28,6 @@ from vcore_app.instance import (
     InstanceLock,
     read_holder,
 )
-
-
-def recording_browser(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An env with BROWSER set to a script that appends each URL it is given to a file."""
-    urls = tmp_path / "browser-urls.txt"
-    script = tmp_path / "browser.sh"
-    script.write_text(f'#!/bin/sh\necho "$1" >> "{urls}"\nenv > "{tmp_path}/browser-env.txt"\n')
-    script.chmod(0o755)
-    return {"BROWSER": str(script)}, urls
-
-
-def opened_urls(urls: Path) -> list[str]:
-    return urls.read_text().split() if urls.exists() else []
 
 
 def published_url(data_dir: Path) -> str:
@@ -111,6 +99,7 @@ def test_a_second_start_that_opens_the_browser_opens_it_at_the_running_instance(
     assert first.stop() == 0
 
 
+@pytest.mark.xdist_group("port-5000")  # holds 5000, the default port: one such test at a time
 def test_without_an_explicit_port_it_takes_the_next_free_one_and_opens_the_browser_there(tmp_path: Path) -> None:
     browser_env, urls = recording_browser(tmp_path)
     data = tmp_path / "data"

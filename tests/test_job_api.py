@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login
-from tests.jobs_support import app_client, create, wait_status
-from tests.test_job_execution import blocker
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, wait_status
 from vcore_app.settings import Settings
 
 H = dict[str, str]

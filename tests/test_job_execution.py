@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, wait_for
-from tests.jobs_support import app_client, create, job, log_text, wait_status
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, group_members, job, log_text, wait_status
+from tests.support.waiting import wait_for
 from vcore_app.settings import Settings
 
 H = dict[str, str]
-
-
-def blocker(flag: Path) -> str:
-    """A command that runs until `flag` exists: keeps a worker busy without a fixed sleep."""
-    return f"while [ ! -e {flag} ]; do sleep 0.02; done"
-
-
-def group_members(pgid: int) -> list[psutil.Process]:
-    members = []
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
-                members.append(proc)
-        except (ProcessLookupError, psutil.Error):
-            continue
-    return members
 
 
 def started(found: dict[str, Any]) -> datetime:

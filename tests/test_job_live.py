@@ -14,9 +14,9 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app
-from tests.jobs_support import create, wait_status
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, wait_status
 
 WS = "/api/v1/ws/job-queue"
 

@@ -10,13 +10,12 @@ import psutil
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, start_app
-from tests.jobs_support import create, log_text, wait_status
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, log_text, wait_status
 from vcore_app.jobs.logs import MARKER, remove_old_logs
 
 H = dict[str, str]
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
 
 
 def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login
-from tests.jobs_support import app_client, create, wait_status
-from tests.test_job_execution import blocker
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, wait_status
 from vcore_app.errors import FieldError
 from vcore_app.settings import Settings
 from vcore_app.web.errors import field_messages

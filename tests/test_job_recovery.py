@@ -7,10 +7,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.conftest import ADMIN, app_env, login, start_app, wait_for
-from tests.jobs_support import create, job, log_text, wait_status
-from tests.test_job_execution import group_members
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, group_members, job, log_text, wait_status
+from tests.support.waiting import wait_for
 
 
 def lines(path: Path) -> list[str]:

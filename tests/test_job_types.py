@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.jobs_support import create, http_server, log_text, url_of, wait_status
+from tests.support.jobs import create, http_server, log_text, url_of, wait_status
 
 H = dict[str, str]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningApp, start_app, wait_for
+from tests.support.apps import RunningApp, start_app
+from tests.support.waiting import wait_for
 
 
 def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningApp) -> None:
@@ -74,7 +75,7 @@ def test_the_request_log_has_method_path_status_and_time(running_app: RunningApp
 
 
 def test_an_explicit_env_secret_wins_over_the_generated_one(tmp_path: Path) -> None:
-    from tests.conftest import app_env
+    from tests.support.apps import app_env
     from vcore_app.settings import load_settings
 
     data = tmp_path / "data"

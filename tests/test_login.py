@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN
+from tests.support.apps import ADMIN
 
 
 def test_the_oauth2_form_and_a_json_body_both_log_in(client: TestClient) -> None:

@@ -1,7 +1,7 @@
 """What packaging/ ships is valid: the systemd unit, the desktop entry; and the program can run itself again.
 
-The validators come from Debian packages (`systemd`, `desktop-file-utils`); `.ci/run` installs them when
-they are missing, so in CI these tests run. Elsewhere they skip, naming the package to install.
+The validators come from Debian packages (`systemd`, `desktop-file-utils`); scripts/test-setup.sh installs
+them when they are missing (as root), so in CI these tests run. Elsewhere they skip, naming the package.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.machine import group
 from vcore_app import __version__
 from vcore_app.launcher import _GRACEFUL_HTTP_SECONDS
 from vcore_app.paths import self_command
@@ -21,15 +22,16 @@ PACKAGING = Path(__file__).resolve().parent.parent / "packaging"
 UNIT_BINARY = "/usr/local/bin/vcore-app"
 
 
-def require(tool: str, package: str) -> str:
+def require(tool: str, group_name: str) -> str:
+    """The path of `tool`, or skip with the reason its group gives."""
     path = shutil.which(tool)
     if path is None:
-        pytest.skip(f"{tool} is missing: apt-get install {package} (.ci/run does)")
+        pytest.skip(group(group_name).skip_reason)
     return path
 
 
 def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    analyze = require("systemd-analyze", "systemd")
+    analyze = require("systemd-analyze", "systemd unit")
     unit = (PACKAGING / "vcore-app.service").read_text()
     assert f"ExecStart={UNIT_BINARY} serve " in unit
     # verify also checks that ExecStart's program exists; point it at a stand-in, verify the rest as is.
@@ -55,7 +57,7 @@ def test_the_systemd_unit_gives_the_launchers_shutdown_time_and_keeps_its_data()
 
 
 def test_the_desktop_entry_is_valid() -> None:
-    validate = require("desktop-file-validate", "desktop-file-utils")
+    validate = require("desktop-file-validate", "desktop entry")
     result = subprocess.run([validate, str(PACKAGING / "vcore-app.desktop")], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr

@@ -11,7 +11,9 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, Mailbox, bearer, login_tokens
+from tests.support.apps import ADMIN
+from tests.support.auth import bearer, login_tokens
+from tests.support.mail import Mailbox
 from vcore_app.auth.tokens import signing_key
 from vcore_app.web.api.password import RECOVERY_ANSWER
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN
+from tests.support.apps import ADMIN
 
 API = "/api/v1"
 LONG = "p" * 72 + "A"  # 73 bytes: bcrypt would refuse it, or truncate it to 72

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, make_settings, start_app, wait_for
+from tests.support.apps import ADMIN, app_env, make_settings, start_app
+from tests.support.auth import login
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings

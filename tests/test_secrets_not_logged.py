@@ -11,7 +11,9 @@ from dotenv import dotenv_values
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import ADMIN, Mailbox, app_env, bearer, start_app
+from tests.support.apps import ADMIN, app_env, start_app
+from tests.support.auth import bearer
+from tests.support.mail import Mailbox
 
 API = "/api/v1"
 NEW_PASSWORD = "the-new-secret-password-9"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import make_settings
+from tests.support.apps import make_settings
 from vcore_app.app import create_app
 
 EXPECTED = {

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, bearer, login_tokens
+from tests.support.apps import ADMIN
+from tests.support.auth import bearer, login_tokens
 
 API = "/api/v1"
 

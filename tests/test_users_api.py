@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import login, make_settings
+from tests.support.apps import make_settings
+from tests.support.auth import login
 from vcore_app.app import create_app
 
 API = "/api/v1"

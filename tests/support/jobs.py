@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import psutil
 from starlette.testclient import TestClient
 
-from tests.conftest import wait_for
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.settings import Settings
 
@@ -83,3 +86,20 @@ def http_server() -> Iterator[ThreadingHTTPServer]:
 
 def url_of(server: ThreadingHTTPServer, path: str) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+
+def blocker(flag: Path) -> str:
+    """A command that runs until `flag` exists: keeps a worker busy without a fixed sleep."""
+    return f"while [ ! -e {flag} ]; do sleep 0.02; done"
+
+
+def group_members(pgid: int) -> list[psutil.Process]:
+    """The live processes of process group `pgid` (a job runs in a group of its own)."""
+    members = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import RunningApp
+from tests.support.apps import RunningApp
 
 
 def test_a_page_needing_login_comes_back_after_it(browser, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]

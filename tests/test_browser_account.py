@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, Mailbox, RunningApp, app_env, start_app
-from tests.ui_support import log_in, save_screenshot
+from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.browser import log_in, save_screenshot
+from tests.support.mail import Mailbox
 
 TIMEOUT = 20_000
 

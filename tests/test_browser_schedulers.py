@@ -9,8 +9,8 @@ from typing import Any
 from playwright.sync_api import expect
 from starlette.testclient import TestClient
 
-from tests.conftest import RunningApp
-from tests.ui_support import save_screenshot
+from tests.support.apps import RunningApp
+from tests.support.browser import save_screenshot
 
 HTML = {"accept": "text/html"}
 FORM = {"name": "nightly backup", "env_name": "", "trigger_type": "cron", "cron": "30 2 * * *",

@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, bearer, login_tokens, make_settings
+from tests.support.apps import ADMIN, make_settings
+from tests.support.auth import bearer, login_tokens
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.backend import SESSION_COOKIE
@@ -45,7 +46,7 @@ def _set_cookies(app: Starlette, scheme: str = "http") -> SimpleCookie:
 
 
 @pytest.fixture
-def browser(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def cookie_client(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     """A client logged in by cookie (the session and the CSRF cookie), nothing else."""
     app = create_app(make_settings(tmp_path, monkeypatch))
     app.router.routes.append(Route(f"{API}/test-csrf-form", _csrf_for_a_form))
@@ -68,8 +69,8 @@ def test_the_session_cookie_is_httponly_lax_and_secure_only_over_https(client: T
     assert not _set_cookies(client.app)[CSRF_COOKIE]["httponly"], "our pages' scripts must be able to read it"
 
 
-def test_the_cookie_authenticates_reads(browser: TestClient) -> None:
-    assert browser.get(f"{API}/users/me").json()["username"] == ADMIN["username"]
+def test_the_cookie_authenticates_reads(cookie_client: TestClient) -> None:
+    assert cookie_client.get(f"{API}/users/me").json()["username"] == ADMIN["username"]
 
 
 @pytest.mark.parametrize(("headers", "status"), [
@@ -77,49 +78,49 @@ def test_the_cookie_authenticates_reads(browser: TestClient) -> None:
     ({"X-CSRF-Token": "wrong"}, 403),
     ("the cookie's token", 201),
 ], ids=["no token", "wrong token", "matching token"])
-def test_a_change_by_cookie_needs_the_csrf_token(browser: TestClient, headers: dict | str, status: int) -> None:
+def test_a_change_by_cookie_needs_the_csrf_token(cookie_client: TestClient, headers: dict | str, status: int) -> None:
     if headers == "the cookie's token":
-        headers = {"X-CSRF-Token": browser.cookies[CSRF_COOKIE]}
-    response = browser.post(f"{API}/users/me/api-keys", json={"name": "k"}, headers=headers)
+        headers = {"X-CSRF-Token": cookie_client.cookies[CSRF_COOKIE]}
+    response = cookie_client.post(f"{API}/users/me/api-keys", json={"name": "k"}, headers=headers)
     assert response.status_code == status, response.text
     if status == 403:
         assert response.json() == {"detail": "CSRF token missing or wrong"}
 
 
-def test_the_csrf_token_may_come_as_a_form_field_and_the_handler_still_reads_the_form(browser: TestClient) -> None:
-    form = {**ADMIN, "csrf_token": browser.cookies[CSRF_COOKIE]}
-    response = browser.post(f"{API}/login/access-token", data=form)
+def test_the_csrf_token_may_come_as_a_form_field_and_the_handler_still_reads_the_form(cookie_client: TestClient) -> None:
+    form = {**ADMIN, "csrf_token": cookie_client.cookies[CSRF_COOKIE]}
+    response = cookie_client.post(f"{API}/login/access-token", data=form)
     assert response.status_code == 200 and response.json()["token_type"] == "bearer"
-    assert browser.post(f"{API}/login/access-token", data={**form, "csrf_token": "wrong"}).status_code == 403
+    assert cookie_client.post(f"{API}/login/access-token", data={**form, "csrf_token": "wrong"}).status_code == 403
 
 
 def test_bearer_requests_need_no_csrf_token(client: TestClient, admin_headers: dict) -> None:
     assert client.post(f"{API}/users/me/api-keys", json={"name": "k"}, headers=admin_headers).status_code == 201
 
 
-def test_a_browser_without_the_csrf_cookie_gets_one_with_the_token_of_its_form(browser: TestClient) -> None:
-    del browser.cookies[CSRF_COOKIE]
-    response = browser.get(f"{API}/test-csrf-form")
+def test_a_browser_without_the_csrf_cookie_gets_one_with_the_token_of_its_form(cookie_client: TestClient) -> None:
+    del cookie_client.cookies[CSRF_COOKIE]
+    response = cookie_client.get(f"{API}/test-csrf-form")
     token = response.json()["token"]
     assert response.cookies[CSRF_COOKIE] == token
-    assert browser.get(f"{API}/test-csrf-form").json()["token"] == token, "the same token until the cookie changes"
+    assert cookie_client.get(f"{API}/test-csrf-form").json()["token"] == token, "the same token until the cookie changes"
 
 
-def test_logout_clears_the_cookie_and_the_old_cookie_no_longer_works(browser: TestClient) -> None:
-    session = browser.cookies[SESSION_COOKIE]
-    response = browser.post(f"{API}/logout", json={}, headers={"X-CSRF-Token": browser.cookies[CSRF_COOKIE]})
+def test_logout_clears_the_cookie_and_the_old_cookie_no_longer_works(cookie_client: TestClient) -> None:
+    session = cookie_client.cookies[SESSION_COOKIE]
+    response = cookie_client.post(f"{API}/logout", json={}, headers={"X-CSRF-Token": cookie_client.cookies[CSRF_COOKIE]})
     assert response.status_code == 200
     cleared = SimpleCookie(response.headers["set-cookie"])[SESSION_COOKIE]
     assert cleared.value in ("", '""') and cleared["max-age"] == "0"
-    browser.cookies.clear()
-    browser.cookies[SESSION_COOKIE] = session
-    assert browser.get(f"{API}/users/me").status_code == 401
+    cookie_client.cookies.clear()
+    cookie_client.cookies[SESSION_COOKIE] = session
+    assert cookie_client.get(f"{API}/users/me").status_code == 401
 
 
-def test_log_out_everywhere_ends_browser_sessions_too(browser: TestClient) -> None:
-    session = browser.cookies[SESSION_COOKIE]
-    browser.cookies.clear()
-    tokens = login_tokens(browser, ADMIN["username"], ADMIN["password"])
-    assert browser.post(f"{API}/users/me/logout-all", headers=bearer(tokens["access_token"])).status_code == 200
-    browser.cookies[SESSION_COOKIE] = session
-    assert browser.get(f"{API}/users/me").status_code == 401
+def test_log_out_everywhere_ends_browser_sessions_too(cookie_client: TestClient) -> None:
+    session = cookie_client.cookies[SESSION_COOKIE]
+    cookie_client.cookies.clear()
+    tokens = login_tokens(cookie_client, ADMIN["username"], ADMIN["password"])
+    assert cookie_client.post(f"{API}/users/me/logout-all", headers=bearer(tokens["access_token"])).status_code == 200
+    cookie_client.cookies[SESSION_COOKIE] = session
+    assert cookie_client.get(f"{API}/users/me").status_code == 401

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN
-from tests.page_support import HTML, field_error, log_in_browser, submit
+from tests.support.apps import ADMIN
+from tests.support.pages import HTML, field_error, log_in_browser, submit
 from vcore_app import db
 from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.users import create_user, get_by_username

@@ -10,8 +10,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import RunningApp
-from tests.ui_support import save_screenshot
+from tests.support.apps import RunningApp
+from tests.support.browser import save_screenshot
 
 LIVE = 20_000  # ms: generous for a loaded CI machine; the waits end as soon as the page shows it
 

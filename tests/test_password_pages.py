@@ -8,8 +8,9 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, Mailbox
-from tests.page_support import HTML, field_error, log_in_browser
+from tests.support.apps import ADMIN
+from tests.support.mail import Mailbox
+from tests.support.pages import HTML, field_error, log_in_browser
 from vcore_app.auth.recovery import INVALID_LINK, RECOVERY_ANSWER
 
 NEW_PASSWORD = "brand-new-password-1"

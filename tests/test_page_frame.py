@@ -43,7 +43,7 @@ def test_a_missing_page_is_an_html_404_in_the_layout(client: TestClient, admin_h
 def test_the_dashboard_counts_the_last_day_of_jobs_and_lists_failures(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    from tests.jobs_support import create, wait_status
+    from tests.support.jobs import create, wait_status
 
     failed = create(client, admin_headers, type="command", command="exit 3", name="breaks <b>loudly</b>")
     wait_status(client, admin_headers, failed["id"], "failed")
@@ -65,7 +65,7 @@ def test_a_superuser_stops_and_starts_a_queue_from_the_dashboard(client: TestCli
 
 
 def test_the_login_page_says_how_to_create_the_first_user_while_there_is_none(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import make_settings
+    from tests.support.apps import make_settings
     from vcore_app.app import create_app
 
     settings = make_settings(tmp_path, monkeypatch, FIRST_SUPERUSER_USERNAME="", FIRST_SUPERUSER_PASSWORD="")

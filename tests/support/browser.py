@@ -1,4 +1,5 @@
-"""Browser tests: Debian's Chromium driven by Playwright against the app started on a free port.
+"""For the browser tests (tests/test_browser_*.py): Debian's Chromium driven by Playwright against the app
+started on a free port.
 
 The fixtures (`browser`, `ui_app`, `page`) are in conftest.py; every test gets a fresh browser
 context (its own cookies and storage) logged in through the real login form.
@@ -7,17 +8,17 @@ context (its own cookies and storage) logged in through the real login form.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.support.apps import ADMIN
+from tests.support.machine import CHROMIUM, ROOT, group
+
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
 def save_screenshot(page: Any, name: str) -> None:
@@ -26,12 +27,12 @@ def save_screenshot(page: Any, name: str) -> None:
     if os.environ.get("VCORE_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-ADMIN_LOGIN = ("admin", "admin-password-1")
 
 
 def launch_browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    browser = group("browser")
+    if not browser.present():
+        pytest.skip(browser.skip_reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -40,7 +41,7 @@ def launch_browser() -> Iterator[Any]:
         launched.close()
 
 
-def log_in(page: Any, base_url: str, username: str = ADMIN_LOGIN[0], password: str = ADMIN_LOGIN[1]) -> None:
+def log_in(page: Any, base_url: str, username: str = ADMIN["username"], password: str = ADMIN["password"]) -> None:
     page.goto(f"{base_url}/login")
     page.fill("#username", username)
     page.fill("#password", password)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN, RunningApp, login, wait_for
-from tests.ui_support import save_screenshot
+from tests.support.apps import ADMIN, RunningApp
+from tests.support.auth import login
+from tests.support.browser import save_screenshot
+from tests.support.waiting import wait_for
 
 
 def _run_jobs(app: RunningApp) -> None:
