@@ -24,6 +24,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
         (["--port", "70000"], {}, "SERVER_PORT='70000'"),
         ([], {"LOG_LEVEL": "loud"}, "LOG_LEVEL='LOUD'"),
         ([], {"TIMEZONE": "Mars/Olympus"}, "TIMEZONE='Mars/Olympus'"),
+        ([], {"TIMEZONE": "America"}, "TIMEZONE='America'"),
         ([], {"ACCENT": "blue"}, "ACCENT='blue'"),
         (["--workers-default", "-1"], {}, "WORKERS_DEFAULT='-1'"),
     ],

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder such as "America"
             raise ValueError("unknown IANA time zone (e.g. UTC, Europe/Berlin)") from None
         return value
 
