@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
     ACCENT: str = Field("#0d6efd", description="Brand colour of the UI, as #rrggbb.")
+    API_DOCS_PUBLIC: bool = Field(
+        False, description="Serve /docs, /redoc and /api/v1/openapi.json without a login (the API itself still needs one)."
+    )
     BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins (scheme://host[:port]) whose browser pages may call the API with credentials, comma-separated "
