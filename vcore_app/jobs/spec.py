@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vcore_app.errors import AppError
 from vcore_app.models import Job, JobPriority, JobType
@@ -46,6 +46,24 @@ class JobSpec(BaseModel):
     headers: dict[str, str] | None = None
     body: Any = None
     request_timeout_seconds: float | None = Field(None, gt=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_shape(cls, data: Any) -> Any:
+        """The seed's clients send every type as `{"command", "meta"}`: for a script `command` names
+        the script and `meta` is its input; for an api_post `command` is the URL and `meta` the JSON
+        body. Mapped onto the explicit fields (the preferred form) when those are absent."""
+        if not isinstance(data, dict) or "command" not in data:
+            return data
+        kind = data.get("type")
+        target, payload = {"script": ("script", "input"), "api_post": ("url", "body")}.get(str(kind), (None, None))
+        if target is None or payload is None or target in data:
+            return data
+        mapped = {**data, target: data["command"]}
+        del mapped["command"]
+        if payload not in mapped and isinstance(data.get("meta"), dict):
+            mapped[payload] = data["meta"]
+        return mapped
 
     # What no process or HTTP client could take is refused at creation, naming the field, instead of
     # being accepted and failing later with an internal error.
