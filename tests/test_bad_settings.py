@@ -18,6 +18,7 @@ from tests.support.cli import run_cli
         (["--port", "70000"], {}, "SERVER_PORT='70000'"),
         ([], {"LOG_LEVEL": "loud"}, "LOG_LEVEL='LOUD'"),
         ([], {"TIMEZONE": "Mars/Olympus"}, "TIMEZONE='Mars/Olympus'"),
+        ([], {"TIMEZONE": "America"}, "TIMEZONE='America'"),
         ([], {"ACCENT": "blue"}, "ACCENT='blue'"),
         (["--workers-default", "-1"], {}, "WORKERS_DEFAULT='-1'"),
     ],

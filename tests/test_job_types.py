@@ -91,6 +91,14 @@ def test_a_plugin_script_from_the_data_folder_prints_and_returns(
     ({"type": "command"}, ["body", "command"]),
     ({"type": "api_post", "url": "ftp://example.com"}, ["body", "url"]),
     ({"type": "command", "command": "true", "priority": "urgent"}, ["body", "priority"]),
+    ({"type": "command", "command": "echo a\x00b"}, ["body", "command"]),
+    ({"type": "command", "command": "pwd", "cwd": "/tmp\x00"}, ["body", "cwd"]),
+    ({"type": "command", "command": "env", "env": {"A=B": "1"}}, ["body", "env"]),
+    ({"type": "command", "command": "env", "env": {"A": "1\x00"}}, ["body", "env"]),
+    ({"type": "api_post", "url": "http://"}, ["body", "url"]),
+    ({"type": "api_post", "url": "http://[::1"}, ["body", "url"]),
+    ({"type": "api_post", "url": "http://example.com", "headers": {"X-A\nB": "1"}}, ["body", "headers"]),
+    ({"type": "api_post", "url": "http://example.com", "headers": {"X-A": "1\r\nX-B: 2"}}, ["body", "headers"]),
 ])
 def test_an_invalid_job_is_a_422_naming_the_field(client: TestClient, admin_headers: H, spec: dict[str, Any],
                                                   loc: list[str]) -> None:

@@ -76,6 +76,7 @@ def test_delete_removes_it(client: TestClient, admin_headers: dict[str, str]) ->
         ({"trigger_type": "on_start"}, "cron"),
         ({"trigger_type": "hourly"}, "trigger_type"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "America"}, "timezone"),  # a tzdata folder, not a zone
         ({"overlap_policy": "pile-up"}, "overlap_policy"),
         ({"name": ""}, "name"),
         ({"job_template": "echo hi"}, "job_template"),
@@ -112,3 +113,5 @@ def test_the_draft_preview_shows_the_next_times_of_an_unsaved_expression(
     assert len(response.json()["times"]) == 5
     bad = client.post(f"{URL}/preview", json={**body, "cron": "61 * * * *"}, headers=admin_headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cron"]
+    folder = client.post(f"{URL}/preview", json={**body, "timezone": "America"}, headers=admin_headers)
+    assert folder.status_code == 422 and folder.json()["detail"][0]["loc"] == ["body", "timezone"]

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.throttle import LoginThrottle
@@ -45,6 +46,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         middleware=[
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
+            *_cors(settings),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(RequireAuthentication, is_public=is_public),
@@ -59,3 +61,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.tools = ToolRegistry()
     app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """BACKEND_CORS_ORIGINS, outside the auth gate so preflights need no credentials. Listed origins
+    may send credentials; `*` (any origin) never may; an empty list adds no CORS headers at all."""
+    origins = settings.BACKEND_CORS_ORIGINS
+    if not origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=origins, allow_credentials=origins != ["*"],
+                       allow_methods=["GET", "POST", "PUT", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token", "Idempotency-Key"],
+                       expose_headers=["X-Log-Start", "X-Log-Size", "Retry-After"], max_age=600)]

@@ -131,6 +131,20 @@ def history(data_dir: str | None) -> None:
     command.history(_alembic(data_dir))
 
 
+@db.command()
+@data_dir_option
+@click.option("-m", "--message", required=True, help="What the migration changes (names the file).")
+@click.option("--autogenerate/--empty", default=True,
+              help="Compare the models with the database (at head) and write the difference (default).")
+def revision(data_dir: str | None, message: str, autogenerate: bool) -> None:
+    """Write a new migration into the migrations folder, numbered after the head."""
+    from alembic import command
+
+    script = command.revision(_alembic(data_dir), message=message, autogenerate=autogenerate)
+    if script is not None and not isinstance(script, list):
+        click.echo(f"wrote {script.path}")
+
+
 @cli.group()
 def script() -> None:
     """Scripts: list them, or run one (also how script jobs run, as a child process)."""

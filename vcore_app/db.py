@@ -121,6 +121,9 @@ def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # As in the checkout's alembic.ini: revisions run env.py, which numbers them (0006_slug.py).
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    cfg.set_main_option("revision_environment", "true")
     return cfg
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import signal
 import socket
 import sys
@@ -43,7 +44,7 @@ from vcore_app.first_run import setup_url
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.paths import is_frozen
 from vcore_app.runtime import Runtime
-from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
+from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, ignored_settings, local_url
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _GRACEFUL_HTTP_SECONDS = 3
@@ -137,6 +138,9 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     )
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
+    ignored = ignored_settings(settings.DATA_DIR, os.environ)
+    if ignored:
+        logger.warning(ignored)
     runtime = Runtime(settings)
     try:
         runtime.start()

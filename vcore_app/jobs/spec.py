@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vcore_app.errors import FieldError, from_validation, invalid_fields
 from vcore_app.models import Job, JobPriority, JobType
@@ -20,6 +22,7 @@ TYPE_FIELDS: dict[JobType, tuple[frozenset[str], frozenset[str]]] = {
     JobType.API_POST: (frozenset({"url"}), frozenset({"headers", "body", "request_timeout_seconds"})),
 }
 SPEC_FIELDS = frozenset().union(*(need | may for need, may in TYPE_FIELDS.values()))
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
 
 
 class JobSpec(BaseModel):
@@ -42,6 +45,68 @@ class JobSpec(BaseModel):
     headers: dict[str, str] | None = None
     body: Any = None
     request_timeout_seconds: float | None = Field(None, gt=0, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_shape(cls, data: Any) -> Any:
+        """The seed's clients send every type as `{"command", "meta"}`: for a script `command` names
+        the script and `meta` is its input; for an api_post `command` is the URL and `meta` the JSON
+        body. Mapped onto the explicit fields (the preferred form) when those are absent."""
+        if not isinstance(data, dict) or "command" not in data:
+            return data
+        kind = data.get("type")
+        target, payload = {"script": ("script", "input"), "api_post": ("url", "body")}.get(str(kind), (None, None))
+        if target is None or payload is None or target in data:
+            return data
+        mapped = {**data, target: data["command"]}
+        del mapped["command"]
+        if payload not in mapped and isinstance(data.get("meta"), dict):
+            mapped[payload] = data["meta"]
+        return mapped
+
+    # What no process or HTTP client could take is refused at creation, naming the field, instead of
+    # being accepted and failing later with an internal error.
+    @field_validator("command", "cwd")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _environment(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, item in (value or {}).items():
+            if not key or "=" in key or "\x00" in key:
+                raise ValueError(f"variable name {key!r} must be non-empty, without '=' or NUL")
+            if "\x00" in item:
+                raise ValueError(f"the value of {key} must not contain a NUL character")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import httpx  # on first use: serving starts without it
+
+        try:
+            host = httpx.URL(value).host
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"not a valid URL ({exc})") from None
+        if not host:
+            raise ValueError("the URL names no host")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name, item in (value or {}).items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+            if any(char in item for char in "\r\n\x00"):
+                raise ValueError(f"the value of header {name} must not contain a line break or NUL")
+        return value
 
     @classmethod
     def of(cls, job: Job) -> JobSpec:

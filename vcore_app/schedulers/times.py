@@ -43,7 +43,7 @@ def check_cron(expression: str) -> str:
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):  # OSError: a tzdata folder such as "America"
         raise ScheduleError(f"unknown time zone {name!r}") from None
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from vcore_app.paths import assets_dir, bootstrap_dir
+from vcore_app.paths import assets_dir, bootstrap_dir, swagger_ui_dir
 from vcore_app.web.deps import settings
 
 
@@ -28,5 +28,6 @@ def static_routes() -> list[BaseRoute]:
     return [
         Route("/static/theme.css", theme_css, methods=["GET"]),
         Mount("/static/vendor/bootstrap", app=StaticFiles(directory=bootstrap_dir()), name="bootstrap"),
+        Mount("/static/vendor/swagger-ui", app=StaticFiles(directory=swagger_ui_dir()), name="swagger-ui"),
         Mount("/static", app=StaticFiles(directory=assets_dir() / "static"), name="static"),
     ]
