@@ -32,8 +32,12 @@ IDLE_SECONDS = 10
 def build(variant: str) -> float:
     env = dict(os.environ, VCORE_ONEDIR="1" if variant == "onedir" else "0")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "ERROR",
-                    "vcore.spec"], cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "ERROR", "vcore.spec"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -98,8 +102,16 @@ def measure(variant: str, runs: int, no_build: bool) -> None:
     report(variant, build_s, first_s, cold_s, why_not, warm, rss, count)
 
 
-def report(variant: str, build_s: float | None, first_s: float, cold_s: float | None, why_not: str | None,
-           warm: list[float], rss: float, processes: int) -> None:
+def report(
+    variant: str,
+    build_s: float | None,
+    first_s: float,
+    cold_s: float | None,
+    why_not: str | None,
+    warm: list[float],
+    rss: float,
+    processes: int,
+) -> None:
     median = statistics.median(warm)
     size = size_mb(variant)
 
@@ -113,19 +125,27 @@ def report(variant: str, build_s: float | None, first_s: float, cold_s: float | 
     else:
         print(f"size: {size:.1f} MB, uncompressed folder (the size target is for the one file)")
     print(f"first start (creates the database): {first_s * 1000:.0f} ms")
-    print(f"exec -> /healthz 200, warm: median {median * 1000:.0f} ms (min {min(warm) * 1000:.0f}, "
-          f"max {max(warm) * 1000:.0f}) over {len(warm)} runs; target <= {TARGETS['start_s']:.0f} s: "
-          f"{verdict(median <= TARGETS['start_s'])}")
+    print(
+        f"exec -> /healthz 200, warm: median {median * 1000:.0f} ms (min {min(warm) * 1000:.0f}, "
+        f"max {max(warm) * 1000:.0f}) over {len(warm)} runs; target <= {TARGETS['start_s']:.0f} s: "
+        f"{verdict(median <= TARGETS['start_s'])}"
+    )
     if cold_s is None:
-        print(f"exec -> /healthz 200 after dropping the page cache: not measured, "
-              f"/proc/sys/vm/drop_caches refused ({why_not}); likely a container")
+        print(
+            f"exec -> /healthz 200 after dropping the page cache: not measured, "
+            f"/proc/sys/vm/drop_caches refused ({why_not}); likely a container"
+        )
     else:
         print(f"exec -> /healthz 200 after dropping the page cache: {cold_s * 1000:.0f} ms")
-    print(f"RSS after {IDLE_SECONDS} s idle, {processes} processes: {rss:.1f} MB; target <= {TARGETS['rss_mb']} MB: "
-          f"{verdict(rss <= TARGETS['rss_mb'])}")
+    print(
+        f"RSS after {IDLE_SECONDS} s idle, {processes} processes: {rss:.1f} MB; target <= {TARGETS['rss_mb']} MB: "
+        f"{verdict(rss <= TARGETS['rss_mb'])}"
+    )
     if variant == "onefile" and median > TARGETS["start_s"]:
-        print("one-file start is slow: it unpacks to /tmp at every start; try the one-folder build "
-              "(VCORE_ONEDIR=1 make binary -> dist/vcore-app-onedir/)")
+        print(
+            "one-file start is slow: it unpacks to /tmp at every start; try the one-folder build "
+            "(VCORE_ONEDIR=1 make binary -> dist/vcore-app-onedir/)"
+        )
 
 
 def main() -> None:

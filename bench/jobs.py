@@ -113,8 +113,18 @@ def job_list(root: Path, rows: int = 100_000, requests: int = 300) -> tuple[floa
         conn.executemany(
             "INSERT INTO job (name, type, priority, queue_name, status, attempt, max_retries, retry_delay_seconds,"
             " command, created_at, queued_at) VALUES (?, 'command', ?, ?, ?, 1, 0, 0, 'true', ?, ?)",
-            [(f"job {n}", ("low", "normal", "high")[n % 3], ("default", "reserved")[n % 2],
-              ("done", "failed", "done", "done")[n % 4], now, now) for n in range(rows)])
+            [
+                (
+                    f"job {n}",
+                    ("low", "normal", "high")[n % 3],
+                    ("default", "reserved")[n % 2],
+                    ("done", "failed", "done", "done")[n % 4],
+                    now,
+                    now,
+                )
+                for n in range(rows)
+            ],
+        )
     app, auth = _app(folder)
     try:
         assert app.http.get("/api/v1/jobs", params={"limit": 50}, headers=auth).json()["total"] == rows
@@ -141,8 +151,10 @@ def main() -> None:
         print(f"machine: {psutil.cpu_count()} cores, Python {sys.version.split()[0]}")
         app_rate, create_rate = burst(root)
         raw_rate = raw_huey(root)
-        print(f"1. burst of 1000 `true` jobs, 4 workers: app {app_rate:.0f} jobs/s (POSTs alone {create_rate:.0f}/s),"
-              f" raw Huey {raw_rate:.0f} jobs/s, ratio {app_rate / raw_rate:.2f}")
+        print(
+            f"1. burst of 1000 `true` jobs, 4 workers: app {app_rate:.0f} jobs/s (POSTs alone {create_rate:.0f}/s),"
+            f" raw Huey {raw_rate:.0f} jobs/s, ratio {app_rate / raw_rate:.2f}"
+        )
         p50, p99, idle = latency_and_idle(root)
         print(f"2. enqueue -> running: p50 {p50:.1f} ms, p99 {p99:.1f} ms; idle CPU {idle:.2f}% of a core over 30 s")
         median_ms, rate = job_list(root)

@@ -33,8 +33,10 @@ def main() -> None:
     starts = [s for s, _ in results]
     rss = [r for _, r in results]
     print(f"first start (creates the database): {first[0] * 1000:.0f} ms")
-    print(f"exec -> /healthz 200: median {statistics.median(starts) * 1000:.0f} ms "
-          f"(min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}) over {runs} runs; target <= 1000 ms")
+    print(
+        f"exec -> /healthz 200: median {statistics.median(starts) * 1000:.0f} ms "
+        f"(min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}) over {runs} runs; target <= 1000 ms"
+    )
     print(f"RSS after 5 s idle: median {statistics.median(rss):.1f} MB; target <= 100 MB")
 
 

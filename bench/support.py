@@ -21,8 +21,11 @@ import psutil
 
 ADMIN = {"username": "bench", "email": "bench@example.com", "password": "bench-password-1"}
 # The first superuser ADMIN, as the environment of the app.
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
+ADMIN_ENV = {
+    "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
+    "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+    "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+}
 SOURCE = (sys.executable, "-m", "vcore_app")
 
 
@@ -75,8 +78,9 @@ class App:
         return self.proc.wait(30)
 
 
-def launch(data_dir: Path, *, program: tuple[str, ...] = SOURCE, env: Mapping[str, str] | None = None,
-           timeout: float = 300.0) -> App:
+def launch(
+    data_dir: Path, *, program: tuple[str, ...] = SOURCE, env: Mapping[str, str] | None = None, timeout: float = 300.0
+) -> App:
     """`PROGRAM --port P --data-dir D` with its output discarded, once /healthz answers 200.
 
     The deadline is long: a bench measures a slow start, it does not fail it (the one-file binary
@@ -85,8 +89,12 @@ def launch(data_dir: Path, *, program: tuple[str, ...] = SOURCE, env: Mapping[st
     url = f"http://127.0.0.1:{port}"
     data_dir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    proc = subprocess.Popen([*program, "--port", str(port), "--data-dir", str(data_dir)], env=None if env is None
-                            else dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*program, "--port", str(port), "--data-dir", str(data_dir)],
+        env=None if env is None else dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def healthy() -> bool:
         if proc.poll() is not None:

@@ -55,8 +55,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: Any) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      process_revision_directives=_number_revision)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        process_revision_directives=_number_revision,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

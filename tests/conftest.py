@@ -106,8 +106,13 @@ def make_user(client: TestClient) -> Callable[..., dict[str, str]]:
     def make(username: str = "alice", password: str = "alice-password-1", superuser: bool = False) -> dict[str, str]:
         runtime = client.app.state.runtime
         with db.session(runtime.engine) as session:
-            create_user(session=session, username=username, email=f"{username}@example.com", password=password,
-                        is_superuser=superuser)
+            create_user(
+                session=session,
+                username=username,
+                email=f"{username}@example.com",
+                password=password,
+                is_superuser=superuser,
+            )
         return login(client, username, password)
 
     return make
@@ -125,9 +130,15 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """One real server per UI test module, with the admin of ADMIN."""
-    app = start_app(tmp_path_factory.mktemp("ui") / "data", env=app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], WORKERS_DEFAULT="2"))
+    app = start_app(
+        tmp_path_factory.mktemp("ui") / "data",
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            WORKERS_DEFAULT="2",
+        ),
+    )
     yield app
     app.stop()
 

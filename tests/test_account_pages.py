@@ -28,8 +28,9 @@ def admin(client: TestClient) -> TestClient:
 def regular(client: TestClient) -> Iterator[TestClient]:
     """A second browser on the same app, logged in as a regular user."""
     with db.session(client.app.state.runtime.engine) as session:
-        create_user(session=session, username=REGULAR["username"], email="alice@example.com",
-                    password=REGULAR["password"])
+        create_user(
+            session=session, username=REGULAR["username"], email="alice@example.com", password=REGULAR["password"]
+        )
     other = TestClient(client.app)  # no `with`: the app's runtime is already started by `client`
     yield log_in_browser(other, REGULAR["username"], REGULAR["password"])
     other.close()
@@ -55,15 +56,22 @@ def test_a_regular_user_gets_a_403_page_in_the_layout(regular: TestClient, path:
     assert "Forbidden" in page.text and 'href="/profile"' in page.text
 
 
-@pytest.mark.parametrize(("path", "data"), [
-    ("/profile", {"full_name": "X", "email": "admin@example.com"}),
-    ("/profile/password", {"current_password": ADMIN["password"], "password": "x" * 12, "password_confirm": "x" * 12}),
-    ("/profile/logout-everywhere", {}),
-    ("/profile/api-keys", {"name": "k"}),
-    ("/users/new", {"username": "bob", "email": "bob@example.com", "password": "bob-password-1"}),
-    ("/users/1/set", {"is_active": "false"}),
-    ("/users/1/delete", {}),
-], ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/profile", {"full_name": "X", "email": "admin@example.com"}),
+        (
+            "/profile/password",
+            {"current_password": ADMIN["password"], "password": "x" * 12, "password_confirm": "x" * 12},
+        ),
+        ("/profile/logout-everywhere", {}),
+        ("/profile/api-keys", {"name": "k"}),
+        ("/users/new", {"username": "bob", "email": "bob@example.com", "password": "bob-password-1"}),
+        ("/users/1/set", {"is_active": "false"}),
+        ("/users/1/delete", {}),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
 def test_a_form_posted_by_cookie_without_the_csrf_token_is_refused(admin: TestClient, path: str, data: dict) -> None:
     response = admin.post(path, data=data, headers=HTML, follow_redirects=False)
     assert response.status_code == 403 and "CSRF" in response.text
@@ -72,8 +80,13 @@ def test_a_form_posted_by_cookie_without_the_csrf_token_is_refused(admin: TestCl
 def test_the_users_list_is_paginated_and_escapes_names(admin: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     with db.session(admin.app.state.runtime.engine) as session:
         for n in range(3):
-            create_user(session=session, username=f"user{n}", email=f"user{n}@example.com", password="user-password-1",
-                        full_name="<script>alert(1)</script>")
+            create_user(
+                session=session,
+                username=f"user{n}",
+                email=f"user{n}@example.com",
+                password="user-password-1",
+                full_name="<script>alert(1)</script>",
+            )
     monkeypatch.setattr(user_pages, "PAGE_SIZE", 2)
     first, last = admin.get("/users", headers=HTML), admin.get("/users?page=2", headers=HTML)
     assert first.status_code == last.status_code == 200
@@ -94,8 +107,9 @@ def test_the_users_list_is_paginated_and_escapes_names(admin: TestClient, monkey
         ({"username": "bob", "email": "b@example.com", "password": "short"}, "password", "Password"),
     ],
 )
-def test_creating_a_user_shows_errors_next_to_the_fields(admin: TestClient, data: dict, field: str,
-                                                         message: str) -> None:
+def test_creating_a_user_shows_errors_next_to_the_fields(
+    admin: TestClient, data: dict, field: str, message: str
+) -> None:
     page = submit(admin, "/users/new", data)
     assert page.status_code == 422
     assert message in (field_error(page.text, field) or ""), page.text
@@ -108,8 +122,17 @@ def test_a_taken_username_is_said_above_the_form(admin: TestClient) -> None:
 
 
 def test_a_user_is_created_then_deactivated_and_can_no_longer_log_in(admin: TestClient) -> None:
-    created = submit(admin, "/users/new", {"username": "bob", "email": "bob@example.com", "full_name": "Bob",
-                                           "password": "bob-password-1", "is_active": "on"})
+    created = submit(
+        admin,
+        "/users/new",
+        {
+            "username": "bob",
+            "email": "bob@example.com",
+            "full_name": "Bob",
+            "password": "bob-password-1",
+            "is_active": "on",
+        },
+    )
     assert created.status_code == 303
     user_id = _user_id(admin, "bob")
     assert created.headers["location"] == f"/users/{user_id}"
@@ -119,27 +142,45 @@ def test_a_user_is_created_then_deactivated_and_can_no_longer_log_in(admin: Test
 
     assert submit(admin, f"/users/{user_id}/set", {"is_active": "false"}).status_code == 303
     assert not _can_log_in(admin, "bob", "bob-password-1")
-    assert "badge text-bg-secondary\">inactive" in admin.get("/users", headers=HTML).text
+    assert 'badge text-bg-secondary">inactive' in admin.get("/users", headers=HTML).text
 
 
 def test_editing_a_user_changes_fields_and_an_empty_password_keeps_the_old_one(admin: TestClient) -> None:
-    submit(admin, "/users/new", {"username": "bob", "email": "bob@example.com", "password": "bob-password-1",
-                                 "is_active": "on"})
+    submit(
+        admin,
+        "/users/new",
+        {"username": "bob", "email": "bob@example.com", "password": "bob-password-1", "is_active": "on"},
+    )
     user_id = _user_id(admin, "bob")
-    saved = submit(admin, f"/users/{user_id}", {"username": "robert", "email": "robert@example.com",
-                                                "full_name": "Robert", "password": "", "is_active": "on",
-                                                "is_superuser": "on"})
+    saved = submit(
+        admin,
+        f"/users/{user_id}",
+        {
+            "username": "robert",
+            "email": "robert@example.com",
+            "full_name": "Robert",
+            "password": "",
+            "is_active": "on",
+            "is_superuser": "on",
+        },
+    )
     assert saved.status_code == 303
     assert _can_log_in(admin, "robert", "bob-password-1")
     page = admin.get(f"/users/{user_id}", headers=HTML)
     assert 'value="Robert"' in page.text and "Remove superuser" in page.text
 
 
-@pytest.mark.parametrize("action", [
-    lambda admin, me: submit(admin, f"/users/{me}", {"username": "admin", "email": ADMIN["email"], "is_active": "on"}),
-    lambda admin, me: submit(admin, f"/users/{me}/set", {"is_superuser": "false"}),
-    lambda admin, me: submit(admin, f"/users/{me}/delete"),
-], ids=["demote in the form", "demote by the button", "delete"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda admin, me: submit(
+            admin, f"/users/{me}", {"username": "admin", "email": ADMIN["email"], "is_active": "on"}
+        ),
+        lambda admin, me: submit(admin, f"/users/{me}/set", {"is_superuser": "false"}),
+        lambda admin, me: submit(admin, f"/users/{me}/delete"),
+    ],
+    ids=["demote in the form", "demote by the button", "delete"],
+)
 def test_the_last_active_superuser_rule_is_a_clear_error(admin: TestClient, action: Callable) -> None:
     me = _user_id(admin, "admin")
     response = action(admin, me)
@@ -175,15 +216,24 @@ def test_changing_the_password_keeps_this_browser_and_ends_other_sessions(
 ) -> None:
     other = TestClient(client.app)
     log_in_browser(other, REGULAR["username"], REGULAR["password"])
-    wrong = submit(regular, "/profile/password", {"current_password": "wrong", "password": "new-password-99",
-                                                  "password_confirm": "new-password-99"})
+    wrong = submit(
+        regular,
+        "/profile/password",
+        {"current_password": "wrong", "password": "new-password-99", "password_confirm": "new-password-99"},
+    )
     assert wrong.status_code == 422 and field_error(wrong.text, "current_password") == "Incorrect password"
-    differ = submit(regular, "/profile/password", {"current_password": REGULAR["password"],
-                                                   "password": "new-password-99", "password_confirm": "other"})
+    differ = submit(
+        regular,
+        "/profile/password",
+        {"current_password": REGULAR["password"], "password": "new-password-99", "password_confirm": "other"},
+    )
     assert field_error(differ.text, "password_confirm") == "The two passwords differ"
 
-    done = submit(regular, "/profile/password", {"current_password": REGULAR["password"],
-                                                 "password": "new-password-99", "password_confirm": "new-password-99"})
+    done = submit(
+        regular,
+        "/profile/password",
+        {"current_password": REGULAR["password"], "password": "new-password-99", "password_confirm": "new-password-99"},
+    )
     assert done.status_code == 303 and SESSION_COOKIE in done.cookies
     assert regular.get("/profile", headers=HTML).status_code == 200, "this browser stays logged in"
     assert other.get("/profile", headers=HTML, follow_redirects=False).status_code == 303, "the other is logged out"

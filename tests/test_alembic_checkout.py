@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import app_env
+from tests.support.apps import app_env
 from vcore_app.paths import migrations_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,8 +24,9 @@ def checkout_copy(tmp_path: Path) -> Path:
 
 
 def run(root: Path, *args: str, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*args], cwd=root, capture_output=True, text=True, timeout=120,
-                          env=app_env(VCORE_DATA_DIR=str(data)))
+    return subprocess.run(
+        [*args], cwd=root, capture_output=True, text=True, timeout=120, env=app_env(VCORE_DATA_DIR=str(data))
+    )
 
 
 def head_of(root: Path, data: Path) -> str:
@@ -55,11 +56,28 @@ def test_vcore_app_db_revision_writes_the_next_numbered_migration(tmp_path: Path
     newest = max(path.name[:4] for path in (root / "migrations" / "versions").glob("[0-9]*.py"))
     # The CLI pointed at the copied migrations folder, so the new file lands in tmp, not in the repo.
     result = subprocess.run(
-        [sys.executable, "-c", "import sys, vcore_app.paths as p; from pathlib import Path; "
-         f"p.migrations_dir = lambda: Path({str(root / 'migrations')!r}); "
-         "from vcore_app.cli import main; sys.argv = ['vcore-app', *sys.argv[1:]]; main()",
-         "db", "revision", "--data-dir", str(data), "-m", "Second thing", "--empty"],
-        cwd=root, capture_output=True, text=True, timeout=120, env=app_env())
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, vcore_app.paths as p; from pathlib import Path; "
+                f"p.migrations_dir = lambda: Path({str(root / 'migrations')!r}); "
+                "from vcore_app.cli import main; sys.argv = ['vcore-app', *sys.argv[1:]]; main()"
+            ),
+            "db",
+            "revision",
+            "--data-dir",
+            str(data),
+            "-m",
+            "Second thing",
+            "--empty",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=app_env(),
+    )
     assert result.returncode == 0, result.stderr
     new = root / "migrations" / "versions" / f"{int(newest) + 1:04d}_second_thing.py"
     assert f"wrote {new}" in result.stdout and new.exists()

@@ -22,8 +22,11 @@ def _create(client: TestClient, headers: dict, **body: object) -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize("as_header", [lambda key: {"Authorization": f"Bearer {key}"}, lambda key: {"X-API-Key": key}],
-                         ids=["bearer", "x-api-key"])
+@pytest.mark.parametrize(
+    "as_header",
+    [lambda key: {"Authorization": f"Bearer {key}"}, lambda key: {"X-API-Key": key}],
+    ids=["bearer", "x-api-key"],
+)
 def test_a_key_acts_as_its_owner(client: TestClient, make_user: Callable[..., dict], as_header: Callable) -> None:
     created = _create(client, make_user("alice"))
     assert created["key"].startswith("vc_") and created["prefix"] == created["key"][:11]
@@ -50,8 +53,9 @@ def test_using_a_key_records_when_it_was_last_used(client: TestClient, admin_hea
     assert listed[0]["last_used_at"] is not None
 
 
-def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(client: TestClient, admin_headers: dict,
-                                                                        make_user: Callable[..., dict]) -> None:
+def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(
+    client: TestClient, admin_headers: dict, make_user: Callable[..., dict]
+) -> None:
     created = _create(client, admin_headers)
     alice = make_user("alice")
     assert client.delete(f"{API}/users/me/api-keys/{created['id']}", headers=alice).status_code == 404

@@ -158,8 +158,15 @@ class Sweep:
 
 def _claims(user: User, **changes: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(minutes=5), "type": "access",
-            "ver": user.token_version, "jti": "0" * 32, **changes}
+    return {
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "type": "access",
+        "ver": user.token_version,
+        "jti": "0" * 32,
+        **changes,
+    }
 
 
 def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dict[str, dict[str, Any]]:
@@ -173,11 +180,13 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
         _, deactivated_key = create_api_key(
             session=session, user=get_by_username(session=session, username="deactivated"), name="k"
         )
-        _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
-                                        name="k")
+        _, deleted_key = create_api_key(
+            session=session, user=get_by_username(session=session, username="deleted"), name="k"
+        )
         session.delete(get_by_username(session=session, username="deleted"))
-        update_user(session=session, user=get_by_username(session=session, username="deactivated"),
-                    changes={"is_active": False})
+        update_user(
+            session=session, user=get_by_username(session=session, username="deactivated"), changes={"is_active": False}
+        )
 
     access_key = signing_key(settings, "access")
     admin_tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
@@ -209,7 +218,8 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     bad["unknown API key in X-API-Key"] = {"headers": {"X-API-Key": "vc_" + "B" * 43}}
     bad["access token in the session cookie"] = {"cookies": {SESSION_COOKIE: admin_tokens["access_token"]}}
     bad["session token signed with another key"] = {
-        "cookies": {SESSION_COOKIE: jwt.encode(_claims(admin, type="session"), "another-key-" + "x" * 32)}}
+        "cookies": {SESSION_COOKIE: jwt.encode(_claims(admin, type="session"), "another-key-" + "x" * 32)}
+    }
     return bad
 
 
@@ -222,8 +232,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
         with TestClient(app) as client:
             engine = app.state.runtime.engine
             with db.session(engine) as session:
-                regular = create_user(session=session, username="regular", email="regular@example.com",
-                                      password="regular-password-1")
+                regular = create_user(
+                    session=session, username="regular", email="regular@example.com", password="regular-password-1"
+                )
             with db.session(engine, readonly=True) as session:
                 admin = get_by_username(session=session, username=ADMIN["username"])
             regular_headers = bearer(login_tokens(client, "regular", "regular-password-1")["access_token"])
@@ -267,11 +278,11 @@ BAD_NAMES = [
 
 @pytest.mark.parametrize("credential", BAD_NAMES)
 @pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])
-def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, path: str,
-                                                              credential: str) -> None:
+def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, path: str, credential: str) -> None:
     headers = _present(sweep.client, sweep.bad[credential])
-    response = sweep.client.request(method, _concrete(path, sweep.admin.id), json={}, headers=headers,
-                                    follow_redirects=False)
+    response = sweep.client.request(
+        method, _concrete(path, sweep.admin.id), json={}, headers=headers, follow_redirects=False
+    )
     if path.startswith(API):
         assert response.status_code == 401, response.text
         assert response.json() == {"detail": "Not authenticated"}
@@ -311,8 +322,9 @@ def test_the_sweep_credentials_of_the_regular_user_are_valid(sweep: Sweep) -> No
 
 
 def test_a_websocket_accepts_good_credentials(sweep: Sweep) -> None:
-    admin_token = create_token(settings=sweep.settings, kind="access", user_id=sweep.admin.id,
-                               token_version=sweep.admin.token_version)[0]
+    admin_token = create_token(
+        settings=sweep.settings, kind="access", user_id=sweep.admin.id, token_version=sweep.admin.token_version
+    )[0]
     with sweep.client.websocket_connect(f"{PROBE}?token={admin_token}") as ws:
         assert ws.receive_json() == {"user": "admin", "via": "token"}
 
@@ -329,8 +341,9 @@ ORIGINS: list[tuple[Callable[[Sweep], dict[str, str]], bool]] = [
 def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(
     sweep: Sweep, origin: Callable[[Sweep], dict[str, str]], accepted: bool
 ) -> None:
-    session_token = create_token(settings=sweep.settings, kind="session", user_id=sweep.admin.id,
-                                 token_version=sweep.admin.token_version)[0]
+    session_token = create_token(
+        settings=sweep.settings, kind="session", user_id=sweep.admin.id, token_version=sweep.admin.token_version
+    )[0]
     _present(sweep.client, {"cookies": {SESSION_COOKIE: session_token}})
     connect = sweep.client.websocket_connect(PROBE, headers=origin(sweep))
     if accepted:

@@ -18,8 +18,13 @@ from tests.support.mail import Mailbox
 TIMEOUT = 20_000
 
 
-def _confirming_page(browser, base_url: str, username: str = ADMIN["username"],  # type: ignore[no-untyped-def]
-                     password: str = ADMIN["password"], viewport: dict | None = None):
+def _confirming_page(
+    browser,
+    base_url: str,
+    username: str = ADMIN["username"],  # type: ignore[no-untyped-def]
+    password: str = ADMIN["password"],
+    viewport: dict | None = None,
+):
     """A fresh logged-in page that answers OK to confirmations and alerts (recorded in `page.dialogs`)."""
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
     tab = context.new_page()
@@ -39,16 +44,27 @@ def page(browser, ui_app: RunningApp) -> Iterator[object]:  # type: ignore[no-un
 
 @pytest.fixture
 def mail_app(tmp_path: Path, smtp_server: Mailbox) -> Iterator[RunningApp]:
-    app = start_app(tmp_path / "data", env=app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], EMAILS_ENABLED="true", SMTP_HOST=smtp_server.host,
-        SMTP_PORT=str(smtp_server.port), SMTP_TLS="false"))
+    app = start_app(
+        tmp_path / "data",
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            EMAILS_ENABLED="true",
+            SMTP_HOST=smtp_server.host,
+            SMTP_PORT=str(smtp_server.port),
+            SMTP_TLS="false",
+        ),
+    )
     yield app
     app.stop()
 
 
-def test_a_forgotten_password_is_reset_through_the_mailed_link(browser, mail_app: RunningApp,  # type: ignore[no-untyped-def]
-                                                               smtp_server: Mailbox) -> None:
+def test_a_forgotten_password_is_reset_through_the_mailed_link(
+    browser,
+    mail_app: RunningApp,  # type: ignore[no-untyped-def]
+    smtp_server: Mailbox,
+) -> None:
     from playwright.sync_api import expect
 
     context = browser.new_context()
@@ -181,8 +197,10 @@ def test_the_log_page_shows_lines_written_after_it_opened(page, ui_app: RunningA
     expect(page.locator(".vc-log-line", has_text=f"probe-{marker}")).to_be_hidden()
     expect(error_line).to_be_visible()
     assert page.locator("#app-log img").count() == 0 and not page.dialogs
-    assert page.evaluate("(() => { const b = document.getElementById('app-log');"
-                         " return b.scrollHeight - b.scrollTop - b.clientHeight < 24; })()"), "it follows the end"
+    assert page.evaluate(
+        "(() => { const b = document.getElementById('app-log');"
+        " return b.scrollHeight - b.scrollTop - b.clientHeight < 24; })()"
+    ), "it follows the end"
 
 
 def test_the_account_pages_fit_a_phone_without_horizontal_scrolling(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]

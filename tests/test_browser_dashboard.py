@@ -12,10 +12,17 @@ from tests.support.waiting import wait_for
 
 def _run_jobs(app: RunningApp) -> None:
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
-    ids = [app.http.post("/api/v1/jobs", json={"type": "command", "command": command, "name": name},
-                         headers=headers).json()["id"]
-           for name, command in [("backup photos", "echo ok"), ("sync mail", "echo ok"),
-                                 ("check disk", "exit 1"), ("rotate logs", "echo ok")]]
+    ids = [
+        app.http.post(
+            "/api/v1/jobs", json={"type": "command", "command": command, "name": name}, headers=headers
+        ).json()["id"]
+        for name, command in [
+            ("backup photos", "echo ok"),
+            ("sync mail", "echo ok"),
+            ("check disk", "exit 1"),
+            ("rotate logs", "echo ok"),
+        ]
+    ]
 
     def finished() -> bool:
         statuses = [app.http.get(f"/api/v1/jobs/{i}", headers=headers).json()["status"] for i in ids]

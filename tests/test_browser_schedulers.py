@@ -13,9 +13,17 @@ from tests.support.apps import RunningApp
 from tests.support.browser import save_screenshot
 
 HTML = {"accept": "text/html"}
-FORM = {"name": "nightly backup", "env_name": "", "trigger_type": "cron", "cron": "30 2 * * *",
-        "timezone": "Europe/Berlin", "overlap_policy": "skip", "misfire_policy": "run_once", "enabled": "on",
-        "job_template": json.dumps({"type": "command", "command": "echo backup"})}
+FORM = {
+    "name": "nightly backup",
+    "env_name": "",
+    "trigger_type": "cron",
+    "cron": "30 2 * * *",
+    "timezone": "Europe/Berlin",
+    "overlap_policy": "skip",
+    "misfire_policy": "run_once",
+    "enabled": "on",
+    "job_template": json.dumps({"type": "command", "command": "echo backup"}),
+}
 
 
 def _create(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:

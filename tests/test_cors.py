@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import make_settings
+from tests.support.apps import make_settings
 from vcore_app.app import create_app
 
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
@@ -19,7 +19,8 @@ def cors_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origins: str) -
 
 
 def test_a_listed_origin_gets_its_preflight_without_credentials_and_may_send_credentials(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with cors_client(tmp_path, monkeypatch, "https://ui.example, http://localhost:3000") as client:
         answer = client.options("/api/v1/jobs", headers={"Origin": "http://localhost:3000", **PREFLIGHT})
         assert answer.status_code == 200
@@ -53,8 +54,9 @@ def test_an_empty_list_adds_no_cors_headers(tmp_path: Path, monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("origins", ["https://ui.example/path", "ui.example", "*, https://ui.example"])
-def test_a_bad_origin_is_refused_naming_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    origins: str) -> None:
+def test_a_bad_origin_is_refused_naming_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origins: str
+) -> None:
     from vcore_app.settings import SettingsError
 
     with pytest.raises(SettingsError, match="BACKEND_CORS_ORIGINS"):

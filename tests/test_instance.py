@@ -65,7 +65,7 @@ def test_the_lock_is_exclusive_until_released(tmp_path: Path) -> None:
         ('{"pid": 7}\n"port": 5000, "url": "http://127.0.0.1:5000"}\n', Holder(pid=7, url=None)),  # a longer one's tail
         ("", Holder(pid=None, url=None)),
         ("not json", Holder(pid=None, url=None)),
-        ('[1, 2]', Holder(pid=None, url=None)),
+        ("[1, 2]", Holder(pid=None, url=None)),
     ],
 )
 def test_the_lock_file_is_read_best_effort(tmp_path: Path, content: str, expected: Holder) -> None:
@@ -104,8 +104,13 @@ def test_without_an_explicit_port_it_takes_the_next_free_one_and_opens_the_brows
     browser_env, urls = recording_browser(tmp_path)
     data = tmp_path / "data"
     with port_taken(5000), open(tmp_path / "console.log", "w") as console:
-        proc = subprocess.Popen([sys.executable, "-m", "vcore_app", "--open-browser", "--data-dir", str(data)],
-                                stdout=console, stderr=subprocess.STDOUT, env=app_env(**browser_env), cwd=tmp_path)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vcore_app", "--open-browser", "--data-dir", str(data)],
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            env=app_env(**browser_env),
+            cwd=tmp_path,
+        )
         try:
             url = published_url(data)
             assert url != "http://127.0.0.1:5000" and url.startswith("http://127.0.0.1:50")

@@ -18,9 +18,12 @@ SCRIPT = {"type": "script", "script": "disk_usage", "input": {"path": "/nonexist
 
 
 def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: TestClient, admin_headers: H) -> None:
-    ids = [create(client, admin_headers, type="command", command="true", name=f"job {n}", priority=priority,
-                  queue_name=queue)["id"]
-           for n, (priority, queue) in enumerate([("low", "default"), ("high", "reserved"), ("high", "default")])]
+    ids = [
+        create(
+            client, admin_headers, type="command", command="true", name=f"job {n}", priority=priority, queue_name=queue
+        )["id"]
+        for n, (priority, queue) in enumerate([("low", "default"), ("high", "reserved"), ("high", "default")])
+    ]
     for job_id in ids:
         wait_status(client, admin_headers, job_id, "done")
     listing = client.get("/api/v1/jobs/", headers=admin_headers).json()
@@ -39,7 +42,9 @@ def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: Test
         assert [item["id"] for item in body["items"]] == expected, params
     assert client.get("/api/v1/jobs", params={"limit": 501}, headers=admin_headers).status_code == 422
     assert client.get("/api/v1/jobs", params={"status": "nope"}, headers=admin_headers).json()["detail"][0]["loc"] == [
-        "query", "status"]
+        "query",
+        "status",
+    ]
 
 
 def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Settings, tmp_path: Path) -> None:
@@ -83,7 +88,8 @@ def test_an_idempotency_key_creates_one_job(client: TestClient, admin_headers: H
 
 
 def test_a_regular_user_runs_scripts_but_not_commands_and_sees_only_its_own_jobs(
-        client: TestClient, admin_headers: H, make_user: Callable[..., H]) -> None:
+    client: TestClient, admin_headers: H, make_user: Callable[..., H]
+) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     response = client.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=alice)
     assert response.status_code == 403
@@ -109,6 +115,11 @@ def test_queue_control_needs_a_superuser(client: TestClient, make_user: Callable
 
 
 def test_every_jobs_path_needs_credentials(client: TestClient) -> None:
-    for method, path in [("GET", "/api/v1/jobs"), ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/1/log"),
-                         ("POST", "/api/v1/jobs/1/kill"), ("POST", "/api/v1/jobs/push-jobs-to-websocket")]:
+    for method, path in [
+        ("GET", "/api/v1/jobs"),
+        ("POST", "/api/v1/jobs"),
+        ("GET", "/api/v1/jobs/1/log"),
+        ("POST", "/api/v1/jobs/1/kill"),
+        ("POST", "/api/v1/jobs/push-jobs-to-websocket"),
+    ]:
         assert client.request(method, path).status_code == 401, path

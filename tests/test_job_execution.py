@@ -27,8 +27,10 @@ def test_with_one_busy_worker_higher_priority_jobs_start_first(settings: Setting
         busy = create(client, auth, type="command", command=blocker(tmp_path / "go"))
         wait_status(client, auth, busy["id"], "running")
         order = ["lowest", "low", "normal", "high", "highest"]
-        ids = {priority: create(client, auth, type="command", command="true", priority=priority)["id"]
-               for priority in order}
+        ids = {
+            priority: create(client, auth, type="command", command="true", priority=priority)["id"]
+            for priority in order
+        }
         (tmp_path / "go").touch()
         finished = {priority: wait_status(client, auth, job_id, "done") for priority, job_id in ids.items()}
     assert sorted(order, key=lambda priority: started(finished[priority])) == order[::-1]
@@ -57,13 +59,17 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
 
 
 def test_a_failing_job_is_retried_after_its_delay_into_the_same_log(client: TestClient, admin_headers: H) -> None:
-    created = create(client, admin_headers, type="command", command="echo try; exit 1", max_retries=2,
-                     retry_delay_seconds=1)
+    created = create(
+        client, admin_headers, type="command", command="echo try; exit 1", max_retries=2, retry_delay_seconds=1
+    )
     finished = wait_status(client, admin_headers, created["id"], "failed", timeout=30)
     assert finished["attempt"] == 3
     log = log_text(client, admin_headers, created["id"])
     assert [line.split("==== ")[1].split(":")[0] for line in log.splitlines() if "==== attempt" in line] == [
-        "attempt 1 of 3", "attempt 2 of 3, retry 1", "attempt 3 of 3, retry 2"]
+        "attempt 1 of 3",
+        "attempt 2 of 3, retry 1",
+        "attempt 3 of 3, retry 2",
+    ]
     assert log.count("retrying in 1 s") == 2 and log.count("Z try\n") == 3
     assert (
         datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(created["created_at"])

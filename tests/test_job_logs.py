@@ -63,7 +63,8 @@ def test_the_log_is_read_from_an_offset_or_as_the_last_lines(client: TestClient,
 
 
 def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
-        client: TestClient, admin_headers: H, settings) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, admin_headers: H, settings
+) -> None:  # type: ignore[no-untyped-def]
     running = create(client, admin_headers, type="command", command="sleep 30")
     wait_status(client, admin_headers, running["id"], "running")
     assert client.delete(f"/api/v1/jobs/{running['id']}", headers=admin_headers).status_code == 409
@@ -79,8 +80,9 @@ def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
 
 
 @pytest.mark.parametrize(("age_days", "running", "removed"), [(40, False, True), (10, False, False), (40, True, False)])
-def test_retention_removes_old_logs_but_not_those_of_running_jobs(tmp_path: Path, age_days: int, running: bool,
-                                                                   removed: bool) -> None:
+def test_retention_removes_old_logs_but_not_those_of_running_jobs(
+    tmp_path: Path, age_days: int, running: bool, removed: bool
+) -> None:
     path = tmp_path / "7.log"
     path.write_text("old\n")
     stamp = time.time() - age_days * 86400

@@ -23,10 +23,18 @@ def test_after_a_sigkill_running_jobs_fail_or_run_again_and_queued_ones_run_once
     first = start_app(data, env=app_env(WORKERS_DEFAULT="2", **ADMIN_ENV))
     auth = login(first.http, ADMIN["username"], ADMIN["password"])
     no_retry = create(first.http, auth, type="command", command=f"echo run >> {runs}/a; sleep 100")
-    retried = create(first.http, auth, type="command", max_retries=1,
-                     command=f"echo run >> {runs}/b; while [ ! -e {tmp_path}/go ]; do sleep 0.05; done")
-    old_groups = [wait_status(first.http, auth, created["id"], "running") and
-                  wait_for(lambda c=created: job(first.http, auth, c["id"])["pid"]) for created in (no_retry, retried)]
+    retried = create(
+        first.http,
+        auth,
+        type="command",
+        max_retries=1,
+        command=f"echo run >> {runs}/b; while [ ! -e {tmp_path}/go ]; do sleep 0.05; done",
+    )
+    old_groups = [
+        wait_status(first.http, auth, created["id"], "running")
+        and wait_for(lambda c=created: job(first.http, auth, c["id"])["pid"])
+        for created in (no_retry, retried)
+    ]
     waiting = create(first.http, auth, type="command", command=f"echo run >> {runs}/c")
     assert job(first.http, auth, waiting["id"])["status"] == "queued"  # both workers are busy
     first.stop(signal.SIGKILL)

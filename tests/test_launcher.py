@@ -26,8 +26,16 @@ def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningAp
 
 def test_it_lays_out_the_data_folder(running_app: RunningApp) -> None:
     data = running_app.data_dir
-    for name in ("vcore.sqlite3", "huey_default.sqlite3", "huey_reserved.sqlite3", "secrets.env",
-                 "logs/vcore.log", "logs/jobs", "plugins", "backups"):
+    for name in (
+        "vcore.sqlite3",
+        "huey_default.sqlite3",
+        "huey_reserved.sqlite3",
+        "secrets.env",
+        "logs/vcore.log",
+        "logs/jobs",
+        "plugins",
+        "backups",
+    ):
         assert (data / name).exists(), name
     assert stat.S_IMODE((data / "secrets.env").stat().st_mode) == 0o600
     # Written by the announce thread and loguru's queue, possibly just after /healthz answered.

@@ -70,7 +70,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         path.append(module)
         for target in sorted(graph[module]):
             if state.get(target) == "open":
-                cycles.append([*path[path.index(target):], target])
+                cycles.append([*path[path.index(target) :], target])
             elif target not in state:
                 visit(target)
         path.pop()
@@ -89,9 +89,14 @@ def test_the_graph_sees_imports_inside_functions() -> None:
 
 
 def test_nothing_outside_the_web_package_imports_it() -> None:
-    offenders = sorted(f"{module} imports {target}" for module, targets in GRAPH.items() for target in targets
-                       if target.startswith("vcore_app.web") and not module.startswith("vcore_app.web")
-                       and module not in MAY_IMPORT_WEB)
+    offenders = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        for target in targets
+        if target.startswith("vcore_app.web")
+        and not module.startswith("vcore_app.web")
+        and module not in MAY_IMPORT_WEB
+    )
     assert offenders == [], "the domain must not depend on the web layer:\n" + "\n".join(offenders)
 
 

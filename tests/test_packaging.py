@@ -39,14 +39,18 @@ def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     stand_in.write_text("#!/bin/sh\n")
     stand_in.chmod(0o755)
     (tmp_path / "vcore-app.service").write_text(unit.replace(UNIT_BINARY, str(stand_in)))
-    result = subprocess.run([analyze, "verify", str(tmp_path / "vcore-app.service")], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [analyze, "verify", str(tmp_path / "vcore-app.service")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
 
 
 def test_the_systemd_unit_gives_the_launchers_shutdown_time_and_keeps_its_data() -> None:
-    lines = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in
-             (PACKAGING / "vcore-app.service").read_text().splitlines() if "=" in line and not line.startswith("#")}
+    lines = {
+        line.split("=", 1)[0]: line.split("=", 1)[1]
+        for line in (PACKAGING / "vcore-app.service").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
     assert lines["KillSignal"] == "SIGTERM"
     assert lines["KillMode"] == "mixed"  # the launcher ends the jobs' process groups itself
     launcher_shutdown = _GRACEFUL_HTTP_SECONDS + Settings.model_fields["SHUTDOWN_TIMEOUT"].default
@@ -58,12 +62,14 @@ def test_the_systemd_unit_gives_the_launchers_shutdown_time_and_keeps_its_data()
 
 def test_the_desktop_entry_is_valid() -> None:
     validate = require("desktop-file-validate", "desktop entry")
-    result = subprocess.run([validate, str(PACKAGING / "vcore-app.desktop")], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [validate, str(PACKAGING / "vcore-app.desktop")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stdout + result.stderr
 
 
 def test_self_command_runs_this_program_again(tmp_path: Path) -> None:
-    result = subprocess.run([*self_command(), "--version"], capture_output=True, text=True, cwd=tmp_path,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [*self_command(), "--version"], capture_output=True, text=True, cwd=tmp_path, check=True, timeout=60
+    )
     assert result.stdout.strip() == f"vcore-app {__version__}"

@@ -53,8 +53,9 @@ def test_the_dashboard_counts_the_last_day_of_jobs_and_lists_failures(
     assert '<span class="badge vc-badge-failed">failed</span> 1' in page
 
 
-def test_a_superuser_stops_and_starts_a_queue_from_the_dashboard(client: TestClient, admin_headers: dict[str, str],
-                                                               make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_superuser_stops_and_starts_a_queue_from_the_dashboard(
+    client: TestClient, admin_headers: dict[str, str], make_user
+) -> None:  # type: ignore[no-untyped-def]
     headers = {**admin_headers, **HTML}
     client.post("/queues/reserved/stop", headers=headers)
     assert client.get("/healthz").json()["queues"]["reserved"]["consuming"] is False

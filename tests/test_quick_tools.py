@@ -38,13 +38,18 @@ def test_the_cron_tool_lists_fire_times_in_a_table(client: TestClient, admin_hea
 
 
 def test_bad_input_is_shown_next_to_the_field_and_the_tool_error_above_the_result(
-        client: TestClient, admin_headers: dict[str, str]) -> None:
-    page = client.post("/tools/cron-preview", data={"expression": "x", "timezone": "UTC", "count": "500"},
-                       headers={**admin_headers, **HTML})
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    page = client.post(
+        "/tools/cron-preview",
+        data={"expression": "x", "timezone": "UTC", "count": "500"},
+        headers={**admin_headers, **HTML},
+    )
     assert page.status_code == 422
     assert 'data-error-for="count"' in page.text
-    failed = client.post("/tools/cron-preview", data={"expression": "61 * * * *", "timezone": "UTC"},
-                         headers={**admin_headers, **HTML})
+    failed = client.post(
+        "/tools/cron-preview", data={"expression": "61 * * * *", "timezone": "UTC"}, headers={**admin_headers, **HTML}
+    )
     assert failed.status_code == 422 and "not a valid cron expression" in failed.text
 
 

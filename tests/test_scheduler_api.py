@@ -12,8 +12,14 @@ TEMPLATE = {"name": "say hi", "type": "command", "command": "echo hi"}
 
 
 def scheduler(**overrides: Any) -> dict[str, Any]:
-    return {"name": "nightly", "trigger_type": "cron", "cron": "0 3 * * *", "timezone": "Europe/Berlin",
-            "job_template": TEMPLATE, **overrides}
+    return {
+        "name": "nightly",
+        "trigger_type": "cron",
+        "cron": "0 3 * * *",
+        "timezone": "Europe/Berlin",
+        "job_template": TEMPLATE,
+        **overrides,
+    }
 
 
 def test_a_cron_scheduler_is_created_with_its_next_run(client: TestClient, admin_headers: dict[str, str]) -> None:
@@ -41,8 +47,9 @@ def test_preview_lists_the_next_times_in_the_zone_and_in_utc(client: TestClient,
 
 
 def test_toggle_disables_and_enables_again(client: TestClient, admin_headers: dict[str, str]) -> None:
-    created = client.post(URL, json=scheduler(trigger_type="repeat", cron=None, repeat_every_seconds=60),
-                          headers=admin_headers).json()
+    created = client.post(
+        URL, json=scheduler(trigger_type="repeat", cron=None, repeat_every_seconds=60), headers=admin_headers
+    ).json()
     off = client.post(f"{URL}/{created['id']}/toggle", headers=admin_headers).json()
     assert off["enabled"] is False and off["next_run_at"] is None
     on = client.post(f"{URL}/{created['id']}/toggle", headers=admin_headers).json()
@@ -85,8 +92,9 @@ def test_delete_removes_it(client: TestClient, admin_headers: dict[str, str]) ->
         ({"job_template": {"type": "api_post", "url": "ftp://example.com"}}, "job_template"),
     ],
 )
-def test_invalid_input_is_a_422_naming_the_field(client: TestClient, admin_headers: dict[str, str],
-                                                 overrides: dict[str, Any], field: str) -> None:
+def test_invalid_input_is_a_422_naming_the_field(
+    client: TestClient, admin_headers: dict[str, str], overrides: dict[str, Any], field: str
+) -> None:
     response = client.post(URL, json=scheduler(**overrides), headers=admin_headers)
     assert response.status_code == 422, response.text
     assert field in [error["loc"][1] for error in response.json()["detail"]]
@@ -106,7 +114,8 @@ def test_a_template_error_names_the_field_inside_the_template(
 
 
 def test_the_draft_preview_shows_the_next_times_of_an_unsaved_expression(
-        client: TestClient, admin_headers: dict[str, str]) -> None:
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     body = {"trigger_type": "cron", "cron": "*/15 * * * *", "timezone": "America/Chicago", "count": 5}
     response = client.post(f"{URL}/preview", json=body, headers=admin_headers)
     assert response.status_code == 200

@@ -15,7 +15,8 @@ def test_the_scripts_page_lists_the_built_ins(client: TestClient, admin_headers:
 
 
 def test_the_form_has_the_input_fields_with_required_marks_and_defaults(
-        client: TestClient, admin_headers: dict[str, str]) -> None:
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     page = client.get("/scripts/disk_usage", headers={**admin_headers, **HTML}).text
     assert 'name="path"' in page and 'title="required"' in page
     assert 'name="top"' in page and 'value="10"' in page
@@ -23,8 +24,12 @@ def test_the_form_has_the_input_fields_with_required_marks_and_defaults(
 
 def test_running_a_script_creates_a_job_and_redirects_to_it(client: TestClient, make_user: Any, tmp_path) -> None:  # type: ignore[no-untyped-def]
     headers = make_user()  # a regular user may run scripts
-    response = client.post("/scripts/disk_usage", data={"path": str(tmp_path), "top": "3", "priority": "high"},
-                           headers={**headers, **HTML}, follow_redirects=False)
+    response = client.post(
+        "/scripts/disk_usage",
+        data={"path": str(tmp_path), "top": "3", "priority": "high"},
+        headers={**headers, **HTML},
+        follow_redirects=False,
+    )
     assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
     job = client.get(f"/api/v1{response.headers['location']}", headers=headers).json()
     assert job["script"] == "disk_usage" and job["input"] == {"path": str(tmp_path), "top": 3}

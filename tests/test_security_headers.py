@@ -12,7 +12,7 @@ from vcore_app.app import create_app
 
 EXPECTED = {
     "content-security-policy": "default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
-                               "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
@@ -46,8 +46,9 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
     ],
     ids=["ok", "unauthenticated", "redirect to login", "html 404", "invalid body", "body too large"],
 )
-def test_every_response_has_the_security_headers(app_client: TestClient, method: str, path: str, kwargs: dict,
-                                                 status: int) -> None:
+def test_every_response_has_the_security_headers(
+    app_client: TestClient, method: str, path: str, kwargs: dict, status: int
+) -> None:
     response = app_client.request(method, path, **kwargs)
     assert response.status_code == status
     assert {name: response.headers.get(name) for name in EXPECTED} == EXPECTED

@@ -7,21 +7,23 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.jobs_support import http_server, url_of, wait_status
+from tests.support.jobs import http_server, url_of, wait_status
 from vcore_app.settings import Settings
 
 H = dict[str, str]
 
 
 def seed_job(client: TestClient, headers: H, **body: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/jobs/", json={"priority": "normal", "queue_name": "default", **body},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/jobs/", json={"priority": "normal", "queue_name": "default", **body}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 def test_a_seed_shaped_script_job_names_the_script_in_command_and_its_input_in_meta(
-        client: TestClient, admin_headers: H, settings: Settings) -> None:
+    client: TestClient, admin_headers: H, settings: Settings
+) -> None:
     folder = str(settings.DATA_DIR)
     created = seed_job(client, admin_headers, name="disk", type="script", command="disk_usage", meta={"path": folder})
     assert (created["script"], created["input"]["path"]) == ("disk_usage", folder)
@@ -32,8 +34,9 @@ def test_a_seed_shaped_script_job_names_the_script_in_command_and_its_input_in_m
 
 def test_a_seed_shaped_api_post_job_posts_meta_to_the_url_in_command(client: TestClient, admin_headers: H) -> None:
     with http_server() as server:
-        created = seed_job(client, admin_headers, name="hook", type="api_post", command=url_of(server, "/hook"),
-                           meta={"hello": "seed"})
+        created = seed_job(
+            client, admin_headers, name="hook", type="api_post", command=url_of(server, "/hook"), meta={"hello": "seed"}
+        )
         finished = wait_status(client, admin_headers, created["id"])
         assert finished["status"] == "done", finished
         assert server.requests[-1]["body"] == {"hello": "seed"}  # type: ignore[attr-defined]

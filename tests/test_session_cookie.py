@@ -32,8 +32,17 @@ async def _csrf_for_a_form(request: Request) -> JSONResponse:
 
 def _set_cookies(app: Starlette, scheme: str = "http") -> SimpleCookie:
     """The cookies set_session_cookie puts on a response for the admin, as an HTML login handler would."""
-    request = Request({"type": "http", "app": app, "scheme": scheme, "server": ("testserver", 80), "path": "/login",
-                       "headers": [(b"host", b"testserver")], "query_string": b""})
+    request = Request(
+        {
+            "type": "http",
+            "app": app,
+            "scheme": scheme,
+            "server": ("testserver", 80),
+            "path": "/login",
+            "headers": [(b"host", b"testserver")],
+            "query_string": b"",
+        }
+    )
     with db.session(app.state.runtime.engine, readonly=True) as session:
         admin = get_by_username(session=session, username=ADMIN["username"])
     response = Response()
@@ -56,15 +65,17 @@ def cookie_client(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
         yield client
 
 
-def test_the_session_cookie_is_httponly_lax_and_secure_only_over_https(client: TestClient, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_session_cookie_is_httponly_lax_and_secure_only_over_https(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plain = _set_cookies(client.app)[SESSION_COOKIE]
     assert plain["httponly"] and plain["samesite"].lower() == "lax" and plain["path"] == "/"
     assert not plain["secure"]
     assert _set_cookies(client.app, scheme="https")[SESSION_COOKIE]["secure"]
     # Behind a TLS-terminating proxy the request is http, but BASE_URL says https.
-    behind_proxy = create_app(make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example"),
-                              runtime=client.app.state.runtime)
+    behind_proxy = create_app(
+        make_settings(tmp_path, monkeypatch, BASE_URL="https://vcore.example"), runtime=client.app.state.runtime
+    )
     assert _set_cookies(behind_proxy)[SESSION_COOKIE]["secure"]
     assert not _set_cookies(client.app)[CSRF_COOKIE]["httponly"], "our pages' scripts must be able to read it"
 
@@ -73,11 +84,15 @@ def test_the_cookie_authenticates_reads(cookie_client: TestClient) -> None:
     assert cookie_client.get(f"{API}/users/me").json()["username"] == ADMIN["username"]
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    ({}, 403),
-    ({"X-CSRF-Token": "wrong"}, 403),
-    ("the cookie's token", 201),
-], ids=["no token", "wrong token", "matching token"])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 403),
+        ({"X-CSRF-Token": "wrong"}, 403),
+        ("the cookie's token", 201),
+    ],
+    ids=["no token", "wrong token", "matching token"],
+)
 def test_a_change_by_cookie_needs_the_csrf_token(cookie_client: TestClient, headers: dict | str, status: int) -> None:
     if headers == "the cookie's token":
         headers = {"X-CSRF-Token": cookie_client.cookies[CSRF_COOKIE]}
@@ -87,7 +102,9 @@ def test_a_change_by_cookie_needs_the_csrf_token(cookie_client: TestClient, head
         assert response.json() == {"detail": "CSRF token missing or wrong"}
 
 
-def test_the_csrf_token_may_come_as_a_form_field_and_the_handler_still_reads_the_form(cookie_client: TestClient) -> None:
+def test_the_csrf_token_may_come_as_a_form_field_and_the_handler_still_reads_the_form(
+    cookie_client: TestClient,
+) -> None:
     form = {**ADMIN, "csrf_token": cookie_client.cookies[CSRF_COOKIE]}
     response = cookie_client.post(f"{API}/login/access-token", data=form)
     assert response.status_code == 200 and response.json()["token_type"] == "bearer"
@@ -103,12 +120,16 @@ def test_a_browser_without_the_csrf_cookie_gets_one_with_the_token_of_its_form(c
     response = cookie_client.get(f"{API}/test-csrf-form")
     token = response.json()["token"]
     assert response.cookies[CSRF_COOKIE] == token
-    assert cookie_client.get(f"{API}/test-csrf-form").json()["token"] == token, "the same token until the cookie changes"
+    assert cookie_client.get(f"{API}/test-csrf-form").json()["token"] == token, (
+        "the same token until the cookie changes"
+    )
 
 
 def test_logout_clears_the_cookie_and_the_old_cookie_no_longer_works(cookie_client: TestClient) -> None:
     session = cookie_client.cookies[SESSION_COOKIE]
-    response = cookie_client.post(f"{API}/logout", json={}, headers={"X-CSRF-Token": cookie_client.cookies[CSRF_COOKIE]})
+    response = cookie_client.post(
+        f"{API}/logout", json={}, headers={"X-CSRF-Token": cookie_client.cookies[CSRF_COOKIE]}
+    )
     assert response.status_code == 200
     cleared = SimpleCookie(response.headers["set-cookie"])[SESSION_COOKIE]
     assert cleared.value in ("", '""') and cleared["max-age"] == "0"

@@ -69,7 +69,14 @@ def _cors(settings: Settings) -> list[Middleware]:
     origins = settings.BACKEND_CORS_ORIGINS
     if not origins:
         return []
-    return [Middleware(CORSMiddleware, allow_origins=origins, allow_credentials=origins != ["*"],
-                       allow_methods=["GET", "POST", "PUT", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token", "Idempotency-Key"],
-                       expose_headers=["X-Log-Start", "X-Log-Size", "Retry-After"], max_age=600)]
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=origins != ["*"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token", "Idempotency-Key"],
+            expose_headers=["X-Log-Start", "X-Log-Size", "Retry-After"],
+            max_age=600,
+        )
+    ]

@@ -38,8 +38,13 @@ class AppError(Exception):
     """A failure the user can act on: one sentence, the HTTP status that fits it, and the fields it
     is about (a 422 lists them; a page shows each next to its field)."""
 
-    def __init__(self, message: str, status: int = 400, fields: Sequence[FieldError] = (),
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        fields: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -61,8 +66,10 @@ def invalid_fields(fields: Sequence[FieldError]) -> AppError:
 
 def field_errors(exc: ValidationError, prefix: Loc = ("body",)) -> list[FieldError]:
     """pydantic's errors as FieldErrors under `prefix` (its "Value error, " noise dropped)."""
-    return [FieldError((*prefix, *map(str, error["loc"])), error["msg"].removeprefix("Value error, "), error["type"])
-            for error in exc.errors(include_url=False, include_input=False)]
+    return [
+        FieldError((*prefix, *map(str, error["loc"])), error["msg"].removeprefix("Value error, "), error["type"])
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
 
 
 def from_validation(exc: ValidationError, prefix: Loc = ("body",)) -> AppError:

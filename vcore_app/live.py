@@ -11,6 +11,7 @@ jobs change, and built once per change for every client that sees the same jobs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import deque
 from typing import Any
@@ -101,10 +102,8 @@ class Hub:
         loop = self._loop
         if loop is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown: nobody listens any more
             loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass  # the loop closed during shutdown: nobody is listening any more
 
     # -- event loop -------------------------------------------------------------------------------
 
@@ -192,10 +191,8 @@ class Hub:
                     wait = None
                 # Nothing was awaited since the outbox ran empty, so no message can slip past this clear.
                 client.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(client.wake.wait(), wait)
-                except TimeoutError:
-                    pass
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the receive loop sees the disconnect and cleans up
         except Exception:

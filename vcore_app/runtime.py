@@ -46,19 +46,23 @@ class Runtime:
         )
         self.hub = Hub(engine=self.engine)
         self.controls = Controls()
-        self.wiring = service.JobWiring(queues=self.queues, hub=self.hub, scripts=ScriptRegistry(),
-                                        controls=self.controls, settings=settings)
+        self.wiring = service.JobWiring(
+            queues=self.queues, hub=self.hub, scripts=ScriptRegistry(), controls=self.controls, settings=settings
+        )
         self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.register(self.runner.run_job)
         self.clock = clock
-        self.scheduler = SchedulerThread(make_tick(engine=self.engine, wiring=self.wiring,
-                                                   env_name=settings.ENV_NAME, clock=clock))
-        self.schedulers = SchedulerWiring(jobs=self.wiring, wake=self.scheduler.wake, clock=clock,
-                                          default_timezone=settings.TIMEZONE)
+        self.scheduler = SchedulerThread(
+            make_tick(engine=self.engine, wiring=self.wiring, env_name=settings.ENV_NAME, clock=clock)
+        )
+        self.schedulers = SchedulerWiring(
+            jobs=self.wiring, wake=self.scheduler.wake, clock=clock, default_timezone=settings.TIMEZONE
+        )
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
-        self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
-                                          running=self.controls.running)
+        self.log_retention = LogRetention(
+            logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS, running=self.controls.running
+        )
         self._started = False
 
     def start(self) -> None:
@@ -73,8 +77,10 @@ class Runtime:
             self.setup_token = new_setup_token(session=session)
         if self.setup_token:
             # The link itself goes to the console only (launcher): the log file never holds a secret.
-            logger.warning("no user exists yet: open the setup link printed on the console, "
-                           "or create one with `vcore-app users create --superuser`")
+            logger.warning(
+                "no user exists yet: open the setup link printed on the console, "
+                "or create one with `vcore-app users create --superuser`"
+            )
         self.wiring.scripts.add_plugins(self.settings.plugins_dir)
         service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.start()

@@ -31,10 +31,21 @@ GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
 # address (no proxy or uvicorn entry point of its own), Huey logs into the app log, the name and
 # version are the package's, JWT is always HS256 and the API always lives under /api/v1. Named in
 # the start-up warning rather than silently dropped (README, "Settings").
-SEED_KEYS_IGNORED = frozenset({
-    "BASE_DOMAIN", "PROXY_HOST", "UVICORN_RELOAD", "UVICORN_ENTRYPOINT", "UVICORN_WORKERS",
-    "HUEY_DEFAULT_LOG_PATH", "HUEY_RESERVED_LOG_PATH", "PACKAGE_NAME", "VERSION", "ALGORITHM", "API_V1_PREFIX",
-})
+SEED_KEYS_IGNORED = frozenset(
+    {
+        "BASE_DOMAIN",
+        "PROXY_HOST",
+        "UVICORN_RELOAD",
+        "UVICORN_ENTRYPOINT",
+        "UVICORN_WORKERS",
+        "HUEY_DEFAULT_LOG_PATH",
+        "HUEY_RESERVED_LOG_PATH",
+        "PACKAGE_NAME",
+        "VERSION",
+        "ALGORITHM",
+        "API_V1_PREFIX",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -109,7 +120,9 @@ class Settings(BaseSettings):
     FIRST_SUPERUSER_USERNAME: str = Field(
         "", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists."
     )
-    FIRST_SUPERUSER_EMAIL: str = Field("", description="E-mail of the first superuser (checked like the API checks e-mails).")
+    FIRST_SUPERUSER_EMAIL: str = Field(
+        "", description="E-mail of the first superuser (checked like the API checks e-mails)."
+    )
     FIRST_SUPERUSER_PASSWORD: SecretStr = Field(SecretStr(""), description="Password of the first superuser.")
     USERS_OPEN_REGISTRATION: bool = Field(False, description="Let anyone create a regular account at /api/v1/register.")
     EMAILS_ENABLED: bool = Field(False, description="Send mail (password reset, notifications) through SMTP_*.")
@@ -127,12 +140,14 @@ class Settings(BaseSettings):
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
     ACCENT: str = Field("#0d6efd", description="Brand colour of the UI, as #rrggbb.")
     API_DOCS_PUBLIC: bool = Field(
-        False, description="Serve /docs, /redoc and /api/v1/openapi.json without a login (the API itself still needs one)."
+        False,
+        description="Serve /docs, /redoc and /api/v1/openapi.json without a login (the API itself still needs one).",
     )
     BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins (scheme://host[:port]) whose browser pages may call the API with credentials, comma-separated "
-        "or a JSON list; `*` lets any origin call it without credentials. Empty: no CORS headers at all.",
+        description="Origins (scheme://host[:port]) whose browser pages may call the API with credentials, "
+        "comma-separated or a JSON list; `*` lets any origin call it without credentials. "
+        "Empty: no CORS headers at all.",
     )
 
     @field_validator("TIMEZONE")
@@ -162,7 +177,9 @@ class Settings(BaseSettings):
     def _origin_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip()
-            return json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+            return (
+                json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+            )
         return value
 
     @field_validator("BACKEND_CORS_ORIGINS")
@@ -239,7 +256,7 @@ def ignored_settings(data_dir: Path, environ: Mapping[str, str]) -> str | None:
     Every key of the settings files counts; of the environment (which holds much else) only the
     seed's keys we do not implement and misspellings of ours in our own namespaces do.
     """
-    known = {name for name in Settings.model_fields} | {DATA_DIR_ENV}
+    known = set(Settings.model_fields) | {DATA_DIR_ENV}
     given = {key for path in settings_files(data_dir) if path.is_file() for key in dotenv_values(path)}
     given |= {key for key in environ if key in SEED_KEYS_IGNORED}
     prefixes = tuple({name.split("_")[0] + "_" for name in known})

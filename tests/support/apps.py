@@ -20,8 +20,11 @@ from vcore_app.settings import Settings, load_settings
 
 ADMIN = {"username": "admin", "email": "admin@example.com", "password": "admin-password-1"}
 # The same first superuser, as the environment of a child process.
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
+ADMIN_ENV = {
+    "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
+    "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+    "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+}
 
 
 def free_port() -> int:
@@ -68,9 +71,14 @@ def app_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wait: bool = True,
-              command: tuple[str, ...] = (), program: tuple[str, ...] = (sys.executable, "-m", "vcore_app")
-              ) -> RunningApp:
+def start_app(
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    wait: bool = True,
+    command: tuple[str, ...] = (),
+    program: tuple[str, ...] = (sys.executable, "-m", "vcore_app"),
+) -> RunningApp:
     """Start `python -m vcore_app [command] --port P --data-dir D [args]` and wait for /healthz.
 
     `program` replaces `python -m vcore_app`, e.g. with the built binary.
@@ -81,7 +89,11 @@ def start_app(data_dir: Path, *args: str, env: dict[str, str] | None = None, wai
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [*program, *command, "--port", str(port), "--data-dir", str(data_dir), *args],
-            stdout=log, stderr=subprocess.STDOUT, text=True, env=env or app_env(), cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env or app_env(),
+            cwd=data_dir,
         )
     running = RunningApp(proc=proc, data_dir=data_dir, port=port, log_path=log_path)
     if wait:
@@ -115,10 +127,13 @@ def make_settings(folder: Path, monkeypatch: pytest.MonkeyPatch, **overrides: An
     for name in list(os.environ):
         if name.startswith(("VCORE_", "JWT_", "FIRST_SUPERUSER")):
             monkeypatch.delenv(name)
-    return load_settings(data_dir=str(folder / "data"), overrides={
-        "LOG_LEVEL": "WARNING",
-        "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
-        "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-        "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
-        **overrides,
-    })
+    return load_settings(
+        data_dir=str(folder / "data"),
+        overrides={
+            "LOG_LEVEL": "WARNING",
+            "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
+            "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+            "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+            **overrides,
+        },
+    )

@@ -11,8 +11,14 @@ from tests.support.apps import app_env
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m vcore_app ARGS` to its end, with its output captured."""
-    return subprocess.run([sys.executable, "-m", "vcore_app", *args], capture_output=True, text=True,
-                          env=env or app_env(), cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "vcore_app", *args],
+        capture_output=True,
+        text=True,
+        env=env or app_env(),
+        cwd=cwd,
+        timeout=60,
+    )
 
 
 def recording_browser(tmp_path: Path) -> tuple[dict[str, str], Path]:

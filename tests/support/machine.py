@@ -35,20 +35,43 @@ class Group:
 
     @property
     def skip_reason(self) -> str:
-        how = f"apt-get install {self.debian_package}, which scripts/test-setup.sh does as root" \
-            if self.debian_package else self.otherwise
+        how = (
+            f"apt-get install {self.debian_package}, which scripts/test-setup.sh does as root"
+            if self.debian_package
+            else self.otherwise
+        )
         return f"{self.needs} is missing ({how})"
 
 
 GROUPS = (
-    Group("browser", "tests/test_browser_*.py", "Chromium at /usr/bin/chromium",
-          lambda: Path(CHROMIUM).exists(), debian_package="chromium"),
-    Group("systemd unit", "tests/test_packaging.py (systemd-analyze verify)", "systemd-analyze",
-          lambda: shutil.which("systemd-analyze") is not None, debian_package="systemd"),
-    Group("desktop entry", "tests/test_packaging.py (desktop-file-validate)", "desktop-file-validate",
-          lambda: shutil.which("desktop-file-validate") is not None, debian_package="desktop-file-utils"),
-    Group("binary", "tests/test_binary.py", "the built dist/vcore-app", BINARY.is_file,
-          otherwise="`make binary`; `make test` builds it when missing or older than the code"),
+    Group(
+        "browser",
+        "tests/test_browser_*.py",
+        "Chromium at /usr/bin/chromium",
+        lambda: Path(CHROMIUM).exists(),
+        debian_package="chromium",
+    ),
+    Group(
+        "systemd unit",
+        "tests/test_packaging.py (systemd-analyze verify)",
+        "systemd-analyze",
+        lambda: shutil.which("systemd-analyze") is not None,
+        debian_package="systemd",
+    ),
+    Group(
+        "desktop entry",
+        "tests/test_packaging.py (desktop-file-validate)",
+        "desktop-file-validate",
+        lambda: shutil.which("desktop-file-validate") is not None,
+        debian_package="desktop-file-utils",
+    ),
+    Group(
+        "binary",
+        "tests/test_binary.py",
+        "the built dist/vcore-app",
+        BINARY.is_file,
+        otherwise="`make binary`; `make test` builds it when missing or older than the code",
+    ),
 )
 
 

@@ -19,6 +19,7 @@ class Mailbox:
 
     def wait_for_mail(self, to: str, count: int = 1) -> Message:
         """The `count`-th mail to `to`, once it has arrived."""
+
         def arrived() -> Message | None:
             mails = [message for message in self.messages if message["To"] == to]
             return mails[count - 1] if len(mails) >= count else None

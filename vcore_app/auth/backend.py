@@ -155,8 +155,9 @@ class RequireAuthentication:
         path = scope["path"]
         response: Response
         if path.startswith("/api/"):
-            response = JSONResponse({"detail": "Not authenticated"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
+            response = JSONResponse(
+                {"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         else:
             query = scope.get("query_string", b"").decode()
             target = path + (f"?{query}" if query else "")

@@ -96,8 +96,9 @@ class Queue:
     def start(self) -> None:
         if self._consumer is not None or self.workers == 0:
             return
-        consumer = _InProcessConsumer(self.huey, workers=self.workers, worker_type="thread", periodic=False,
-                                      check_worker_health=False)
+        consumer = _InProcessConsumer(
+            self.huey, workers=self.workers, worker_type="thread", periodic=False, check_worker_health=False
+        )
         consumer.scheduler.name = f"{self.name}-scheduler"
         for index, (_, thread) in enumerate(consumer.worker_threads, start=1):
             thread.name = f"{self.name}-worker-{index}"

@@ -92,8 +92,11 @@ class JobWiring:
     settings: Settings
 
     def log(self, job_id: int) -> JobLog:
-        return JobLog(log_path(self.settings.job_logs_dir, job_id), max_bytes=self.settings.JOB_LOG_MAX_BYTES,
-                      listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines))
+        return JobLog(
+            log_path(self.settings.job_logs_dir, job_id),
+            max_bytes=self.settings.JOB_LOG_MAX_BYTES,
+            listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines),
+        )
 
 
 def owner_filter(user: User) -> int | None:
@@ -107,8 +110,9 @@ def _check_may_run(actor: Actor, job_type: JobType) -> None:
         raise AppError("Command jobs need a superuser", 403)
 
 
-def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, actor: Actor,
-               idempotency_key: str | None = None) -> tuple[Job, bool]:
+def create_job(
+    *, session: Session, wiring: JobWiring, spec: JobSpec, actor: Actor, idempotency_key: str | None = None
+) -> tuple[Job, bool]:
     """Insert a `queued` job and enqueue it once committed. Returns (job, created).
 
     With an idempotency key already used by the same creator, the existing job comes back instead.
@@ -124,9 +128,16 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, actor: Act
                 raise AppError("This idempotency key is used by another job", 409)
             return existing, False
     now = utcnow()
-    job = Job(**spec.model_dump(exclude={"name"}), name=spec.display_name(), status=JobStatus.QUEUED,
-              created_by=created_by, scheduler_id=scheduler_id, idempotency_key=idempotency_key,
-              created_at=now, queued_at=now)
+    job = Job(
+        **spec.model_dump(exclude={"name"}),
+        name=spec.display_name(),
+        status=JobStatus.QUEUED,
+        created_by=created_by,
+        scheduler_id=scheduler_id,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        queued_at=now,
+    )
     session.add(job)
     session.flush()
     _after_commit(session, wiring, job)
@@ -139,8 +150,16 @@ def rerun_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User) 
     return create_job(session=session, wiring=wiring, spec=JobSpec.of(job), actor=actor)[0]
 
 
-def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatus, expect: Iterable[JobStatus],
-               where: Collection[ColumnElement[bool]] = (), **values: Any) -> Job | None:
+def transition(
+    *,
+    session: Session,
+    wiring: JobWiring,
+    job_id: int,
+    to: JobStatus,
+    expect: Iterable[JobStatus],
+    where: Collection[ColumnElement[bool]] = (),
+    **values: Any,
+) -> Job | None:
     """The one place a job's status changes: to `to` if it is in `expect` now (and `where` holds).
 
     Returns the updated job, or None when the job was not in an expected state (someone else won).
@@ -155,8 +174,12 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
         Q.RUNNING: {"started_at": now, "finished_at": None},
         Q.PENDING: {},
     }.get(to, {"finished_at": now, "pid": None})
-    statement = (update(Job).where(col(Job.id) == job_id, col(Job.status).in_(expect), *where)
-                 .values(status=to, **{**stamps, **values}).returning(Job))
+    statement = (
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status).in_(expect), *where)
+        .values(status=to, **{**stamps, **values})
+        .returning(Job)
+    )
     options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
     job = session.execute(statement, execution_options=options).scalars().first()
     if job is not None:
@@ -178,14 +201,29 @@ def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
     db.on_commit(session, lambda: wiring.hub.job_changed(job))
 
 
-def list_jobs(*, session: Session, actor: User, status: str | None = None, queue_name: str | None = None,
-              priority: str | None = None, type: str | None = None, search: str | None = None,
-              scheduler_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
+def list_jobs(
+    *,
+    session: Session,
+    actor: User,
+    status: str | None = None,
+    queue_name: str | None = None,
+    priority: str | None = None,
+    type: str | None = None,
+    search: str | None = None,
+    scheduler_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Job], int]:
     """A page of the jobs `actor` sees, newest first (by id: ids follow creation order), and the total matching."""
     filters: list[ColumnElement[bool]] = []
     equal: tuple[tuple[Any, Any], ...] = (
-        (Job.created_by, owner_filter(actor)), (Job.status, status), (Job.queue_name, queue_name),
-        (Job.priority, priority), (Job.type, type), (Job.scheduler_id, scheduler_id))
+        (Job.created_by, owner_filter(actor)),
+        (Job.status, status),
+        (Job.queue_name, queue_name),
+        (Job.priority, priority),
+        (Job.type, type),
+        (Job.scheduler_id, scheduler_id),
+    )
     for column, value in equal:
         if value is not None:
             filters.append(col(column) == value)
@@ -258,11 +296,23 @@ def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) 
     # A scheduler kills only its own previous run, under its overlap policy "replace".
     by = actor.username if isinstance(actor, User) else f"{actor.label} (replace)"
     if job.status in (JobStatus.QUEUED, JobStatus.PENDING):
-        moved = transition(session=session, wiring=wiring, job_id=job_id, to=JobStatus.CANCELLED,
-                           expect=[JobStatus.QUEUED, JobStatus.PENDING], error=f"cancelled by {by}")
+        moved = transition(
+            session=session,
+            wiring=wiring,
+            job_id=job_id,
+            to=JobStatus.CANCELLED,
+            expect=[JobStatus.QUEUED, JobStatus.PENDING],
+            error=f"cancelled by {by}",
+        )
     elif job.status == JobStatus.RUNNING:
-        moved = transition(session=session, wiring=wiring, job_id=job_id, to=JobStatus.CANCELLED,
-                           expect=[JobStatus.RUNNING], error=f"killed by {by}")
+        moved = transition(
+            session=session,
+            wiring=wiring,
+            job_id=job_id,
+            to=JobStatus.CANCELLED,
+            expect=[JobStatus.RUNNING],
+            error=f"killed by {by}",
+        )
         if moved is not None:
             db.on_commit(session, lambda: _stop(wiring, job_id))
     else:
@@ -302,9 +352,16 @@ def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log
     finally:
         if log is None:
             writer.close()
-    return transition(session=session, wiring=wiring, job_id=stored_id(job), expect=[JobStatus.RUNNING],
-                      where=[col(Job.attempt) == job.attempt],
-                      to=JobStatus.QUEUED if retry else JobStatus.FAILED, error=reason, run_after=None)
+    return transition(
+        session=session,
+        wiring=wiring,
+        job_id=stored_id(job),
+        expect=[JobStatus.RUNNING],
+        where=[col(Job.attempt) == job.attempt],
+        to=JobStatus.QUEUED if retry else JobStatus.FAILED,
+        error=reason,
+        run_after=None,
+    )
 
 
 def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
@@ -315,8 +372,11 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
     hold is enqueued, once.
     """
     with db.session(engine, readonly=True) as session:
-        stale = session.exec(select(Job).where(col(Job.status) == JobStatus.RUNNING,
-                                               or_(col(Job.boot_id) != boot_id, col(Job.boot_id).is_(None)))).all()
+        stale = session.exec(
+            select(Job).where(
+                col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id) != boot_id, col(Job.boot_id).is_(None))
+            )
+        ).all()
     for job in stale:
         if job.pid and processes.end_orphan_group(job.pid, job.started_at):
             logger.warning("ended the leftover process group {} of job {}", job.pid, job.id)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -111,18 +110,32 @@ class JobSpec(BaseModel):
     @classmethod
     def of(cls, job: Job) -> JobSpec:
         """The spec a job was made from (for rerun and edits)."""
-        fields = {"type", "name", "priority", "queue_name", "max_retries", "retry_delay_seconds", "timeout_seconds",
-                  "meta", *TYPE_FIELDS[JobType(job.type)][0], *TYPE_FIELDS[JobType(job.type)][1]}
+        fields = {
+            "type",
+            "name",
+            "priority",
+            "queue_name",
+            "max_retries",
+            "retry_delay_seconds",
+            "timeout_seconds",
+            "meta",
+            *TYPE_FIELDS[JobType(job.type)][0],
+            *TYPE_FIELDS[JobType(job.type)][1],
+        }
         return cls.model_validate({name: getattr(job, name) for name in fields if getattr(job, name) is not None})
 
     def checked(self, scripts: ScriptRegistry) -> JobSpec:
         """Check the per-type fields and a script's input; 422 naming the field otherwise."""
         need, may = TYPE_FIELDS[self.type]
         given = {name for name in SPEC_FIELDS if getattr(self, name) is not None}
-        problems = [FieldError(("body", name), f"Field required for a {self.type.value} job", "missing")
-                    for name in sorted(need - given)]
-        problems += [FieldError(("body", name), f"Not used by a {self.type.value} job", "extra_forbidden")
-                     for name in sorted(given - need - may)]
+        problems = [
+            FieldError(("body", name), f"Field required for a {self.type.value} job", "missing")
+            for name in sorted(need - given)
+        ]
+        problems += [
+            FieldError(("body", name), f"Not used by a {self.type.value} job", "extra_forbidden")
+            for name in sorted(given - need - may)
+        ]
         if problems:
             raise invalid_fields(problems)
         if self.type is JobType.SCRIPT:
@@ -141,4 +154,3 @@ class JobSpec(BaseModel):
             return self.name
         label = {JobType.COMMAND: self.command, JobType.SCRIPT: self.script, JobType.API_POST: self.url}[self.type]
         return (label or self.type.value).splitlines()[0][:200]
-

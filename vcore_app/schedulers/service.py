@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from loguru import logger
@@ -25,7 +25,6 @@ from vcore_app.jobs.service import ByScheduler, JobWiring
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobScheduler, JobStatus, User
 from vcore_app.schedulers.times import (
-    UTC,
     check_cron,
     next_cron_time,
     next_repeat_time,
@@ -168,8 +167,9 @@ def parse(payload: dict[str, Any], *, default_timezone: str, scripts: ScriptRegi
     return data
 
 
-def create_scheduler(*, session: Session, wiring: SchedulerWiring, payload: dict[str, Any],
-                     actor: User) -> JobScheduler:
+def create_scheduler(
+    *, session: Session, wiring: SchedulerWiring, payload: dict[str, Any], actor: User
+) -> JobScheduler:
     """A new scheduler from a client's payload (422 naming a bad field), owned by `actor`."""
     _require_superuser(actor)
     data = _parse(payload, wiring)
@@ -193,8 +193,9 @@ def _wake_after_commit(session: Session, wiring: SchedulerWiring) -> None:
 _TIMING_FIELDS = ("trigger_type", "repeat_every_seconds", "cron", "timezone", "enabled")
 
 
-def update_scheduler(*, session: Session, wiring: SchedulerWiring, scheduler_id: int, payload: dict[str, Any],
-                     actor: User) -> JobScheduler:
+def update_scheduler(
+    *, session: Session, wiring: SchedulerWiring, scheduler_id: int, payload: dict[str, Any], actor: User
+) -> JobScheduler:
     """Change the fields `payload` gives (the others keep their values)."""
     scheduler = get_scheduler(session=session, scheduler_id=scheduler_id, actor=actor)
     current = SchedulerIn.model_validate(scheduler, from_attributes=True).model_dump()
@@ -237,8 +238,15 @@ def run_now(*, session: Session, wiring: SchedulerWiring, scheduler_id: int, act
     return job
 
 
-def launch(*, session: Session, wiring: JobWiring, scheduler: JobScheduler, now: datetime,
-           planned: datetime | None = None, respect_overlap: bool = True) -> Job | None:
+def launch(
+    *,
+    session: Session,
+    wiring: JobWiring,
+    scheduler: JobScheduler,
+    now: datetime,
+    planned: datetime | None = None,
+    respect_overlap: bool = True,
+) -> Job | None:
     """Create the scheduler's job unless its overlap policy says not to; None when skipped.
 
     The job's meta records the slot it was planned for, so lateness is visible (and measured).
@@ -254,8 +262,9 @@ def launch(*, session: Session, wiring: JobWiring, scheduler: JobScheduler, now:
             jobs.kill_job(session=session, wiring=wiring, job_id=jobs.stored_id(previous), actor=acting)
     template = scheduler.job_template
     meta = {**(template.get("meta") or {}), "scheduled_for": (planned or now).isoformat()}
-    job, _ = jobs.create_job(session=session, wiring=wiring, spec=JobSpec.model_validate({**template, "meta": meta}),
-                             actor=acting)
+    job, _ = jobs.create_job(
+        session=session, wiring=wiring, spec=JobSpec.model_validate({**template, "meta": meta}), actor=acting
+    )
     scheduler.last_run_at = now
     scheduler.last_job_id = job.id
     session.add(scheduler)
@@ -281,8 +290,9 @@ def last_job(*, session: Session, scheduler: JobScheduler) -> Job | None:
     return session.get(Job, scheduler.last_job_id) if scheduler.last_job_id else None
 
 
-def list_schedulers(*, session: Session, actor: User, limit: int, offset: int,
-                    by_name: bool = False) -> tuple[list[JobScheduler], int]:
+def list_schedulers(
+    *, session: Session, actor: User, limit: int, offset: int, by_name: bool = False
+) -> tuple[list[JobScheduler], int]:
     """A page of schedulers, by id (the API) or by name (the page), and the total."""
     _require_superuser(actor)
     order = col(JobScheduler.name) if by_name else col(JobScheduler.id)

@@ -35,14 +35,18 @@ def _for_env(env_name: str) -> ColumnElement[bool]:
 def fire_due(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime) -> datetime | None:
     """Fire every enabled scheduler of this environment whose slot has come; return the next due time."""
     with db.session(engine, readonly=True) as session:
-        due = session.exec(select(col(JobScheduler.id)).where(
-            col(JobScheduler.enabled), col(JobScheduler.next_run_at) <= now, _for_env(env_name))).all()
+        due = session.exec(
+            select(col(JobScheduler.id)).where(
+                col(JobScheduler.enabled), col(JobScheduler.next_run_at) <= now, _for_env(env_name)
+            )
+        ).all()
     for scheduler_id in due:
         assert scheduler_id is not None  # a primary key
         _fire_one(engine=engine, wiring=wiring, scheduler_id=scheduler_id, now=now)
     with db.session(engine, readonly=True) as session:
-        return session.exec(select(func.min(JobScheduler.next_run_at)).where(
-            col(JobScheduler.enabled), _for_env(env_name))).one()
+        return session.exec(
+            select(func.min(JobScheduler.next_run_at)).where(col(JobScheduler.enabled), _for_env(env_name))
+        ).one()
 
 
 def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: datetime) -> None:
@@ -50,7 +54,12 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
     try:
         with db.session(engine) as session:
             scheduler = session.get(JobScheduler, scheduler_id)
-            if scheduler is None or not scheduler.enabled or scheduler.next_run_at is None or scheduler.next_run_at > now:
+            if (
+                scheduler is None
+                or not scheduler.enabled
+                or scheduler.next_run_at is None
+                or scheduler.next_run_at > now
+            ):
                 return  # changed since we looked, or another tick got here first
             planned = scheduler.next_run_at
             # After downtime a missed slot runs once (run_once) or not at all (skip); never N times.
@@ -76,8 +85,11 @@ def _skip_slot(*, engine: Engine, scheduler_id: int, planned: datetime, now: dat
 def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: datetime) -> int:
     """Once per boot: a job for every enabled on_start scheduler of this environment."""
     with db.session(engine, readonly=True) as session:
-        ids = session.exec(select(col(JobScheduler.id)).where(
-            col(JobScheduler.enabled), col(JobScheduler.trigger_type) == "on_start", _for_env(env_name))).all()
+        ids = session.exec(
+            select(col(JobScheduler.id)).where(
+                col(JobScheduler.enabled), col(JobScheduler.trigger_type) == "on_start", _for_env(env_name)
+            )
+        ).all()
     fired = 0
     for scheduler_id in ids:
         try:
@@ -86,8 +98,9 @@ def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: date
                 if scheduler is not None and launch(session=session, wiring=wiring, scheduler=scheduler, now=now):
                     fired += 1
         except (AppError, ValueError) as exc:
-            logger.error("on-start scheduler {} could not create its job: {}", scheduler_id,
-                         getattr(exc, "message", exc))
+            logger.error(
+                "on-start scheduler {} could not create its job: {}", scheduler_id, getattr(exc, "message", exc)
+            )
     return fired
 
 

@@ -9,10 +9,10 @@ Every function takes and returns aware UTC datetimes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 # A slot missed by more than this (the app was down, the machine slept) is a misfire.
 MISFIRE_GRACE = timedelta(seconds=60)
 _SEARCH_LIMIT = 5000  # cron candidates examined before we say an expression never fires

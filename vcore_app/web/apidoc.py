@@ -29,10 +29,17 @@ API = "/api/v1"
 ID_MAX = 10**18 - 1  # the `id` path convertor's bound (web/routes.py): a bigger id is a 404, never an overflow
 
 ResponseKind = type[BaseModel] | Literal["empty", "text"]
-_ERROR_TEXT = {400: "Bad request", 401: "Not authenticated", 403: "Not allowed for this user",
-               404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
-               422: "Invalid input, naming each field", 429: "Too many attempts; see Retry-After",
-               503: "Not available now"}
+_ERROR_TEXT = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed for this user",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Body too large",
+    422: "Invalid input, naming each field",
+    429: "Too many attempts; see Retry-After",
+    503: "Not available now",
+}
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,28 @@ class Operation:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def operation(summary: str, *, tags: Iterable[str], responses: Mapping[int, ResponseKind],
-              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None, form: bool = False,
-              errors: Iterable[int] = (), description: str = "") -> Callable[[H], H]:
+def operation(
+    summary: str,
+    *,
+    tags: Iterable[str],
+    responses: Mapping[int, ResponseKind],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    form: bool = False,
+    errors: Iterable[int] = (),
+    description: str = "",
+) -> Callable[[H], H]:
     """Declare what a JSON handler accepts and answers; the document is made from this."""
-    declared = Operation(summary=summary, tags=tuple(tags), responses=dict(responses), body=body, query=query,
-                         form=form, errors=frozenset(errors), description=description)
+    declared = Operation(
+        summary=summary,
+        tags=tuple(tags),
+        responses=dict(responses),
+        body=body,
+        query=query,
+        form=form,
+        errors=frozenset(errors),
+        description=description,
+    )
 
     def attach(handler: H) -> H:
         handler.__operation__ = declared  # type: ignore[attr-defined]
@@ -85,8 +108,9 @@ class ValidationErrorDetail(BaseModel):
     detail: list[FieldProblem]
 
 
-def document(routes: Iterable[BaseRoute], *, title: str, version: str, description: str,
-             is_public: Callable[[str], bool]) -> dict[str, Any]:
+def document(
+    routes: Iterable[BaseRoute], *, title: str, version: str, description: str, is_public: Callable[[str], bool]
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every `/api/v1` route."""
     schemas: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
@@ -102,7 +126,8 @@ def document(routes: Iterable[BaseRoute], *, title: str, version: str, descripti
         path, parameters = _path(route.path)
         for method in sorted((route.methods or set()) - {"HEAD"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                op, route, parameters, schemas, public=is_public(route.path))
+                op, route, parameters, schemas, public=is_public(route.path)
+            )
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
@@ -115,18 +140,26 @@ def document(routes: Iterable[BaseRoute], *, title: str, version: str, descripti
 
 
 SECURITY_SCHEMES: dict[str, Any] = {
-    "OAuth2Password": {"type": "oauth2", "flows": {"password": {"tokenUrl": f"{API}/login/access-token",
-                                                                "refreshUrl": f"{API}/login/refresh-token",
-                                                                "scopes": {}}}},
+    "OAuth2Password": {
+        "type": "oauth2",
+        "flows": {
+            "password": {
+                "tokenUrl": f"{API}/login/access-token",
+                "refreshUrl": f"{API}/login/refresh-token",
+                "scopes": {},
+            }
+        },
+    },
     "BearerJWT": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT or an API key (vc_...)"},
     "APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
 }
 WEBSOCKET_DESCRIPTION = (
     "Live job list and log lines. Authenticate with a Bearer token or API key (header, or `?token=` for "
-    "clients that cannot set headers) or the browser session. The server sends `{\"jobs\": [...], "
-    "\"total\": N}` snapshots and `{\"log\": {\"job_id\", \"offset\", \"lines\"}}`; the client may send "
-    "`{\"subscribe_log\": JOB_ID}` and `{\"unsubscribe_log\": JOB_ID}`. A bad message is answered with "
-    "`{\"error\": \"...\"}` and the connection stays open.")
+    'clients that cannot set headers) or the browser session. The server sends `{"jobs": [...], '
+    '"total": N}` snapshots and `{"log": {"job_id", "offset", "lines"}}`; the client may send '
+    '`{"subscribe_log": JOB_ID}` and `{"unsubscribe_log": JOB_ID}`. A bad message is answered with '
+    '`{"error": "..."}` and the connection stays open.'
+)
 
 _CONVERTOR = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
@@ -134,14 +167,16 @@ _CONVERTOR = re.compile(r"\{(\w+)(?::(\w+))?\}")
 def _path(template: str) -> tuple[str, list[dict[str, Any]]]:
     parameters = []
     for name, kind in _CONVERTOR.findall(template):
-        schema: dict[str, Any] = ({"type": "integer", "minimum": 0, "maximum": ID_MAX} if kind in ("int", "id")
-                                  else {"type": "string"})
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 0, "maximum": ID_MAX} if kind in ("int", "id") else {"type": "string"}
+        )
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return _CONVERTOR.sub(r"{\1}", template), parameters
 
 
-def _operation(op: Operation, route: Route, path_parameters: list[dict[str, Any]], schemas: dict[str, Any], *,
-               public: bool) -> dict[str, Any]:
+def _operation(
+    op: Operation, route: Route, path_parameters: list[dict[str, Any]], schemas: dict[str, Any], *, public: bool
+) -> dict[str, Any]:
     result: dict[str, Any] = {"operationId": route.name, "summary": op.summary, "tags": list(op.tags)}
     if op.description:
         result["description"] = op.description
@@ -149,8 +184,10 @@ def _operation(op: Operation, route: Route, path_parameters: list[dict[str, Any]
     if op.query is not None:
         query = _schema(op.query, schemas, inline=True)
         required = set(query.get("required", []))
-        parameters += [{"name": name, "in": "query", "required": name in required, "schema": prop}
-                       for name, prop in query.get("properties", {}).items()]
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in query.get("properties", {}).items()
+        ]
     if parameters:
         result["parameters"] = parameters
     if op.body is not None:
@@ -173,8 +210,10 @@ def _operation(op: Operation, route: Route, path_parameters: list[dict[str, Any]
         errors.add(404)
     for status in sorted(errors):
         model = ValidationErrorDetail if status == 422 else ErrorDetail
-        responses[str(status)] = {"description": _ERROR_TEXT.get(status, "Error"),
-                                  "content": {"application/json": {"schema": _schema(model, schemas)}}}
+        responses[str(status)] = {
+            "description": _ERROR_TEXT.get(status, "Error"),
+            "content": {"application/json": {"schema": _schema(model, schemas)}},
+        }
     result["responses"] = responses
     if public:
         result["security"] = []
@@ -187,8 +226,10 @@ def _response(kind: ResponseKind, schemas: dict[str, Any]) -> dict[str, Any]:
     if kind == "text":
         return {"description": "Plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
     assert not isinstance(kind, str)
-    return {"description": (kind.__doc__ or kind.__name__).strip().splitlines()[0],
-            "content": {"application/json": {"schema": _schema(kind, schemas)}}}
+    return {
+        "description": (kind.__doc__ or kind.__name__).strip().splitlines()[0],
+        "content": {"application/json": {"schema": _schema(kind, schemas)}},
+    }
 
 
 def _name(model: type[BaseModel]) -> str:

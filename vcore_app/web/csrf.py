@@ -38,8 +38,9 @@ def csrf_token(conn: HTTPConnection) -> str:
 
 
 def set_csrf_cookie(response: Response, conn: HTTPConnection, token: str | None = None) -> None:
-    response.set_cookie(CSRF_COOKIE, token or secrets.token_urlsafe(32), path="/", samesite="lax",
-                        secure=is_https(conn))
+    response.set_cookie(
+        CSRF_COOKIE, token or secrets.token_urlsafe(32), path="/", samesite="lax", secure=is_https(conn)
+    )
 
 
 class CsrfProtect:
@@ -85,4 +86,5 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
     async def replay() -> Message:
         return pending.pop() if pending else await receive()
+
     return replay

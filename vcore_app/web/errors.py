@@ -18,9 +18,18 @@ from starlette.responses import JSONResponse, Response
 from vcore_app.errors import AppError, FieldError
 from vcore_app.web.templating import render
 
-_TITLES = {400: "Bad request", 401: "Not logged in", 403: "Forbidden", 404: "Page not found",
-           405: "Method not allowed", 409: "Conflict", 413: "Too large", 422: "Invalid input",
-           429: "Too many requests", 500: "Something went wrong"}
+_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Forbidden",
+    404: "Page not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
 
 
 def json_detail(exc: AppError) -> Any:
@@ -41,8 +50,8 @@ def field_messages(fields: Sequence[FieldError], *, under: Sequence[str] = (), d
     found: dict[str, str] = {}
     for error in fields:
         loc = [str(part) for part in error.loc[1:]]
-        if under and loc[:len(under)] == list(under):
-            loc = loc[len(under):]
+        if under and loc[: len(under)] == list(under):
+            loc = loc[len(under) :]
         name, inner = (loc[0], ".".join(loc[1:])) if loc else (default, "")
         found.setdefault(name, f"{inner}: {error.msg}" if inner else error.msg)
     return found
@@ -55,12 +64,14 @@ def form_errors(exc: AppError) -> tuple[dict[str, str], str | None]:
     return fields, None if fields else exc.message
 
 
-def error_response(request: Request, status: int, detail: Any,
-                   headers: Mapping[str, str] | None = None) -> Response:
+def error_response(request: Request, status: int, detail: Any, headers: Mapping[str, str] | None = None) -> Response:
     if wants_json(request):
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-    context = {"status": status, "title": _TITLES.get(status, "Error"),
-               "detail": detail if isinstance(detail, str) else ""}
+    context = {
+        "status": status,
+        "title": _TITLES.get(status, "Error"),
+        "detail": detail if isinstance(detail, str) else "",
+    }
     response = render(request, "errors/error.html", context, status=status)
     response.headers.update(headers or {})
     return response

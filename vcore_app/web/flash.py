@@ -66,8 +66,15 @@ def pending(request: Request) -> list[tuple[str, str]]:
 def add(request: Request, response: Response, message: str, level: Level = "success") -> None:
     """Queue `message` for the next page this browser renders."""
     messages = [*pending(request), (level, message)]
-    response.set_cookie(COOKIE, _encode(request, messages), max_age=MAX_AGE, path="/", httponly=True,
-                        samesite="lax", secure=is_https(request))
+    response.set_cookie(
+        COOKIE,
+        _encode(request, messages),
+        max_age=MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
 
 
 def clear(response: Response) -> None:

@@ -31,7 +31,10 @@ class FormField:
 def _resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
     """Follow a $ref or a nullable anyOf to the underlying type."""
     if "$ref" in prop:
-        return {**schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}), **{k: v for k, v in prop.items() if k != "$ref"}}
+        return {
+            **schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}),
+            **{k: v for k, v in prop.items() if k != "$ref"},
+        }
     if "anyOf" in prop:
         for option in prop["anyOf"]:
             if option.get("type") != "null":
@@ -60,11 +63,18 @@ def fields_of_model(model: type[BaseModel]) -> list[FormField]:
     for name, raw in schema.get("properties", {}).items():
         prop = _resolve(schema, raw)
         kind = _kind(prop)
-        fields.append(FormField(
-            name=name, label=prop.get("title", name.replace("_", " ").capitalize()), kind=kind,
-            required=name in required, default=prop.get("default"), options=list(prop.get("enum", [])),
-            help=prop.get("description", ""), step="1" if prop.get("type") == "integer" else "any",
-        ))
+        fields.append(
+            FormField(
+                name=name,
+                label=prop.get("title", name.replace("_", " ").capitalize()),
+                kind=kind,
+                required=name in required,
+                default=prop.get("default"),
+                options=list(prop.get("enum", [])),
+                help=prop.get("description", ""),
+                step="1" if prop.get("type") == "integer" else "any",
+            )
+        )
     return fields
 
 

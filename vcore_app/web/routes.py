@@ -19,18 +19,20 @@ API = "/api/v1"
 # Reachable without credentials; every other path is refused by the gate in auth/backend.py.
 # tests/test_auth_sweep.py enumerates the routes and checks each non-public one; a new route must be
 # classified there (any user or superuser only) or that test fails.
-PUBLIC_PATHS = frozenset({
-    "/healthz",
-    "/setup",  # opens only with the one-time token (first_run.py)
-    "/login",
-    "/logout",  # logging out needs no session (and clears a stale one)
-    "/forgot-password",  # one answer for every address (auth/recovery.py)
-    "/reset-password",  # works only with a valid, unused reset link
-    f"{API}/login/access-token",
-    f"{API}/login/refresh-token",
-    f"{API}/register",  # refused with 403 unless USERS_OPEN_REGISTRATION
-    f"{API}/reset-password",
-})
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/setup",  # opens only with the one-time token (first_run.py)
+        "/login",
+        "/logout",  # logging out needs no session (and clears a stale one)
+        "/forgot-password",  # one answer for every address (auth/recovery.py)
+        "/reset-password",  # works only with a valid, unused reset link
+        f"{API}/login/access-token",
+        f"{API}/login/refresh-token",
+        f"{API}/register",  # refused with 403 unless USERS_OPEN_REGISTRATION
+        f"{API}/reset-password",
+    }
+)
 PUBLIC_PREFIXES: tuple[str, ...] = (
     "/static/",
     f"{API}/password-recovery/",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import (
@@ -70,7 +70,7 @@ class ApiKeyCreate(_Input):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """A time without a zone is taken as UTC."""
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def changes(model: BaseModel) -> dict[str, Any]:

@@ -23,8 +23,15 @@ def set_session_cookie(response: Response, request: Request, user: User) -> None
     """Log the browser in as `user` (call after checking the password), with a fresh CSRF token."""
     config = settings(request)
     token, _ = create_token(settings=config, kind="session", user_id=pk(user), token_version=user.token_version)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(lifetime(config, "session").total_seconds()),
-                        path="/", httponly=True, samesite="lax", secure=is_https(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime(config, "session").total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
     set_csrf_cookie(response, request)
 
 

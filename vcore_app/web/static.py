@@ -17,10 +17,12 @@ from vcore_app.web.deps import settings
 async def theme_css(request: Request) -> Response:
     """The ACCENT setting as CSS variables (a stylesheet, because the CSP forbids inline styles)."""
     accent = settings(request).ACCENT
-    red, green, blue = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
-    body = (f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
-            f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"
-            f" --bs-link-color: {accent}; --bs-link-color-rgb: {red}, {green}, {blue}; }}\n")
+    red, green, blue = (int(accent[i : i + 2], 16) for i in (1, 3, 5))
+    body = (
+        f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
+        f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"
+        f" --bs-link-color: {accent}; --bs-link-color-rgb: {red}, {green}, {blue}; }}\n"
+    )
     return Response(body, media_type="text/css", headers={"Cache-Control": "no-cache"})
 
 

@@ -12,7 +12,7 @@ jobs/*.html, web/pages/users.py users/*.html. Shared pieces are in base/, the er
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,19 +36,24 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(project_name=settings.PROJECT_NAME, project_description=settings.PROJECT_DESCRIPTION,
-                       version=__version__, csrf_token=csrf_token)
+    env.globals.update(
+        project_name=settings.PROJECT_NAME,
+        project_description=settings.PROJECT_DESCRIPTION,
+        version=__version__,
+        csrf_token=csrf_token,
+    )
     env.filters.update(when=partial(when, default_zone=settings.TIMEZONE), iso=iso, duration=duration)
     return Jinja2Templates(env=env)
 
 
 def _aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without a zone; they are UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def when(moment: datetime | None, zone: str | None = None, *, default_zone: str = "UTC",
-         format: str = "%Y-%m-%d %H:%M:%S") -> str:
+def when(
+    moment: datetime | None, zone: str | None = None, *, default_zone: str = "UTC", format: str = "%Y-%m-%d %H:%M:%S"
+) -> str:
     """`2026-03-01 13:00:00 CET`: a stored UTC time in `zone` (the TIMEZONE setting by default),
     with the zone's name; "—" for no time."""
     if moment is None:
@@ -67,7 +72,7 @@ def duration(started: datetime | float | None, finished: datetime | None = None)
     if started is None:
         return ""
     if isinstance(started, datetime):
-        seconds = ((_aware(finished) if finished else datetime.now(timezone.utc)) - _aware(started)).total_seconds()
+        seconds = ((_aware(finished) if finished else datetime.now(UTC)) - _aware(started)).total_seconds()
     else:
         seconds = float(started)
     if seconds < 60:
@@ -85,8 +90,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     user = principal.user if principal is not None and principal.is_authenticated else None
     context = context or {}
     flashes = [*flash.pending(request), *context.get("flashes", [])]
-    response = templates.TemplateResponse(request, name, {"user": user, **context, "flashes": flashes},
-                                          status_code=status)
+    response = templates.TemplateResponse(
+        request, name, {"user": user, **context, "flashes": flashes}, status_code=status
+    )
     if flash.COOKIE in request.cookies and not request.headers.get(flash.FRAGMENT_HEADER):
         flash.clear(response)  # shown now: not again on the next page
     return response

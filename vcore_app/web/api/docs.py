@@ -19,9 +19,11 @@ OPENAPI_URL = "/api/v1/openapi.json"
 
 # Like the app's CSP (web/middleware.py), still with no inline script; but both viewers style their
 # widgets with inline styles, and ReDoc runs its search index in a worker made from a blob.
-_DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-             "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-             "frame-ancestors 'none'")
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 
 async def openapi_json(request: Request) -> JSONResponse:
@@ -30,8 +32,13 @@ async def openapi_json(request: Request) -> JSONResponse:
         from vcore_app.web.routes import is_public
 
         settings = deps.settings(request)
-        cached = document(request.app.routes, title=f"{settings.PROJECT_NAME} API", version=__version__,
-                          description=settings.PROJECT_DESCRIPTION, is_public=is_public)
+        cached = document(
+            request.app.routes,
+            title=f"{settings.PROJECT_NAME} API",
+            version=__version__,
+            description=settings.PROJECT_DESCRIPTION,
+            is_public=is_public,
+        )
         request.app.state.openapi = cached
     return JSONResponse(cached)
 

@@ -93,15 +93,26 @@ async def create_job(request: Request) -> JSONResponse:
 
 async def get_job(request: Request) -> JSONResponse:
     user, job_id = actor(request), _job_id(request)
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(
-        service.get_job(session=session, job_id=job_id, actor=user)), readonly=True))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.get_job(session=session, job_id=job_id, actor=user)),
+            readonly=True,
+        )
+    )
 
 
 async def update_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     changes = (await json_body(request, JobUpdate)).model_dump(exclude_unset=True)
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(service.update_job(
-        session=session, wiring=wiring, job_id=job_id, actor=user, changes=changes))))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(
+                service.update_job(session=session, wiring=wiring, job_id=job_id, actor=user, changes=changes)
+            ),
+        )
+    )
 
 
 async def delete_job(request: Request) -> Response:
@@ -113,20 +124,35 @@ async def delete_job(request: Request) -> Response:
 async def set_status(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     target = (await json_body(request, StatusChange)).status
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(service.set_status(
-        session=session, wiring=wiring, job_id=job_id, actor=user, to=target))))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(
+                service.set_status(session=session, wiring=wiring, job_id=job_id, actor=user, to=target)
+            ),
+        )
+    )
 
 
 async def kill_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(service.kill_job(
-        session=session, wiring=wiring, job_id=job_id, actor=user))))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.kill_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
+        )
+    )
 
 
 async def rerun_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(service.rerun_job(
-        session=session, wiring=wiring, job_id=job_id, actor=user))), status_code=201)
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.rerun_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
+        ),
+        status_code=201,
+    )
 
 
 async def job_log(request: Request) -> Response:

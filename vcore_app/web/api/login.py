@@ -33,8 +33,9 @@ async def access_token(request: Request) -> JSONResponse:
 
 async def refresh_token(request: Request) -> JSONResponse:
     body, config = await json_body(request, RefreshRequest), settings(request)
-    pair = await in_db(request, lambda session: refresh.rotate(session=session, settings=config,
-                                                               refresh_token=body.refresh_token))
+    pair = await in_db(
+        request, lambda session: refresh.rotate(session=session, settings=config, refresh_token=body.refresh_token)
+    )
     if pair is None:
         raise AppError("Invalid or used refresh token; log in again", 401, headers={"WWW-Authenticate": "Bearer"})
     return JSONResponse(pair)

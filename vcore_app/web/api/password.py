@@ -18,14 +18,19 @@ from vcore_app.web.validation import json_body
 
 
 async def password_recovery(request: Request) -> JSONResponse:
-    task = await recovery.recovery_task(settings=settings(request), engine=runtime(request).engine,
-                                        email=request.path_params["email"])
+    task = await recovery.recovery_task(
+        settings=settings(request), engine=runtime(request).engine, email=request.path_params["email"]
+    )
     return JSONResponse({"message": RECOVERY_ANSWER}, background=task)
 
 
 async def reset_password(request: Request) -> JSONResponse:
     body, config = await json_body(request, ResetPassword), settings(request)
-    if not await in_db(request, lambda session: recovery.reset_password(
-            session=session, settings=config, token=body.token, new_password=body.new_password)):
+    if not await in_db(
+        request,
+        lambda session: recovery.reset_password(
+            session=session, settings=config, token=body.token, new_password=body.new_password
+        ),
+    ):
         raise AppError(recovery.INVALID_LINK, 400)
     return JSONResponse({"message": "Password updated; log in with the new one"})

@@ -60,50 +60,95 @@ async def list_schedulers(request: Request) -> JSONResponse:
 async def create_scheduler(request: Request) -> JSONResponse:
     user = superuser(request)  # before reading the body: a regular user learns nothing from a 422
     payload, wiring = await json_body_raw(request), runtime(request).schedulers
-    return JSONResponse(await in_db(request, lambda session: scheduler_out(service.create_scheduler(
-        session=session, wiring=wiring, payload=payload, actor=user))), status_code=201)
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: scheduler_out(
+                service.create_scheduler(session=session, wiring=wiring, payload=payload, actor=user)
+            ),
+        ),
+        status_code=201,
+    )
 
 
 async def get_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id = actor(request), _scheduler_id(request)
-    return JSONResponse(await in_db(request, lambda session: _shown(session, service.get_scheduler(
-        session=session, scheduler_id=scheduler_id, actor=user)), readonly=True))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: _shown(
+                session, service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user)
+            ),
+            readonly=True,
+        )
+    )
 
 
 async def update_scheduler(request: Request) -> JSONResponse:
     user = superuser(request)
     payload, scheduler_id, wiring = await json_body_raw(request), _scheduler_id(request), runtime(request).schedulers
-    return JSONResponse(await in_db(request, lambda session: _shown(session, service.update_scheduler(
-        session=session, wiring=wiring, scheduler_id=scheduler_id, payload=payload, actor=user))))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: _shown(
+                session,
+                service.update_scheduler(
+                    session=session, wiring=wiring, scheduler_id=scheduler_id, payload=payload, actor=user
+                ),
+            ),
+        )
+    )
 
 
 async def delete_scheduler(request: Request) -> Response:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    await in_db(request, lambda session: service.delete_scheduler(session=session, wiring=wiring,
-                                                                  scheduler_id=scheduler_id, actor=user))
+    await in_db(
+        request,
+        lambda session: service.delete_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user),
+    )
     return Response(status_code=204)
 
 
 async def toggle_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    return JSONResponse(await in_db(request, lambda session: _shown(session, service.toggle_scheduler(
-        session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user))))
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: _shown(
+                session, service.toggle_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user)
+            ),
+        )
+    )
 
 
 async def run_now(request: Request) -> JSONResponse:
     """A run outside the plan: always creates a job, leaves the planned next run as it is."""
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    return JSONResponse(await in_db(request, lambda session: JobDetail.of(service.run_now(
-        session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user))), status_code=201)
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(
+                service.run_now(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user)
+            ),
+        ),
+        status_code=201,
+    )
 
 
 async def preview_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id = actor(request), _scheduler_id(request)
     query = query_params(request, PreviewQuery)
-    scheduler = await in_db(request, lambda session: service.get_scheduler(
-        session=session, scheduler_id=scheduler_id, actor=user), readonly=True)
-    return JSONResponse({"timezone": scheduler.timezone,
-                         "times": service.preview(scheduler, count=query.count, now=runtime(request).clock())})
+    scheduler = await in_db(
+        request,
+        lambda session: service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user),
+        readonly=True,
+    )
+    return JSONResponse(
+        {
+            "timezone": scheduler.timezone,
+            "times": service.preview(scheduler, count=query.count, now=runtime(request).clock()),
+        }
+    )
 
 
 class DraftPreview(service.TriggerIn):
@@ -114,11 +159,16 @@ class DraftPreview(service.TriggerIn):
 async def preview_draft(request: Request) -> JSONResponse:
     """The fire times of a scheduler not saved yet (the form's live preview); 422 names a bad field."""
     superuser(request)
-    draft = service.parse_trigger(DraftPreview, await json_body_raw(request),
-                                  default_timezone=settings(request).TIMEZONE)
+    draft = service.parse_trigger(
+        DraftPreview, await json_body_raw(request), default_timezone=settings(request).TIMEZONE
+    )
     scheduler = JobScheduler(**draft.model_dump(exclude={"count"}), name="draft")
-    return JSONResponse({"timezone": scheduler.timezone,
-                         "times": service.preview(scheduler, count=draft.count, now=runtime(request).clock())})
+    return JSONResponse(
+        {
+            "timezone": scheduler.timezone,
+            "times": service.preview(scheduler, count=draft.count, now=runtime(request).clock()),
+        }
+    )
 
 
 async def scheduler_jobs(request: Request) -> JSONResponse:
@@ -126,8 +176,9 @@ async def scheduler_jobs(request: Request) -> JSONResponse:
 
     def work(session: Session) -> dict[str, Any]:
         scheduler = service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user)
-        items, total = jobs.list_jobs(session=session, actor=user, scheduler_id=scheduler.id,
-                                      limit=page.limit, offset=page.offset)
+        items, total = jobs.list_jobs(
+            session=session, actor=user, scheduler_id=scheduler.id, limit=page.limit, offset=page.offset
+        )
         return {"items": [JobSummary.of(job) for job in items], "total": total}
 
     return JSONResponse(await in_db(request, work, readonly=True))

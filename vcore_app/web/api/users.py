@@ -29,8 +29,16 @@ from vcore_app.web.validation import json_body, query_params
 
 
 def _create(session: Session, body: UserRegister, **flags: bool) -> dict[str, Any]:
-    return UserPublic.of(users.create_user(session=session, username=body.username, email=body.email,
-                                           password=body.password, full_name=body.full_name, **flags))
+    return UserPublic.of(
+        users.create_user(
+            session=session,
+            username=body.username,
+            email=body.email,
+            password=body.password,
+            full_name=body.full_name,
+            **flags,
+        )
+    )
 
 
 def _update(session: Session, user_id: int, fields: dict[str, Any]) -> dict[str, Any]:
@@ -70,8 +78,9 @@ async def update_my_password(request: Request) -> JSONResponse:
 
     def change(session: Session) -> User:
         user = users.get_user(session=session, user_id=user_id)
-        users.change_password(session=session, user=user, current_password=body.current_password,
-                              new_password=body.new_password)
+        users.change_password(
+            session=session, user=user, current_password=body.current_password, new_password=body.new_password
+        )
         return user
 
     return _fresh_credentials(request, await in_db(request, change))
@@ -103,8 +112,12 @@ async def list_users(request: Request) -> JSONResponse:
 async def create_user(request: Request) -> JSONResponse:
     superuser(request)
     body = await json_body(request, UserCreate)
-    return JSONResponse(await in_db(request, lambda session: _create(
-        session, body, is_superuser=body.is_superuser, is_active=body.is_active)), status_code=201)
+    return JSONResponse(
+        await in_db(
+            request, lambda session: _create(session, body, is_superuser=body.is_superuser, is_active=body.is_active)
+        ),
+        status_code=201,
+    )
 
 
 async def get_user(request: Request) -> JSONResponse:
@@ -112,8 +125,11 @@ async def get_user(request: Request) -> JSONResponse:
     user_id: int = request.path_params["id"]
     if actor(request).id != user_id:
         superuser(request)
-    return JSONResponse(await in_db(request, lambda session: UserPublic.of(
-        users.get_user(session=session, user_id=user_id)), readonly=True))
+    return JSONResponse(
+        await in_db(
+            request, lambda session: UserPublic.of(users.get_user(session=session, user_id=user_id)), readonly=True
+        )
+    )
 
 
 async def update_user(request: Request) -> JSONResponse:
@@ -126,6 +142,8 @@ async def update_user(request: Request) -> JSONResponse:
 async def delete_user(request: Request) -> JSONResponse:
     superuser(request)
     user_id: int = request.path_params["id"]
-    await in_db(request, lambda session: users.delete_user(
-        session=session, user=users.get_user(session=session, user_id=user_id)))
+    await in_db(
+        request,
+        lambda session: users.delete_user(session=session, user=users.get_user(session=session, user_id=user_id)),
+    )
     return JSONResponse({"message": "User deleted"})

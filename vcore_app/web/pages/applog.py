@@ -29,13 +29,21 @@ class TailQuery(BaseModel):
 
 async def logs_page(request: Request) -> Response:
     superuser(request)
-    return render(request, "applog/index.html", {"nav": "Logs", "levels": LEVELS,
-                                                 "path": settings(request).logs_dir / "vcore.log"})
+    return render(
+        request,
+        "applog/index.html",
+        {"nav": "Logs", "levels": LEVELS, "path": settings(request).logs_dir / "vcore.log"},
+    )
 
 
 async def logs_tail(request: Request) -> JSONResponse:
     superuser(request)
     query = query_params(request, TailQuery)
-    chunk = await run_in_threadpool(read_app_log, settings(request).logs_dir / "vcore.log",  # a file, not the database
-                                    offset=query.offset, file_id=query.file, tail_bytes=TAIL_BYTES)
+    chunk = await run_in_threadpool(
+        read_app_log,
+        settings(request).logs_dir / "vcore.log",  # a file, not the database
+        offset=query.offset,
+        file_id=query.file,
+        tail_bytes=TAIL_BYTES,
+    )
     return JSONResponse(asdict(chunk), headers={"Cache-Control": "no-store"})

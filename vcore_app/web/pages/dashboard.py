@@ -32,13 +32,17 @@ async def dashboard(request: Request) -> HTMLResponse:
         }
 
     data = await in_db(request, gather, readonly=True)
-    return render(request, "dashboard/index.html", {
-        "nav": "Dashboard",
-        "system": snapshot(active),
-        "queues": active.queues.status(),
-        "chart_height": _CHART_HEIGHT,
-        **data,
-    })
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "nav": "Dashboard",
+            "system": snapshot(active),
+            "queues": active.queues.status(),
+            "chart_height": _CHART_HEIGHT,
+            **data,
+        },
+    )
 
 
 async def queue_consumer(request: Request) -> Response:

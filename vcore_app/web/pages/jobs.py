@@ -53,6 +53,7 @@ def _helpers() -> dict[str, Any]:
 
 # -- the list --------------------------------------------------------------------------------------
 
+
 def _list_url(query: JobQuery, offset: int) -> str:
     params = query.model_dump(exclude_none=True, exclude_defaults=True, exclude={"offset"})
     if offset:
@@ -64,22 +65,36 @@ async def jobs_page(request: Request) -> HTMLResponse:
     # The filter form sends empty fields for "any"; they are no filter, not invalid values.
     query = validate(JobQuery, {k: v for k, v in request.query_params.items() if v != ""}, prefix=("query",))
     user = actor(request)
-    items, total = await in_db(request, lambda session: service.list_jobs(session=session, actor=user,
-                                                                          **query.model_dump()), readonly=True)
+    items, total = await in_db(
+        request, lambda session: service.list_jobs(session=session, actor=user, **query.model_dump()), readonly=True
+    )
     pager = {
         "first": query.offset + 1 if items else 0,
         "last": query.offset + len(items),
         "previous": _list_url(query, max(query.offset - query.limit, 0)) if query.offset else None,
         "next": _list_url(query, query.offset + query.limit) if query.offset + query.limit < total else None,
     }
-    return render(request, "jobs/list.html", {
-        "nav": "Jobs", "jobs": items, "total": total, "query": query, "pager": pager,
-        "here": _list_url(query, query.offset), "statuses": list(JobStatus), "types": list(JobType),
-        "priorities": list(JobPriority), "queues": get_args(QueueName), **_helpers(),
-    })
+    return render(
+        request,
+        "jobs/list.html",
+        {
+            "nav": "Jobs",
+            "jobs": items,
+            "total": total,
+            "query": query,
+            "pager": pager,
+            "here": _list_url(query, query.offset),
+            "statuses": list(JobStatus),
+            "types": list(JobType),
+            "priorities": list(JobPriority),
+            "queues": get_args(QueueName),
+            **_helpers(),
+        },
+    )
 
 
 # -- one job ---------------------------------------------------------------------------------------
+
 
 def result_tables(result: Any, path: str = "", depth: int = 0) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
     """Lists of objects in a result, as (path, columns, rows): the result itself, or lists inside
@@ -87,8 +102,11 @@ def result_tables(result: Any, path: str = "", depth: int = 0) -> list[tuple[str
     if isinstance(result, list) and result and all(isinstance(row, dict) for row in result):
         return [(path, list(dict.fromkeys(key for row in result for key in row)), result)]
     if isinstance(result, dict) and depth < 3:
-        return [table for key, value in result.items()
-                for table in result_tables(value, f"{path}.{key}" if path else str(key), depth + 1)]
+        return [
+            table
+            for key, value in result.items()
+            for table in result_tables(value, f"{path}.{key}" if path else str(key), depth + 1)
+        ]
     return []
 
 
@@ -98,18 +116,27 @@ def cell(value: Any) -> str:
 
 async def job_page(request: Request) -> HTMLResponse:
     job_id, user = request.path_params["job_id"], actor(request)
-    job = await in_db(request, lambda session: service.get_job(session=session, job_id=job_id, actor=user),
-                      readonly=True)
+    job = await in_db(
+        request, lambda session: service.get_job(session=session, job_id=job_id, actor=user), readonly=True
+    )
     path = log_path(settings(request).job_logs_dir, job_id)
     try:
         size = path.stat().st_size
     except FileNotFoundError:  # nothing written yet
         size = 0
-    return render(request, "jobs/detail.html", {
-        "nav": "Jobs", "job": job, "log_start": max(size - LOG_TAIL_BYTES, 0),
-        "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
-        "tables": result_tables(job.result), "cell": cell, **_helpers(),
-    })
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "nav": "Jobs",
+            "job": job,
+            "log_start": max(size - LOG_TAIL_BYTES, 0),
+            "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
+            "tables": result_tables(job.result),
+            "cell": cell,
+            **_helpers(),
+        },
+    )
 
 
 # -- actions ---------------------------------------------------------------------------------------
@@ -140,8 +167,9 @@ async def kill_job(request: Request) -> Response:
 
 
 async def rerun_job(request: Request) -> Response:
-    return await _act(request, service.rerun_job,
-                      lambda job_id, new: (f"/jobs/{new.id}", f"Job {new.id} created from job {job_id}."))
+    return await _act(
+        request, service.rerun_job, lambda job_id, new: (f"/jobs/{new.id}", f"Job {new.id} created from job {job_id}.")
+    )
 
 
 async def delete_job(request: Request) -> Response:
@@ -150,16 +178,33 @@ async def delete_job(request: Request) -> Response:
 
 # -- a new job -------------------------------------------------------------------------------------
 
-def _new_form(request: Request, user: User, values: dict[str, str], errors: dict[str, str],
-              status: int = 200) -> HTMLResponse:
+
+def _new_form(
+    request: Request, user: User, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> HTMLResponse:
     types = [t for t in JobType if t is not JobType.COMMAND or user.is_superuser]
-    defaults = {"type": str(types[0]), "priority": str(JobPriority.NORMAL), "queue_name": "default",
-                "max_retries": "0", "retry_delay_seconds": "0", "input": "{}"}
-    return render(request, "jobs/new.html", {
-        "nav": "Jobs", "values": {**defaults, **values}, "errors": errors, "types": types,
-        "priorities": list(JobPriority), "queues": get_args(QueueName),
-        "scripts": runtime(request).wiring.scripts.describe(),
-    }, status=status)
+    defaults = {
+        "type": str(types[0]),
+        "priority": str(JobPriority.NORMAL),
+        "queue_name": "default",
+        "max_retries": "0",
+        "retry_delay_seconds": "0",
+        "input": "{}",
+    }
+    return render(
+        request,
+        "jobs/new.html",
+        {
+            "nav": "Jobs",
+            "values": {**defaults, **values},
+            "errors": errors,
+            "types": types,
+            "priorities": list(JobPriority),
+            "queues": get_args(QueueName),
+            "scripts": runtime(request).wiring.scripts.describe(),
+        },
+        status=status,
+    )
 
 
 def spec_input(posted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -207,8 +252,9 @@ async def create_job(request: Request) -> Response:
     if errors:
         return _new_form(request, user, posted, errors, 422)
     try:
-        job, _ = await in_db(request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec,
-                                                                           actor=user))
+        job, _ = await in_db(
+            request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec, actor=user)
+        )
     except AppError as exc:
         if exc.status not in (403, 422):
             raise

@@ -21,9 +21,16 @@ def safe_next(target: str | None) -> str:
 
 
 async def login_page(request: Request) -> Response:
-    return render(request, "login/login.html", {"next": safe_next(request.query_params.get("next")),
-                                                "username": "", "error": None,
-                                                "no_user_yet": runtime(request).setup_token is not None})
+    return render(
+        request,
+        "login/login.html",
+        {
+            "next": safe_next(request.query_params.get("next")),
+            "username": "",
+            "error": None,
+            "no_user_yet": runtime(request).setup_token is not None,
+        },
+    )
 
 
 async def login_submit(request: Request) -> Response:
@@ -32,8 +39,9 @@ async def login_submit(request: Request) -> Response:
     try:
         user = await check_login(request, username, form.get("password", ""))
     except AppError as exc:
-        return render(request, "login/login.html", {"next": target, "username": username, "error": exc.message},
-                      status=exc.status)
+        return render(
+            request, "login/login.html", {"next": target, "username": username, "error": exc.message}, status=exc.status
+        )
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, user)
     return response

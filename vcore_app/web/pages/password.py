@@ -50,15 +50,18 @@ async def forgot_submit(request: Request) -> Response:
 
 
 def _reset_page(request: Request, token: str, status: int = 200, **context: object) -> Response:
-    return render(request, "password/reset.html", {"token": token, "errors": {}, "error": None, **context}, status=status)
+    return render(
+        request, "password/reset.html", {"token": token, "errors": {}, "error": None, **context}, status=status
+    )
 
 
 async def reset_page(request: Request) -> Response:
     """Check the link before asking for a password, so a used or expired one says so at once."""
     token = request.query_params.get("token", "")
     config = settings(request)
-    user = await in_db(request, lambda s: recovery.user_for_reset(session=s, settings=config, token=token),
-                       readonly=True)
+    user = await in_db(
+        request, lambda s: recovery.user_for_reset(session=s, settings=config, token=token), readonly=True
+    )
     if user is None:
         return _reset_page(request, "", 400, error=recovery.INVALID_LINK)
     return _reset_page(request, token)
@@ -72,8 +75,10 @@ async def reset_submit(request: Request) -> Response:
     except AppError as exc:
         return _reset_page(request, token, exc.status, errors=form_errors(exc)[0])
     config = settings(request)
-    changed = await in_db(request, lambda s: recovery.reset_password(
-        session=s, settings=config, token=form.token, new_password=form.password))
+    changed = await in_db(
+        request,
+        lambda s: recovery.reset_password(session=s, settings=config, token=form.token, new_password=form.password),
+    )
     if not changed:
         return _reset_page(request, "", 400, error=recovery.INVALID_LINK)
     return flash.redirect(request, "/login", "Password changed; log in with the new one.")

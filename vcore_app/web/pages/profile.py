@@ -49,8 +49,15 @@ async def _page(request: Request, exc: AppError | None = None, values: dict[str,
     errors, error = form_errors(exc) if exc else ({}, None)
     user = actor(request)
     keys = await in_db(request, lambda s: apikeys.list_api_keys(session=s, user=user), readonly=True)
-    context = {"nav": "Profile", "keys": keys, "now": utcnow(), "expiry_choices": EXPIRY_CHOICES, "errors": errors,
-               "error": error, "values": {"full_name": user.full_name, "email": user.email, **(values or {})}}
+    context = {
+        "nav": "Profile",
+        "keys": keys,
+        "now": utcnow(),
+        "expiry_choices": EXPIRY_CHOICES,
+        "errors": errors,
+        "error": error,
+        "values": {"full_name": user.full_name, "email": user.email, **(values or {})},
+    }
     # A form shown again with errors next to its fields is a 422, whatever the rule's own status.
     status = (422 if errors else exc.status) if exc else 200
     return render(request, "profile/profile.html", context, status=status)
@@ -91,8 +98,9 @@ async def change_password(request: Request) -> Response:
 
 def _change_password(session: Session, request: Request, form: PasswordChange) -> User:
     user = _me(session, request)
-    users.change_password(session=session, user=user, current_password=form.current_password,
-                          new_password=form.password)
+    users.change_password(
+        session=session, user=user, current_password=form.current_password, new_password=form.password
+    )
     return user
 
 
@@ -103,8 +111,9 @@ async def logout_everywhere(request: Request) -> Response:
         return user
 
     user = await in_db(request, revoke)
-    return _back(request, "Logged out everywhere else: every other session and token of yours has stopped working.",
-                 user)
+    return _back(
+        request, "Logged out everywhere else: every other session and token of yours has stopped working.", user
+    )
 
 
 async def create_api_key(request: Request) -> Response:
@@ -115,8 +124,9 @@ async def create_api_key(request: Request) -> Response:
         return await _page(request, exc, {"name": fields.get("name", "")})
     expires_at = utcnow() + timedelta(days=int(form.expires_in_days)) if form.expires_in_days else None
     user = actor(request)
-    row, key = await in_db(request, lambda s: apikeys.create_api_key(session=s, user=user, name=form.name,
-                                                                     expires_at=expires_at))
+    row, key = await in_db(
+        request, lambda s: apikeys.create_api_key(session=s, user=user, name=form.name, expires_at=expires_at)
+    )
     # The key is shown on this page once and stored nowhere: keep it out of every cache.
     response = render(request, "profile/api_key_created.html", {"nav": "Profile", "row": row, "key": key}, status=201)
     response.headers["Cache-Control"] = "no-store"

@@ -43,19 +43,42 @@ async def schedulers_index(request: Request) -> Response:
 
 def _form_values(scheduler: JobScheduler | None, default_timezone: str) -> dict[str, Any]:
     if scheduler is None:
-        return {"trigger_type": "cron", "cron": "0 3 * * *", "timezone": default_timezone, "enabled": True,
-                "overlap_policy": "skip", "misfire_policy": "run_once", "env_name": "",
-                "job_template": json.dumps(_EXAMPLE_TEMPLATE, indent=2)}
+        return {
+            "trigger_type": "cron",
+            "cron": "0 3 * * *",
+            "timezone": default_timezone,
+            "enabled": True,
+            "overlap_policy": "skip",
+            "misfire_policy": "run_once",
+            "env_name": "",
+            "job_template": json.dumps(_EXAMPLE_TEMPLATE, indent=2),
+        }
     values = scheduler.model_dump()
     values["job_template"] = json.dumps(scheduler.job_template, indent=2)
     return values
 
 
-def _form_page(request: Request, scheduler: JobScheduler | None, values: dict[str, Any],
-               errors: dict[str, str] | None = None, runs: list[Job] | None = None, status: int = 200) -> Response:
-    return render(request, "schedulers/form.html", {
-        "nav": "Schedulers", "scheduler": scheduler, "values": values, "errors": errors or {},
-        "runs": runs or [], "zones": _ZONES}, status=status)
+def _form_page(
+    request: Request,
+    scheduler: JobScheduler | None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    runs: list[Job] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "schedulers/form.html",
+        {
+            "nav": "Schedulers",
+            "scheduler": scheduler,
+            "values": values,
+            "errors": errors or {},
+            "runs": runs or [],
+            "zones": _ZONES,
+        },
+        status=status,
+    )
 
 
 async def new_scheduler_page(request: Request) -> Response:
@@ -77,8 +100,10 @@ async def scheduler_page(request: Request) -> Response:
 
 def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The posted form as an API payload, and the errors found before validation (bad JSON)."""
-    payload: dict[str, Any] = {key: form.get(key, "") for key in (
-        "name", "description", "env_name", "trigger_type", "timezone", "overlap_policy", "misfire_policy")}
+    payload: dict[str, Any] = {
+        key: form.get(key, "")
+        for key in ("name", "description", "env_name", "trigger_type", "timezone", "overlap_policy", "misfire_policy")
+    }
     payload["enabled"] = "enabled" in form
     trigger = payload["trigger_type"]
     payload["cron"] = form.get("cron", "") if trigger == "cron" else None
@@ -100,8 +125,9 @@ async def save_scheduler(request: Request) -> Response:
     def work(session: Session) -> JobScheduler:
         if scheduler_id is None:
             return service.create_scheduler(session=session, wiring=wiring, payload=payload, actor=user)
-        return service.update_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, payload=payload,
-                                        actor=user)
+        return service.update_scheduler(
+            session=session, wiring=wiring, scheduler_id=scheduler_id, payload=payload, actor=user
+        )
 
     if not errors:
         try:
@@ -115,27 +141,35 @@ async def save_scheduler(request: Request) -> Response:
             return RedirectResponse(f"/schedulers/{saved.id}", status_code=303)
     current = None
     if scheduler_id is not None:
-        current = await in_db(request, lambda session: service.get_scheduler(
-            session=session, scheduler_id=scheduler_id, actor=user), readonly=True)
+        current = await in_db(
+            request,
+            lambda session: service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user),
+            readonly=True,
+        )
     return _form_page(request, current, {**form, "enabled": "enabled" in form}, errors, status=422)
 
 
 async def toggle_scheduler(request: Request) -> Response:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    await in_db(request, lambda session: service.toggle_scheduler(session=session, wiring=wiring,
-                                                                  scheduler_id=scheduler_id, actor=user))
+    await in_db(
+        request,
+        lambda session: service.toggle_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user),
+    )
     return RedirectResponse("/schedulers", status_code=303)
 
 
 async def run_scheduler_now(request: Request) -> Response:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    job = await in_db(request, lambda session: service.run_now(session=session, wiring=wiring,
-                                                               scheduler_id=scheduler_id, actor=user))
+    job = await in_db(
+        request, lambda session: service.run_now(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user)
+    )
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 async def delete_scheduler(request: Request) -> Response:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
-    await in_db(request, lambda session: service.delete_scheduler(session=session, wiring=wiring,
-                                                                  scheduler_id=scheduler_id, actor=user))
+    await in_db(
+        request,
+        lambda session: service.delete_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user),
+    )
     return RedirectResponse("/schedulers", status_code=303)

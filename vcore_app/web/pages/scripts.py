@@ -31,13 +31,22 @@ def _script(request: Request) -> type[Script]:
 
 async def scripts_index(request: Request) -> Response:
     registry = runtime(request).wiring.scripts
-    return render(request, "scripts/index.html", {"nav": "Scripts", "scripts": [registry.get(n) for n in registry.names()]})
+    return render(
+        request, "scripts/index.html", {"nav": "Scripts", "scripts": [registry.get(n) for n in registry.names()]}
+    )
 
 
 def _page(request: Request, script: type[Script], status: int = 200, **context: Any) -> Response:
-    base = {"nav": "Scripts", "script": script, "fields": fields_of_model(script.Input), "values": {}, "errors": {},
-            "error": None, "priorities": [p.value for p in JobPriority], "job": {"priority": "normal",
-                                                                                 "queue_name": "default"}}
+    base = {
+        "nav": "Scripts",
+        "script": script,
+        "fields": fields_of_model(script.Input),
+        "values": {},
+        "errors": {},
+        "error": None,
+        "priorities": [p.value for p in JobPriority],
+        "job": {"priority": "normal", "queue_name": "default"},
+    }
     return render(request, "scripts/run.html", {**base, **context}, status=status)
 
 
@@ -56,10 +65,18 @@ async def run_script(request: Request) -> Response:
     except ValidationError as exc:  # the job fields (priority, queue)
         return _page(request, script, 422, values=posted, job=job_fields, error=str(exc).splitlines()[0])
     try:
-        job, _ = await in_db(request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec,
-                                                                           actor=user))
+        job, _ = await in_db(
+            request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec, actor=user)
+        )
     except AppError as exc:
         # The form's fields are the script's input: its errors name them under `input`.
-        return _page(request, script, exc.status, values=posted, job=job_fields,
-                     errors=field_messages(exc.fields, under=("input",)), error="Please correct the marked fields.")
+        return _page(
+            request,
+            script,
+            exc.status,
+            values=posted,
+            job=job_fields,
+            errors=field_messages(exc.fields, under=("input",)),
+            error="Please correct the marked fields.",
+        )
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)

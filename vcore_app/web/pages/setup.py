@@ -37,8 +37,12 @@ async def _still_open(request: Request, token: str | None) -> None:
 
 def _render(request: Request, token: str, form: dict[str, Any], exc: AppError | None = None) -> Response:
     errors, error = form_errors(exc) if exc else ({}, None)
-    context = {"token": token, "errors": errors, "error": error,
-               "form": {name: form.get(name, "") for name in ("username", "email", "full_name")}}
+    context = {
+        "token": token,
+        "errors": errors,
+        "error": error,
+        "form": {name: form.get(name, "") for name in ("username", "email", "full_name")},
+    }
     return render(request, "setup/setup.html", context, status=exc.status if exc else 200)
 
 
@@ -56,8 +60,12 @@ async def setup_submit(request: Request) -> Response:
         form = validate(SetupForm, fields)
     except AppError as exc:
         return _render(request, token, fields, exc)
-    user = await in_db(request, lambda session: create_first_superuser(
-        session=session, username=form.username, email=form.email, password=form.password, full_name=form.full_name))
+    user = await in_db(
+        request,
+        lambda session: create_first_superuser(
+            session=session, username=form.username, email=form.email, password=form.password, full_name=form.full_name
+        ),
+    )
     runtime(request).setup_token = None
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, request, user)

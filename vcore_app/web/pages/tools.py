@@ -23,8 +23,16 @@ async def tools_index(request: Request) -> HTMLResponse:
 
 
 def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) -> HTMLResponse:
-    base = {"nav": "Quick Tools", "tool": tool, "fields": fields_of_model(tool.Input), "values": {}, "errors": {},
-            "error": None, "has_result": False, "result": None}
+    base = {
+        "nav": "Quick Tools",
+        "tool": tool,
+        "fields": fields_of_model(tool.Input),
+        "values": {},
+        "errors": {},
+        "error": None,
+        "has_result": False,
+        "result": None,
+    }
     return render(request, tool.template, {**base, **context}, status=status)
 
 

@@ -39,11 +39,13 @@ def _get(session: Session, user_id: int) -> User:
 async def users_list(request: Request) -> Response:
     superuser(request)
     page = query_params(request, ListQuery).page
-    items, total = await in_db(request, lambda s: users.list_users(
-        session=s, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), readonly=True)
+    items, total = await in_db(
+        request, lambda s: users.list_users(session=s, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), readonly=True
+    )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render(request, "users/list.html", {"nav": "Users", "users": items, "total": total, "page": page,
-                                              "pages": pages})
+    return render(
+        request, "users/list.html", {"nav": "Users", "users": items, "total": total, "page": page, "pages": pages}
+    )
 
 
 def _posted_user(fields: dict[str, str], *, creating: bool) -> dict[str, Any]:
@@ -57,8 +59,12 @@ def _posted_user(fields: dict[str, str], *, creating: bool) -> dict[str, Any]:
 
 def _form(request: Request, user: User | None, values: dict[str, Any], exc: AppError | None = None) -> Response:
     errors, error = form_errors(exc) if exc else ({}, None)
-    return render(request, "users/edit.html", {"nav": "Users", "edited": user, "values": values, "errors": errors,
-                                              "error": error}, status=exc.status if exc else 200)
+    return render(
+        request,
+        "users/edit.html",
+        {"nav": "Users", "edited": user, "values": values, "errors": errors, "error": error},
+        status=exc.status if exc else 200,
+    )
 
 
 async def new_user_page(request: Request) -> Response:
@@ -71,9 +77,18 @@ async def create_user(request: Request) -> Response:
     values = _posted_user(await read_form(request), creating=True)
     try:
         body = validate(UserCreate, values)
-        created = await in_db(request, lambda s: users.create_user(
-            session=s, username=body.username, email=body.email, password=body.password, full_name=body.full_name,
-            is_superuser=body.is_superuser, is_active=body.is_active))
+        created = await in_db(
+            request,
+            lambda s: users.create_user(
+                session=s,
+                username=body.username,
+                email=body.email,
+                password=body.password,
+                full_name=body.full_name,
+                is_superuser=body.is_superuser,
+                is_active=body.is_active,
+            ),
+        )
     except AppError as exc:
         return _form(request, None, values, exc)
     return flash.redirect(request, f"/users/{created.id}", f"User {created.username} created.")
@@ -83,13 +98,21 @@ async def user_page(request: Request) -> Response:
     superuser(request)
     user_id = request.path_params["id"]
     user = await in_db(request, lambda s: _get(s, user_id), readonly=True)
-    return _form(request, user, {**{name: getattr(user, name) for name in _TEXT_FIELDS},
-                                 "is_active": user.is_active, "is_superuser": user.is_superuser})
+    return _form(
+        request,
+        user,
+        {
+            **{name: getattr(user, name) for name in _TEXT_FIELDS},
+            "is_active": user.is_active,
+            "is_superuser": user.is_superuser,
+        },
+    )
 
 
 def _saved(request: Request, me: User, user: User, message: str) -> Response:
-    response = RedirectResponse(f"/users/{user.id}" if user.is_superuser or user.id != me.id else "/profile",
-                                status_code=303)
+    response = RedirectResponse(
+        f"/users/{user.id}" if user.is_superuser or user.id != me.id else "/profile", status_code=303
+    )
     if user.id == me.id:  # a new password or a deactivation bumped the token version: keep this browser in step
         set_session_cookie(response, request, user)
     flash.add(request, response, level="success", message=message)
@@ -102,7 +125,9 @@ async def update_user(request: Request) -> Response:
     values = _posted_user(await read_form(request), creating=False)
     try:
         body = validate(UserUpdate, values)
-        user = await in_db(request, lambda s: users.update_user(session=s, user=_get(s, user_id), changes=changes(body)))
+        user = await in_db(
+            request, lambda s: users.update_user(session=s, user=_get(s, user_id), changes=changes(body))
+        )
     except AppError as exc:
         edited = await in_db(request, lambda s: _get(s, user_id), readonly=True)
         return _form(request, edited, values, exc)
