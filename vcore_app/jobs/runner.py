@@ -3,7 +3,8 @@
 The claim is a guarded UPDATE (docs/design.md, "The ledger rule"): a duplicate or stale message
 finds the job no longer `queued` (or not yet due) and does nothing, so each attempt runs once. The
 record is guarded by status and attempt too: a job killed meanwhile stays `cancelled`. A failed
-attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its scheduler ticks once a second).
+attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
+scheduler ticks once a second).
 """
 
 from __future__ import annotations
