@@ -45,7 +45,8 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
         wait_status(client, auth, reserved["id"], "done")  # while `default`'s only worker is busy
 
         paused = client.post("/api/v1/jobs/stop-consumer", params={"queue_name": "default"}, headers=auth)
-        assert paused.status_code == 200 and paused.json()["consuming"] is False
+        assert paused.status_code == 200 and paused.json()["queues"]["default"]["consuming"] is False
+        assert paused.json()["queues"]["reserved"]["consuming"] is True  # the other queue goes on
         waiting = create(client, auth, type="command", command="true")
         (tmp_path / "go").touch()
         assert wait_status(client, auth, busy["id"])["status"] == "done"  # the running job finished
@@ -54,7 +55,7 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
         assert job(client, auth, waiting["id"])["status"] == "queued"
 
         resumed = client.post("/api/v1/jobs/start-consumer", params={"queue_name": "default"}, headers=auth)
-        assert resumed.json()["consuming"] is True
+        assert resumed.json()["queues"]["default"]["consuming"] is True
         wait_status(client, auth, waiting["id"], "done")
 
 

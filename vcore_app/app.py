@@ -19,7 +19,8 @@ from vcore_app.tools.registry import ToolRegistry
 from vcore_app.web.csrf import CsrfProtect
 from vcore_app.web.errors import EXCEPTION_HANDLERS
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
-from vcore_app.web.routes import is_public, routes
+from vcore_app.web.public import public_paths
+from vcore_app.web.routes import routes
 from vcore_app.web.templating import make_templates
 
 
@@ -49,7 +50,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             *_cors(settings),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
-            Middleware(RequireAuthentication, is_public=is_public),
+            Middleware(RequireAuthentication, is_public=public_paths(settings)),
             Middleware(CsrfProtect),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

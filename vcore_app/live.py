@@ -25,7 +25,7 @@ from vcore_app import db
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.jobs.views import JobSummary
-from vcore_app.models import Job, User
+from vcore_app.models import ID_MAX, Job, User
 
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
@@ -134,7 +134,7 @@ class Hub:
         finally:
             sender.cancel()
             self._clients.discard(client)
-            for job_id in client.logs:
+            for job_id in list(client.logs):  # _unwatch removes from it
                 self._unwatch(client, job_id)
 
     async def _handle(self, client: _Client, text: str) -> None:
@@ -145,18 +145,23 @@ class Hub:
         except ValueError:
             client.offer(json.dumps({"error": "expected a JSON object"}))
             return
-        if "subscribe_log" in message:
-            job_id = message["subscribe_log"]
+        if "subscribe_log" in message or "unsubscribe_log" in message:
+            key = "subscribe_log" if "subscribe_log" in message else "unsubscribe_log"
+            job_id = message[key]
+            if not _is_job_id(job_id):
+                client.offer(json.dumps({"error": f"{key} takes a job id (a whole number up to {ID_MAX})"}))
+                return
+            if key == "unsubscribe_log":
+                self._unwatch(client, job_id)
+                return
             try:
                 await to_thread.run_sync(self._check_visible, job_id, client.user)
-            except (AppError, TypeError, ValueError):
-                client.offer(json.dumps({"error": f"job {job_id!r} not found"}))
+            except AppError:
+                client.offer(json.dumps({"error": f"job {job_id} not found"}))
                 return
             client.logs.add(job_id)
             self._log_watchers.setdefault(job_id, set()).add(client)
             client.offer(json.dumps({"subscribed_log": job_id}))
-        elif "unsubscribe_log" in message:
-            self._unwatch(client, message["unsubscribe_log"])
         else:
             client.offer(json.dumps({"error": "expected subscribe_log or unsubscribe_log"}))
 
@@ -168,9 +173,7 @@ class Hub:
                 del self._log_watchers[job_id]
         client.logs.discard(job_id)
 
-    def _check_visible(self, job_id: Any, user: User) -> None:
-        if not isinstance(job_id, int) or isinstance(job_id, bool):
-            raise TypeError
+    def _check_visible(self, job_id: int, user: User) -> None:
         with db.session(self._engine, readonly=True) as session:
             service.get_job(session=session, job_id=job_id, actor=user)
 
@@ -212,3 +215,7 @@ class Hub:
         with db.session(self._engine, readonly=True) as session:
             items, total = service.list_jobs(session=session, actor=user, limit=PAGE_SIZE)
             return json.dumps({"jobs": [JobSummary.of(job) for job in items], "total": total})
+
+
+def _is_job_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= ID_MAX

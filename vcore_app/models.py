@@ -9,6 +9,10 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
+# Ids (and offsets) the app accepts stay below this: a bigger number in a path or a page is "not
+# found" or a 422, never an overflow of SQLite's 64-bit integers. Autoincrement ids never get there.
+ID_MAX = 10**18 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

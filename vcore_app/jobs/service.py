@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, func, or_, update
 from sqlmodel import Session, col, select
 
 from vcore_app import db
-from vcore_app.errors import AppError
+from vcore_app.errors import AppError, from_validation
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
 from vcore_app.jobs.spec import JobSpec
@@ -248,7 +249,10 @@ def update_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User,
     job = get_job(session=session, job_id=job_id, actor=actor)
     _check_may_run(actor, JobType(job.type))
     _refuse_while_running(job, "changed")
-    merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
+    try:
+        merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
+    except ValidationError as exc:  # a change out of bounds (say, max_retries 2136) names its field
+        raise from_validation(exc) from None
     _check_may_run(actor, merged.type)
     spec = merged.checked(wiring.scripts)
     before = (job.queue_name, job.priority)

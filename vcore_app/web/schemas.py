@@ -14,7 +14,8 @@ from pydantic import (
 )
 
 from vcore_app.jobs.spec import QueueName
-from vcore_app.models import ApiKey, JobPriority, JobStatus, JobType, User
+from vcore_app.jobs.views import JobSummary
+from vcore_app.models import ID_MAX, ApiKey, JobPriority, JobStatus, JobType, User
 from vcore_app.users import FullName, Password, StrictInput, Username, UserRegister
 
 _Input = StrictInput
@@ -59,7 +60,7 @@ class ResetPassword(_Input):
 
 class Page(_Input):
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=ID_MAX)
 
 
 class ApiKeyCreate(_Input):
@@ -114,11 +115,96 @@ class JobQuery(BaseModel):
     queue_name: QueueName | None = None
     priority: JobPriority | None = None
     type: JobType | None = None
-    search: str | None = Field(None, max_length=200)
+    search: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")  # NUL matched nothing but all
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=ID_MAX)
 
 
 class QueueQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    queue_name: QueueName
+    queue_name: QueueName | None = Field(None, description="One queue; both when left out.")
+
+
+# -- What the API answers (web/apidoc.py documents each handler's answers with these) ------------
+
+
+class Message(BaseModel):
+    """A confirmation in one sentence."""
+
+    message: str
+
+
+class StatusMessage(BaseModel):
+    """What a status request did (the seed's `{"success", "message"}`)."""
+
+    success: bool
+    message: str
+
+
+class QueueState(BaseModel):
+    workers: int
+    consuming: bool
+    running: int
+    pending: int
+    scheduled: int
+
+
+class QueueControl(StatusMessage):
+    """The queues after starting or stopping their consumers."""
+
+    queues: dict[str, QueueState]
+
+
+class TokenPair(BaseModel):
+    """An access token (short-lived) and the refresh token that renews it (works once)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+
+
+class UserPage(BaseModel):
+    """A page of users and how many there are in all."""
+
+    items: list[UserPublic]
+    total: int
+
+
+class JobPage(BaseModel):
+    """A page of jobs, newest first, and how many match in all."""
+
+    items: list[JobSummary]
+    total: int
+
+
+class ApiKeyList(BaseModel):
+    """The user's API keys (never the keys themselves)."""
+
+    items: list[ApiKeyPublic]
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A new API key: `key` is shown in this answer only."""
+
+    key: str
+
+
+class FireTime(BaseModel):
+    local: str
+    utc: str
+
+
+class Preview(BaseModel):
+    """The next fire times of a scheduler, in its zone and in UTC."""
+
+    timezone: str
+    times: list[FireTime]
+
+
+class Health(BaseModel):
+    """Liveness: the version, the database and both queues."""
+
+    status: str
+    version: str
+    database: str
+    queues: dict[str, QueueState]

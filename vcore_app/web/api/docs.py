@@ -7,12 +7,16 @@ unless API_DOCS_PUBLIC is set (web/routes.py).
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vcore_app import __version__
 from vcore_app.web import deps
-from vcore_app.web.apidoc import document
+from vcore_app.web.apidoc import document, operation
+from vcore_app.web.public import public_paths
 from vcore_app.web.templating import render
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -26,18 +30,26 @@ _DOCS_CSP = (
 )
 
 
+class OpenAPIDocument(BaseModel):
+    """This document: OpenAPI 3.1."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
+@operation("This API's OpenAPI 3.1 document", tags=["docs"], responses={200: OpenAPIDocument})
 async def openapi_json(request: Request) -> JSONResponse:
     cached = getattr(request.app.state, "openapi", None)
     if cached is None:
-        from vcore_app.web.routes import is_public
-
         settings = deps.settings(request)
         cached = document(
             request.app.routes,
             title=f"{settings.PROJECT_NAME} API",
             version=__version__,
             description=settings.PROJECT_DESCRIPTION,
-            is_public=is_public,
+            is_public=public_paths(settings),
         )
         request.app.state.openapi = cached
     return JSONResponse(cached)

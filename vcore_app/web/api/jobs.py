@@ -17,11 +17,13 @@ from vcore_app.errors import AppError
 from vcore_app.filetail import read_range, tail_offset
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
+from vcore_app.jobs.queues import Queue
 from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.jobs.views import JobDetail, JobSummary
-from vcore_app.models import JobPriority, JobStatus
+from vcore_app.models import ID_MAX, JobPriority, JobStatus
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
-from vcore_app.web.schemas import JobQuery, QueueQuery
+from vcore_app.web.schemas import JobPage, JobQuery, QueueControl, QueueQuery, StatusMessage
 from vcore_app.web.validation import json_body, query_params
 
 
@@ -54,9 +56,18 @@ class StatusChange(BaseModel):
 
 class LogQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    offset: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0, le=ID_MAX)
     tail: int | None = Field(None, ge=1, le=100_000)
     download: bool = False
+
+
+_CREATE_DOC = (
+    "A `command` job runs `/bin/sh -c COMMAND` (superusers only), a `script` job a registered script with "
+    "its `input`, an `api_post` job POSTs `body` as JSON to `url`. The seed's form works too: "
+    '`{"type": "script", "command": SCRIPT, "meta": INPUT}` and '
+    '`{"type": "api_post", "command": URL, "meta": BODY}`. With an `Idempotency-Key` header '
+    "(up to 128 characters) a repeated request answers 200 with the job it created the first time."
+)
 
 
 def _job_id(request: Request) -> int:
@@ -64,6 +75,7 @@ def _job_id(request: Request) -> int:
     return job_id
 
 
+@operation("List jobs (a regular user sees its own)", tags=["jobs"], query=JobQuery, responses={200: JobPage})
 async def list_jobs(request: Request) -> JSONResponse:
     query = query_params(request, JobQuery)
     user = actor(request)
@@ -75,6 +87,14 @@ async def list_jobs(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, work, readonly=True))
 
 
+@operation(
+    "Create a job",
+    tags=["jobs"],
+    body=JobSpec,
+    responses={201: JobDetail, 200: JobDetail},
+    errors=[403, 409],
+    description=_CREATE_DOC,
+)
 async def create_job(request: Request) -> JSONResponse:
     user = actor(request)
     spec = await json_body(request, JobSpec)
@@ -91,6 +111,7 @@ async def create_job(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=201 if created else 200)
 
 
+@operation("A job with its spec and result", tags=["jobs"], responses={200: JobDetail})
 async def get_job(request: Request) -> JSONResponse:
     user, job_id = actor(request), _job_id(request)
     return JSONResponse(
@@ -102,6 +123,9 @@ async def get_job(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "Change a job that is not running", tags=["jobs"], body=JobUpdate, responses={200: JobDetail}, errors=[403, 409]
+)
 async def update_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     changes = (await json_body(request, JobUpdate)).model_dump(exclude_unset=True)
@@ -115,12 +139,20 @@ async def update_job(request: Request) -> JSONResponse:
     )
 
 
+@operation("Delete a job that is not running, with its log", tags=["jobs"], responses={204: "empty"}, errors=[403, 409])
 async def delete_job(request: Request) -> Response:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     await in_db(request, lambda session: service.delete_job(session=session, wiring=wiring, job_id=job_id, actor=user))
     return Response(status_code=204)
 
 
+@operation(
+    "Hold, release, cancel or re-queue a job",
+    tags=["jobs"],
+    body=StatusChange,
+    responses={200: JobDetail},
+    errors=[403, 409],
+)
 async def set_status(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     target = (await json_body(request, StatusChange)).status
@@ -134,6 +166,9 @@ async def set_status(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "Kill a running job's processes, or cancel a waiting job", tags=["jobs"], responses={200: JobDetail}, errors=[409]
+)
 async def kill_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     return JSONResponse(
@@ -144,6 +179,7 @@ async def kill_job(request: Request) -> JSONResponse:
     )
 
 
+@operation("A new job from this job's spec", tags=["jobs"], responses={201: JobDetail}, errors=[403])
 async def rerun_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     return JSONResponse(
@@ -155,6 +191,12 @@ async def rerun_job(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "A job's log as text (all, from an offset, or the last lines)",
+    tags=["jobs"],
+    query=LogQuery,
+    responses={200: "text"},
+)
 async def job_log(request: Request) -> Response:
     """The log as text/plain: all of it, from `offset`, or the last `tail` lines. `X-Log-Size` is
     the offset to ask for next; the file is streamed, never read whole. `download=1` makes it a file
@@ -173,22 +215,49 @@ async def job_log(request: Request) -> Response:
     return StreamingResponse(read_range(path, start, size), media_type="text/plain; charset=utf-8", headers=headers)
 
 
+@operation(
+    "Start the workers of one queue, or of both",
+    tags=["queues"],
+    query=QueueQuery,
+    responses={200: QueueControl},
+    errors=[403],
+)
 async def start_consumer(request: Request) -> JSONResponse:
     superuser(request)
-    queue = runtime(request).queues[query_params(request, QueueQuery).queue_name]
-    await run_in_threadpool(queue.start)  # starting worker threads, not database work
-    return JSONResponse({"queue_name": queue.name, **queue.status()})
+    queues = _chosen(request)
+    for queue in queues:
+        await run_in_threadpool(queue.start)  # starting worker threads, not database work
+    return _queue_answer(request, f"started {' and '.join(queue.name for queue in queues)}")
 
 
+@operation(
+    "Pause one queue, or both (running jobs finish)",
+    tags=["queues"],
+    query=QueueQuery,
+    responses={200: QueueControl},
+    errors=[403],
+)
 async def stop_consumer(request: Request) -> JSONResponse:
     """Pause a queue: running jobs finish, waiting ones stay queued until start-consumer."""
     superuser(request)
-    queue = runtime(request).queues[query_params(request, QueueQuery).queue_name]
-    queue.request_stop()
-    return JSONResponse({"queue_name": queue.name, **queue.status()})
+    queues = _chosen(request)
+    for queue in queues:
+        queue.request_stop()
+    return _queue_answer(request, f"stopped {' and '.join(queue.name for queue in queues)}")
 
 
+def _chosen(request: Request) -> list[Queue]:
+    """The queue named by `queue_name`, or both (the seed's clients name none)."""
+    name, queues = query_params(request, QueueQuery).queue_name, runtime(request).queues
+    return [queues[name]] if name else list(queues.queues.values())
+
+
+def _queue_answer(request: Request, message: str) -> JSONResponse:
+    return JSONResponse({"success": True, "message": message, "queues": runtime(request).queues.status()})
+
+
+@operation("Send the job list to every open WebSocket now", tags=["jobs"], responses={200: StatusMessage})
 async def push_jobs(request: Request) -> JSONResponse:
     actor(request)
     runtime(request).hub.refresh()
-    return JSONResponse({"detail": "pushed"})
+    return JSONResponse({"success": True, "message": "job list sent to every open WebSocket"})

@@ -7,28 +7,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vcore_app.jobs import service as jobs
 from vcore_app.jobs.views import JobDetail, JobSummary
-from vcore_app.models import Job, JobScheduler
+from vcore_app.models import ID_MAX, Job, JobScheduler
 from vcore_app.schedulers import service
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
+from vcore_app.web.schemas import JobPage, Preview
 from vcore_app.web.validation import json_body_raw, query_params
 
 
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=ID_MAX)
 
 
 class PreviewQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     count: int = Field(default=10, ge=1, le=100)
+
+
+SchedulerOut = create_model(
+    "SchedulerOut",
+    __doc__="A scheduler: its trigger, the job it creates, its plan and how its last run went.",
+    **{name: (field.annotation, None) for name, field in JobScheduler.model_fields.items()},  # type: ignore[call-overload]
+    last_run_status=(str | None, None),
+)
+
+
+class SchedulerPage(BaseModel):
+    """A page of schedulers and how many there are in all."""
+
+    items: list[SchedulerOut]
+    total: int
 
 
 def scheduler_out(scheduler: JobScheduler, last_job: Job | None = None) -> dict[str, Any]:
@@ -46,6 +63,7 @@ def _scheduler_id(request: Request) -> int:
     return scheduler_id
 
 
+@operation("List schedulers", tags=["schedulers"], query=Page, responses={200: SchedulerPage}, errors=[403])
 async def list_schedulers(request: Request) -> JSONResponse:
     user, page = actor(request), query_params(request, Page)
 
@@ -57,6 +75,9 @@ async def list_schedulers(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, work, readonly=True))
 
 
+@operation(
+    "Create a scheduler", tags=["schedulers"], body=service.SchedulerIn, responses={201: SchedulerOut}, errors=[403]
+)
 async def create_scheduler(request: Request) -> JSONResponse:
     user = superuser(request)  # before reading the body: a regular user learns nothing from a 422
     payload, wiring = await json_body_raw(request), runtime(request).schedulers
@@ -71,6 +92,7 @@ async def create_scheduler(request: Request) -> JSONResponse:
     )
 
 
+@operation("A scheduler", tags=["schedulers"], responses={200: SchedulerOut}, errors=[403])
 async def get_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id = actor(request), _scheduler_id(request)
     return JSONResponse(
@@ -84,6 +106,9 @@ async def get_scheduler(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "Change a scheduler", tags=["schedulers"], body=service.SchedulerIn, responses={200: SchedulerOut}, errors=[403]
+)
 async def update_scheduler(request: Request) -> JSONResponse:
     user = superuser(request)
     payload, scheduler_id, wiring = await json_body_raw(request), _scheduler_id(request), runtime(request).schedulers
@@ -100,6 +125,7 @@ async def update_scheduler(request: Request) -> JSONResponse:
     )
 
 
+@operation("Delete a scheduler (its jobs stay)", tags=["schedulers"], responses={204: "empty"}, errors=[403])
 async def delete_scheduler(request: Request) -> Response:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
     await in_db(
@@ -109,6 +135,7 @@ async def delete_scheduler(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@operation("Enable or disable a scheduler", tags=["schedulers"], responses={200: SchedulerOut}, errors=[403])
 async def toggle_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
     return JSONResponse(
@@ -121,6 +148,7 @@ async def toggle_scheduler(request: Request) -> JSONResponse:
     )
 
 
+@operation("Run a scheduler's job now, outside its plan", tags=["schedulers"], responses={201: JobDetail}, errors=[403])
 async def run_now(request: Request) -> JSONResponse:
     """A run outside the plan: always creates a job, leaves the planned next run as it is."""
     user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
@@ -135,6 +163,9 @@ async def run_now(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "A scheduler's next fire times", tags=["schedulers"], query=PreviewQuery, responses={200: Preview}, errors=[403]
+)
 async def preview_scheduler(request: Request) -> JSONResponse:
     user, scheduler_id = actor(request), _scheduler_id(request)
     query = query_params(request, PreviewQuery)
@@ -156,6 +187,13 @@ class DraftPreview(service.TriggerIn):
     count: int = Field(default=5, ge=1, le=100)
 
 
+@operation(
+    "The next fire times of an unsaved trigger",
+    tags=["schedulers"],
+    body=DraftPreview,
+    responses={200: Preview},
+    errors=[403],
+)
 async def preview_draft(request: Request) -> JSONResponse:
     """The fire times of a scheduler not saved yet (the form's live preview); 422 names a bad field."""
     superuser(request)
@@ -171,6 +209,7 @@ async def preview_draft(request: Request) -> JSONResponse:
     )
 
 
+@operation("The jobs a scheduler created", tags=["schedulers"], query=Page, responses={200: JobPage}, errors=[403])
 async def scheduler_jobs(request: Request) -> JSONResponse:
     user, scheduler_id, page = actor(request), _scheduler_id(request), query_params(request, Page)
 

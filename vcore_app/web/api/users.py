@@ -14,11 +14,15 @@ from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.users import UserRegister
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import actor, actor_id, in_db, settings, superuser
 from vcore_app.web.schemas import (
+    Message,
     Page,
+    TokenPair,
     UpdatePassword,
     UserCreate,
+    UserPage,
     UserPublic,
     UserUpdate,
     UserUpdateMe,
@@ -46,6 +50,13 @@ def _update(session: Session, user_id: int, fields: dict[str, Any]) -> dict[str,
     return UserPublic.of(users.update_user(session=session, user=user, changes=fields))
 
 
+@operation(
+    "Create an account (when open registration is on)",
+    tags=["users"],
+    body=UserRegister,
+    responses={201: UserPublic},
+    errors=[403, 409],
+)
 async def register(request: Request) -> JSONResponse:
     if not settings(request).USERS_OPEN_REGISTRATION:
         raise AppError("Open registration is disabled on this server; ask an administrator for an account", 403)
@@ -53,10 +64,14 @@ async def register(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, lambda session: _create(session, body)), status_code=201)
 
 
+@operation("The logged-in user", tags=["users"], responses={200: UserPublic})
 async def me(request: Request) -> JSONResponse:
     return JSONResponse(UserPublic.of(actor(request)))
 
 
+@operation(
+    "Change one's own e-mail or name", tags=["users"], body=UserUpdateMe, responses={200: UserPublic}, errors=[409]
+)
 async def update_me(request: Request) -> JSONResponse:
     user_id = actor_id(request)
     body = await json_body(request, UserUpdateMe)
@@ -71,6 +86,13 @@ def _fresh_credentials(request: Request, user: User) -> JSONResponse:
     return response
 
 
+@operation(
+    "Change one's password (other sessions are logged out)",
+    tags=["users"],
+    body=UpdatePassword,
+    responses={200: TokenPair},
+    errors=[400],
+)
 async def update_my_password(request: Request) -> JSONResponse:
     """Change the password: every other session and token is logged out; this one gets new tokens."""
     body = await json_body(request, UpdatePassword)
@@ -86,6 +108,7 @@ async def update_my_password(request: Request) -> JSONResponse:
     return _fresh_credentials(request, await in_db(request, change))
 
 
+@operation("Log out everywhere; this client gets new tokens", tags=["users"], responses={200: TokenPair})
 async def logout_all(request: Request) -> JSONResponse:
     """Log out everywhere: every token and browser session issued before stops working."""
     user_id = actor_id(request)
@@ -98,6 +121,7 @@ async def logout_all(request: Request) -> JSONResponse:
     return _fresh_credentials(request, await in_db(request, revoke))
 
 
+@operation("List users", tags=["users"], query=Page, responses={200: UserPage}, errors=[403])
 async def list_users(request: Request) -> JSONResponse:
     superuser(request)
     page = query_params(request, Page)
@@ -109,6 +133,7 @@ async def list_users(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, work, readonly=True))
 
 
+@operation("Create a user", tags=["users"], body=UserCreate, responses={201: UserPublic}, errors=[403, 409])
 async def create_user(request: Request) -> JSONResponse:
     superuser(request)
     body = await json_body(request, UserCreate)
@@ -120,6 +145,7 @@ async def create_user(request: Request) -> JSONResponse:
     )
 
 
+@operation("A user (a regular user may read only itself)", tags=["users"], responses={200: UserPublic}, errors=[403])
 async def get_user(request: Request) -> JSONResponse:
     """A superuser sees anyone; a regular user only itself."""
     user_id: int = request.path_params["id"]
@@ -132,6 +158,7 @@ async def get_user(request: Request) -> JSONResponse:
     )
 
 
+@operation("Change a user", tags=["users"], body=UserUpdate, responses={200: UserPublic}, errors=[403, 409])
 async def update_user(request: Request) -> JSONResponse:
     superuser(request)
     body = await json_body(request, UserUpdate)
@@ -139,6 +166,7 @@ async def update_user(request: Request) -> JSONResponse:
     return JSONResponse(await in_db(request, lambda session: _update(session, user_id, changes(body))))
 
 
+@operation("Delete a user", tags=["users"], responses={200: Message}, errors=[403, 409])
 async def delete_user(request: Request) -> JSONResponse:
     superuser(request)
     user_id: int = request.path_params["id"]

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vcore_app.applog import read_app_log
+from vcore_app.models import ID_MAX
 from vcore_app.web.deps import settings, superuser
 from vcore_app.web.templating import render
 from vcore_app.web.validation import query_params
@@ -23,7 +24,7 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class TailQuery(BaseModel):
-    offset: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0, le=ID_MAX)
     file: str | None = Field(None, max_length=64)
 
 
