@@ -42,6 +42,7 @@ from vcore_app.applog import setup_logging
 from vcore_app.first_run import setup_url
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.paths import is_frozen
+from vcore_app.private import tighten
 from vcore_app.runtime import Runtime
 from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
 
@@ -131,6 +132,7 @@ def serve(settings: Settings) -> None:
 def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
                   rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
+    _make_data_dir_private(settings)
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     runtime = Runtime(settings)
@@ -147,6 +149,14 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
         runtime.stop()
         sock.close()
         logger.info("vcore-app stopped")
+
+
+def _make_data_dir_private(settings: Settings) -> None:
+    """A data folder from before private.py existed (0755, 0644 files) is tightened, once, visibly."""
+    changed = tighten(settings.DATA_DIR)
+    if changed:
+        logger.warning("data folder {} was readable by other users: made {} entries private "
+                       "(folders 0700, files 0600)", settings.DATA_DIR, len(changed))
 
 
 def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:

@@ -183,7 +183,7 @@ def prepare_data_dir(data_dir: Path) -> None:
     """Create the data folder and its sub-folders; fail with one line if it cannot be written."""
     try:
         for sub in ("", "logs", "logs/jobs", "plugins", "backups"):
-            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+            (data_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:

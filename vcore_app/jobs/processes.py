@@ -19,6 +19,7 @@ from typing import IO
 
 import psutil
 
+from vcore_app.private import user_umask
 from vcore_app.settings import Settings
 
 _POLL_SECONDS = 0.05
@@ -35,7 +36,7 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def spawn(argv: Sequence[str], *, cwd: str | None, env: Mapping[str, str], stdin: bool) -> subprocess.Popen[bytes]:
     """Start `argv` as the leader of a new session: its pid is the process group id."""
     return subprocess.Popen(
-        list(argv), cwd=cwd or None, env=dict(env), start_new_session=True, bufsize=0,
+        list(argv), cwd=cwd or None, env=dict(env), start_new_session=True, bufsize=0, umask=user_umask(),
         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
 
