@@ -40,6 +40,7 @@ from vcore_app import __version__
 from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
 from vcore_app.first_run import setup_url
+from vcore_app.jobs import processes
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.paths import is_frozen
 from vcore_app.private import tighten
@@ -133,6 +134,8 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
                   rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
     _make_data_dir_private(settings)
+    if processes.become_subreaper():  # a job's escaped processes stay ours to find, end and reap
+        processes.start_reaper()
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     runtime = Runtime(settings)

@@ -98,7 +98,10 @@ class Attempt:
     plugins_dir: Path
     data_dir: Path
     kill_grace: float
+    mark: str = ""  # VCORE_JOB_MARK of its processes (processes.job_mark)
     on_pid: Callable[[int], None] = field(default=lambda pid: None)
+    # Called once its processes are being ended (kill, timeout, shutdown), with the reason.
+    on_stopping: Callable[[str], None] = field(default=lambda reason: None)
 
     @property
     def grace(self) -> float:
@@ -200,10 +203,12 @@ EXECUTORS: dict[str, Executor] = {executor.type.value: executor
 def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None,
                 env: dict[str, str] | None = None, stdin: bytes | None = None) -> int | None:
     """Run a child in its own process group, its output into the log; its exit code, or None when
-    the control stopped it (the group has then been ended: SIGTERM, grace, SIGKILL)."""
+    the control stopped it. Either way every process of the job has ended when this returns
+    (SIGTERM, grace, SIGKILL; processes.py)."""
     control = attempt.control
     try:
-        proc = processes.spawn(argv, cwd=cwd, env=processes.child_env(env), stdin=stdin is not None)
+        proc = processes.spawn(argv, cwd=cwd, env=processes.child_env(env), stdin=stdin is not None,
+                               mark=attempt.mark)
     except OSError as exc:
         attempt.log.note(f"cannot start: {exc}")
         return 127
@@ -218,6 +223,7 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
 
     def wait() -> None:
         proc.wait()
+        processes.release(proc)
         exited.set()
         control.wake.set()
 
@@ -233,8 +239,10 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
             control.stop("timeout")
             continue
         control.wake.wait(remaining)
-    # Whether it ended by itself or is being stopped, no process of the group outlives the attempt.
-    processes.end_group(proc.pid, attempt.grace)
+    if control.reason is not None:
+        attempt.on_stopping(control.reason)
+    # Whether it ended by itself or is being stopped, no process of the job outlives the attempt.
+    processes.end_job(proc.pid, attempt.mark, attempt.grace)
     exited.wait()
     # A process that left the group (setsid) may still hold the pipe: stop waiting for its output.
     reader.join(_READER_DRAIN_SECONDS)
@@ -243,13 +251,15 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
     return None if control.reason is not None else proc.returncode
 
 
-def _stopped(attempt: Attempt) -> Outcome:
-    reason = attempt.control.reason
-    job = attempt.job
+def stop_text(reason: str | None, job: Job) -> str:
+    """What a stop is called: in the log, as the error, in the job's `stopping` field."""
     if reason == "timeout":
-        error = f"timed out after {job.timeout_seconds:g} s"
-    else:
-        error = {"killed": "killed", "shutdown": "interrupted by shutdown"}.get(reason or "", reason or "stopped")
+        return f"timed out after {job.timeout_seconds:g} s"
+    return {"killed": "killed", "shutdown": "interrupted by shutdown"}.get(reason or "", reason or "stopped")
+
+
+def _stopped(attempt: Attempt) -> Outcome:
+    error = stop_text(attempt.control.reason, attempt.job)
     attempt.log.note(error)
     return Outcome(ok=False, error=error)
 

@@ -129,9 +129,24 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
     statement = (update(Job).where(Job.id == job_id, Job.status.in_(expect), *where)
                  .values(status=to, **{**stamps, **values}).returning(Job))
     options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
-    job = session.execute(statement, execution_options=options).scalars().first()
+    job = session.execute(statement.values(stopping=None), execution_options=options).scalars().first()  # issue 12
     if job is not None:
         _after_commit(session, wiring, job)
+    return job
+
+
+# issue 12: an honest kill. The job stays `running` with `stopping` set until no process is left.
+TIMED_OUT = "timed out"
+
+
+def mark_stopping(*, session: Session, wiring: JobWiring, job_id: int, reason: str) -> Job | None:
+    """Show that a running job is being stopped (kill, timeout); the first reason stays."""
+    statement = (update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.stopping.is_(None))
+                 .values(stopping=reason[:200]).returning(Job))
+    options = {"synchronize_session": False, "populate_existing": True}
+    job = session.execute(statement, execution_options=options).scalars().first()
+    if job is not None:
+        db.on_commit(session, lambda: wiring.hub.job_changed(job))
     return job
 
 
@@ -202,17 +217,19 @@ def set_status(*, session: Session, wiring: JobWiring, job: Job, to: JobStatus, 
 
 
 def kill_job(*, session: Session, wiring: JobWiring, job: Job, by: str) -> Job:
-    """Cancel a waiting job at once; end a running one's whole process group (G6)."""
+    """Cancel a waiting job at once; stop a running one (G6): it shows `stopping` until every
+    process of it has ended, then the runner records `cancelled`. A finished job comes back as it is."""
     if job.status in (JobStatus.QUEUED, JobStatus.PENDING):
         moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
                            expect=[JobStatus.QUEUED, JobStatus.PENDING], error=f"cancelled by {by}")
-    elif job.status == JobStatus.RUNNING:
-        moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
-                           expect=[JobStatus.RUNNING], error=f"killed by {by}")
+    elif job.status == JobStatus.RUNNING:  # issue 12
+        if job.stopping:
+            return job
+        moved = mark_stopping(session=session, wiring=wiring, job_id=job.id, reason=f"killed by {by}")
         if moved is not None:
             db.on_commit(session, lambda: wiring.controls.stop(job.id, "killed"))
     else:
-        raise AppError(f"Job {job.id} is {job.status}, not running or waiting", 409)
+        return job  # issue 12: already finished (POST /kill answers 200)
     if moved is None:
         raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
     return moved
@@ -255,12 +272,17 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
     with db.session(engine, readonly=True) as session:
         stale = session.exec(select(Job).where(Job.status == JobStatus.RUNNING,
                                                or_(Job.boot_id != boot_id, Job.boot_id.is_(None)))).all()
-    for job in stale:
-        if job.pid and processes.end_orphan_group(job.pid, job.started_at):
-            logger.warning("ended the leftover process group {} of job {}", job.pid, job.id)
+    for job in stale:  # issue 12: its group, and its marked processes wherever they went
+        if processes.end_leftovers(job.pid, job.started_at, processes.job_mark(job.boot_id or "", job.id or 0)):
+            logger.warning("ended the leftover processes of job {}", job.id)
     with db.session(engine) as session:
         for job in stale:
-            interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
+            if job.stopping:  # issue 12: a kill or timeout was under way: it ends as asked
+                to = JobStatus.FAILED if job.stopping.startswith(TIMED_OUT) else JobStatus.CANCELLED
+                transition(session=session, wiring=wiring, job_id=job.id, to=to, expect=[JobStatus.RUNNING],
+                           error=job.stopping)
+            else:
+                interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
     waiting = wiring.queues.waiting_job_ids()
     with db.session(engine, readonly=True) as session:
         queued = session.exec(select(Job).where(Job.status == JobStatus.QUEUED)).all()

@@ -149,6 +149,7 @@ class JobSummary(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     pid: int | None
+    stopping: str | None  # a running job being killed or timed out: why (jobs/service.py)
 
     @classmethod
     def of(cls, job: Job) -> dict[str, Any]:

@@ -107,7 +107,8 @@
       var shown = row(job.id);
       if (shown) {
         return !compare || job.deleted || shown.getAttribute("data-status") !== job.status ||
-          shown.getAttribute("data-attempt") !== String(job.attempt);
+          shown.getAttribute("data-attempt") !== String(job.attempt) ||
+          shown.getAttribute("data-stopping") !== (job.stopping ? "yes" : "");
       }
       return !job.deleted && region().getAttribute("data-offset") === "0" && job.id > newest();
     }
@@ -232,7 +233,8 @@
     function differs(job) {
       var status = document.getElementById("job-status");
       return status.getAttribute("data-status") !== job.status ||
-        status.getAttribute("data-attempt") !== String(job.attempt);
+        status.getAttribute("data-attempt") !== String(job.attempt) ||
+        status.getAttribute("data-stopping") !== (job.stopping ? "yes" : "");
     }
     liveSocket(function (message) {
       if (message.job && message.job.id === jobId) {

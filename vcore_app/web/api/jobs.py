@@ -181,7 +181,9 @@ async def kill_job(request: Request) -> JSONResponse:
     def change(session: Session, wiring: JobWiring, job: Job) -> Job:
         return service.kill_job(session=session, wiring=wiring, job=job, by=user.username)
 
-    return JSONResponse(await in_session(request, _change(request, user, change)))
+    body = await in_session(request, _change(request, user, change))
+    # 202 while its processes are being ended (`stopping`); 200 once it is cancelled or had finished.
+    return JSONResponse(body, status_code=202 if body and body["status"] == JobStatus.RUNNING else 200)
 
 
 async def rerun_job(request: Request) -> JSONResponse:

@@ -192,7 +192,12 @@ def _deleted(session: Session, wiring: JobWiring, job: Job, _user: User) -> None
 
 
 async def kill_job(request: Request) -> Response:
-    return await _act(request, _killed, lambda job_id, _job: (f"/jobs/{job_id}", f"Job {job_id} cancelled."))
+    def outcome(job_id: int, job: Job | None) -> tuple[str, str]:
+        if job is not None and job.status == JobStatus.RUNNING:
+            return f"/jobs/{job_id}", f"Job {job_id} is stopping."
+        return f"/jobs/{job_id}", f"Job {job_id} is {job.status if job else 'gone'}."
+
+    return await _act(request, _killed, outcome)
 
 
 async def rerun_job(request: Request) -> Response:
