@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.types import ASGIApp
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.csrf import CsrfProtect
@@ -20,6 +21,12 @@ from vcore_app.tools.registry import ToolRegistry
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates
+
+
+class _App(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, outside Starlette's ServerErrorMiddleware: a 500 gets the security headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
@@ -39,12 +46,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             if owns_runtime:
                 active.stop()
 
-    app = Starlette(
+    app = _App(
         debug=settings.DEBUG,
         routes=routes(),
         middleware=[
             Middleware(RequestLog),
-            Middleware(SecurityHeaders),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(RequireAuthentication, is_public=is_public),

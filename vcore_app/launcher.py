@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
 import webbrowser
 from collections.abc import Iterator, Sequence
+from typing import Any
 
+import psutil
 import uvicorn
 from loguru import logger
 
@@ -113,8 +117,8 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
 
 
 def _on_port(settings: Settings, port: int) -> Settings:
-    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT)
-    base_url = local_url(settings.SERVER_HOST, port) if derived else settings.BASE_URL
+    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT, tls=settings.tls)
+    base_url = local_url(settings.SERVER_HOST, port, tls=settings.tls) if derived else settings.BASE_URL
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
 
@@ -136,6 +140,7 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     _make_data_dir_private(settings)
     if processes.become_subreaper():  # a job's escaped processes stay ours to find, end and reap
         processes.start_reaper()
+    check_tls_files(settings)
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     runtime = Runtime(settings)
@@ -143,10 +148,15 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
         runtime.start()
         config = uvicorn.Config(
             create_app(settings, runtime), log_config=None, lifespan="on", ws="websockets-sansio",
-            access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
+            access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
+            # Forwarded headers only from the proxies named (uvicorn would trust 127.0.0.1 by default,
+            # and any local process could then pick the client address the login throttle sees).
+            proxy_headers=bool(settings.FORWARDED_ALLOW_IPS), forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            ssl_certfile=settings.TLS_CERT_FILE, ssl_keyfile=settings.TLS_KEY_FILE,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
+        threading.Thread(target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce",
+                         daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -179,9 +189,33 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
                         f"{where}, pid {holder.pid}")
 
 
-def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> None:
+def check_tls_files(settings: Settings) -> None:
+    """A certificate or key that does not load is a one-line error before anything starts."""
+    if settings.TLS_CERT_FILE is None or settings.TLS_KEY_FILE is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(settings.TLS_CERT_FILE, settings.TLS_KEY_FILE)
+    except (ssl.SSLError, OSError) as exc:
+        raise SettingsError(f"TLS_CERT_FILE='{settings.TLS_CERT_FILE}': cannot load it with TLS_KEY_FILE "
+                            f"({getattr(exc, 'reason', None) or exc})") from None
+
+
+def listening_addresses(bound: tuple[Any, ...], *, tls: bool) -> list[str]:
+    """The URLs the bound socket answers on: every address of this machine for a wildcard bind."""
+    host, port = bound[0], bound[1]
+    scheme = "https" if tls else "http"
+    hosts = [host]
+    if ipaddress.ip_address(host).is_unspecified:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        hosts = sorted({addr.address.split("%")[0] for addrs in psutil.net_if_addrs().values() for addr in addrs
+                        if addr.family == family}, key=lambda a: (not ipaddress.ip_address(a).is_loopback, a))
+    return [f"{scheme}://[{h}]:{port}" if ":" in h else f"{scheme}://{h}:{port}" for h in hosts]
+
+
+def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock, bound: tuple[Any, ...]) -> None:
     """Once uvicorn listens: tell the lock file and the log where (and print the setup link while no
-    user exists), and open the browser there if asked."""
+    user exists), and open the browser there if asked. Plain HTTP reachable from other machines gets
+    one warning saying how to fix it."""
     settings = runtime.settings
     pause = threading.Event()  # never set: an interruptible sleep while uvicorn starts
     while not server.started and not server.should_exit:
@@ -189,7 +223,12 @@ def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> N
     if not server.started:
         return
     lock.publish(port=settings.SERVER_PORT, url=settings.BASE_URL)
-    logger.info("listening on {}", settings.BASE_URL)
+    urls = listening_addresses(bound, tls=settings.tls)
+    logger.info("listening on {} (bound to {} port {}: {})", settings.BASE_URL, bound[0], bound[1], ", ".join(urls))
+    if not settings.tls and not ipaddress.ip_address(bound[0]).is_loopback:
+        logger.warning("{} is reachable from other machines over plain HTTP: passwords, session cookies and API "
+                       "keys cross the network unencrypted. Put vcore-app behind a reverse proxy with TLS "
+                       "(packaging/README.md, 'Reverse proxy'), or set TLS_CERT_FILE and TLS_KEY_FILE.", bound[0])
     url = setup_url(settings, runtime.setup_token) if runtime.setup_token else settings.BASE_URL
     if runtime.setup_token:
         print(f"\n  No user yet. Create the first superuser at:\n  {url}\n", file=sys.stderr, flush=True)

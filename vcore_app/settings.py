@@ -7,6 +7,7 @@ inside the data folder; they are filled in once DATA_DIR is known.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "vcore-app"
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
     BASE_URL: str = Field("", description="Public URL of the app, used in links and mails (default: from host and port).")
+    TLS_CERT_FILE: Path | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS directly; with TLS_KEY_FILE. Then HSTS is sent."
+    )
+    TLS_KEY_FILE: Path | None = Field(None, description="PEM private key of TLS_CERT_FILE.")
+    FORWARDED_ALLOW_IPS: str = Field(
+        "", description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto "
+        "headers are trusted (default: none; `*` trusts anyone). See packaging/README.md."
+    )
     OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
     JWT_ACCESS_SECRET_KEY: SecretStr = Field(
         SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
@@ -79,6 +88,11 @@ class Settings(BaseSettings):
         10_000_000, ge=1_000_000, description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between."
     )
     JOB_LOG_RETENTION_DAYS: int = Field(30, ge=1, description="Job log files untouched for this many days are removed (checked daily).")
+    API_POST_DENY_NETWORKS: str = Field(
+        "169.254.0.0/16,fe80::/10,fd00:ec2::254/128",
+        description="Comma-separated networks api_post jobs may not reach (cloud metadata, link-local), checked "
+        "for every address a host name resolves to and on every connection; empty allows all.",
+    )
     JOB_KILL_GRACE_SECONDS: float = Field(
         5.0, ge=0, le=60, description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL."
     )
@@ -117,6 +131,28 @@ class Settings(BaseSettings):
             raise ValueError("expected a colour as #rrggbb")
         return value
 
+    @field_validator("API_POST_DENY_NETWORKS", "FORWARDED_ALLOW_IPS")
+    @classmethod
+    def _networks(cls, value: str, info: ValidationInfo) -> str:
+        for item in _split(value):
+            if item == "*" and info.field_name == "FORWARDED_ALLOW_IPS":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an IP address or network (e.g. 10.0.0.1, 192.168.0.0/16)") from None
+        return ",".join(_split(value))
+
+    @field_validator("TLS_CERT_FILE", "TLS_KEY_FILE")
+    @classmethod
+    def _readable_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError("no such file")
+        if info.field_name == "TLS_KEY_FILE" and "TLS_CERT_FILE" in info.data \
+                and (value is None) != (info.data["TLS_CERT_FILE"] is None):
+            raise ValueError("set both TLS_CERT_FILE and TLS_KEY_FILE, or neither")
+        return value.expanduser().resolve() if value is not None else None
+
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -129,8 +165,17 @@ class Settings(BaseSettings):
             self.DB_URL = f"sqlite:///{self.DATA_DIR / 'vcore.sqlite3'}"
         self.HUEY_DEFAULT_SQLITE_PATH = self.HUEY_DEFAULT_SQLITE_PATH or self.DATA_DIR / "huey_default.sqlite3"
         self.HUEY_RESERVED_SQLITE_PATH = self.HUEY_RESERVED_SQLITE_PATH or self.DATA_DIR / "huey_reserved.sqlite3"
-        self.BASE_URL = (self.BASE_URL or local_url(self.SERVER_HOST, self.SERVER_PORT)).rstrip("/")
+        self.BASE_URL = (self.BASE_URL or local_url(self.SERVER_HOST, self.SERVER_PORT, tls=self.tls)).rstrip("/")
         return self
+
+    @property
+    def tls(self) -> bool:
+        """Whether the app serves HTTPS itself (TLS_CERT_FILE and TLS_KEY_FILE)."""
+        return self.TLS_CERT_FILE is not None
+
+    @property
+    def api_post_deny(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _split(self.API_POST_DENY_NETWORKS)]
 
     @property
     def logs_dir(self) -> Path:
@@ -149,13 +194,17 @@ class Settings(BaseSettings):
         return self.DATA_DIR / "backups"
 
 
-def local_url(host: str, port: int) -> str:
+def local_url(host: str, port: int, *, tls: bool = False) -> str:
     """The URL of the app on this machine: the default BASE_URL."""
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{'https' if tls else 'http'}://{host}:{port}"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:

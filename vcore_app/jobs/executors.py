@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from vcore_app import outbound
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog
 from vcore_app.models import Job, JobType
@@ -99,6 +100,7 @@ class Attempt:
     data_dir: Path
     kill_grace: float
     mark: str = ""  # VCORE_JOB_MARK of its processes (processes.job_mark)
+    deny: Sequence[outbound.Network] = ()  # networks an api_post may not reach (API_POST_DENY_NETWORKS)
     on_pid: Callable[[int], None] = field(default=lambda pid: None)
     # Called once its processes are being ended (kill, timeout, shutdown), with the reason.
     on_stopping: Callable[[str], None] = field(default=lambda reason: None)
@@ -170,13 +172,14 @@ class ApiPostExecutor(Executor):
         timeout = min(filter(None, (job.request_timeout_seconds or 30.0, job.timeout_seconds)))
         attempt.log.note(f"POST {job.url} (timeout {timeout:g} s)")
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
+            with outbound.client(attempt.deny, setting="API_POST_DENY_NETWORKS", timeout=timeout,
+                                 follow_redirects=False) as client, \
                     client.stream("POST", job.url or "", json=job.body, headers=job.headers or {}) as response:
                 body, truncated = _excerpt(response, attempt.control)
         except httpx.TimeoutException:
             return Outcome(ok=False, error=f"request timed out after {timeout:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(ok=False, error=f"request failed: {exc or type(exc).__name__}")
+            return Outcome(ok=False, error=f"request failed: {exc or type(exc).__name__}", permanent=outbound.refused(exc))
         if attempt.control.reason is not None:
             return _stopped(attempt)
         text = body.decode(response.encoding or "utf-8", errors="replace")

@@ -44,7 +44,7 @@ class Runner:
                      f"'{job.name}' on queue {job.queue_name} (pid {os.getpid()}) ====")
             attempt = Attempt(job=job, log=log, control=control, plugins_dir=wiring.settings.plugins_dir,
                               data_dir=wiring.settings.DATA_DIR, kill_grace=wiring.settings.JOB_KILL_GRACE_SECONDS,
-                              mark=processes.job_mark(self.boot_id, job.id),
+                              mark=processes.job_mark(self.boot_id, job.id), deny=wiring.settings.api_post_deny,
                               on_pid=lambda pid: self._record_pid(job, pid),
                               on_stopping=lambda reason: self._record_stopping(job, reason))
             try:
