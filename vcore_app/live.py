@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from typing import Any
 
@@ -20,7 +21,8 @@ from loguru import logger
 from sqlalchemy import Engine
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from vcore_app import db
+from vcore_app import access, db
+from vcore_app.auth.backend import credential, credential_expiry, resolve
 from vcore_app.auth.guards import current_user
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
@@ -30,11 +32,18 @@ from vcore_app.web.schemas import JobSummary
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
 PAGE_SIZE = 50
+# issue 12: how often an open socket checks its credential again (expiry is also met on time);
+# changes made in this process close sockets at once (Hub.drop_user), this catches the rest (the CLI).
+RECHECK_SECONDS = 5.0
 
 
 class _Client:
-    def __init__(self, websocket: WebSocket, user: User) -> None:
+    def __init__(self, websocket: WebSocket, user: User, via: str) -> None:
         self.websocket = websocket
+        self.user_id = user.id
+        self.is_superuser = user.is_superuser
+        self.via = via  # how it authenticated: "token", "cookie", "api_key"
+        self.closing = False
         self.owner = service.owner_filter(user)
         self.outbox: deque[str] = deque()
         self.outbox_bytes = 0
@@ -74,6 +83,7 @@ class Hub:
         self._log_watchers: dict[int, set[_Client]] = {}
         self._generation = 0
         self._snapshots: dict[int | None, tuple[int, str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- any thread -------------------------------------------------------------------------------
 
@@ -94,6 +104,11 @@ class Hub:
     def refresh(self) -> None:
         """Send every client a fresh snapshot (POST /jobs/push-jobs-to-websocket)."""
         self._post(self._fan_out_job, None, None)
+
+    def drop_user(self, user_id: int, code: int, reason: str, sessions_only: bool = False) -> None:
+        """issue 12: close the user's sockets (not those opened with an API key when `sessions_only`);
+        called after the commit of a change to its rights (access.py)."""
+        self._post(self._close_user, user_id, code, reason, sessions_only)
 
     def _post(self, callback: Any, *args: Any) -> None:
         loop = self._loop
@@ -118,12 +133,48 @@ class Hub:
         for client in self._log_watchers.get(job_id, ()):
             client.offer(message)
 
+    def _close_user(self, user_id: int, code: int, reason: str, sessions_only: bool) -> None:
+        for client in list(self._clients):
+            if client.user_id == user_id and not (sessions_only and client.via == "api_key"):
+                self._close(client, code, reason)
+
+    def _close(self, client: _Client, code: int, reason: str) -> None:
+        if not client.closing:
+            client.closing = True
+            client.outbox.clear()  # nothing more reaches a user who lost the right to it
+            self._tasks.add(task := asyncio.create_task(self._send_close(client, code, reason), name="ws-close"))
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _send_close(client: _Client, code: int, reason: str) -> None:
+        try:
+            await client.websocket.close(code, reason)
+        except (RuntimeError, OSError):
+            pass  # already closed by the client
+
+    async def _recheck(self, client: _Client, via: str, secret: str) -> None:
+        """issue 12: close the socket when its credential expires or stops being valid, or its role changes."""
+        connection = client.websocket
+        while not client.closing:
+            expires = await to_thread.run_sync(credential_expiry, connection, via, secret)
+            wait = RECHECK_SECONDS if expires is None else min(RECHECK_SECONDS, max(expires - time.time(), 0))
+            await asyncio.sleep(wait)
+            user = await to_thread.run_sync(resolve, connection, via, secret)
+            if user is None:
+                self._close(client, access.UNAUTHORIZED, "credentials expired or revoked")
+            elif user.is_superuser != client.is_superuser:
+                self._close(client, access.FORBIDDEN, "role changed")
+
     async def serve(self, websocket: WebSocket) -> None:
         user = current_user(websocket)  # the gate has closed unauthenticated sockets before accept
+        found = credential(websocket)
+        assert found is not None  # the gate let it in, so it carries one
+        via, secret = found
         await websocket.accept()
-        client = _Client(websocket, user)
+        client = _Client(websocket, user, via)
         self._clients.add(client)
         sender = asyncio.create_task(self._send_loop(client), name="ws-sender")
+        rechecker = asyncio.create_task(self._recheck(client, via, secret), name="ws-recheck")
         try:
             while True:
                 text = await websocket.receive_text()
@@ -132,6 +183,7 @@ class Hub:
             pass
         finally:
             sender.cancel()
+            rechecker.cancel()
             self._clients.discard(client)
             for job_id in client.logs:
                 self._unwatch(client, job_id)
@@ -176,9 +228,11 @@ class Hub:
     async def _send_loop(self, client: _Client) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while True:
-                while client.outbox:
+            while not client.closing:
+                while client.outbox and not client.closing:
                     await client.websocket.send_text(client.take())
+                if client.closing:
+                    break
                 if client.needs_snapshot:
                     wait = client.last_snapshot + SNAPSHOT_INTERVAL - loop.time()
                     if wait <= 0:

@@ -27,7 +27,13 @@
         try { message = JSON.parse(event.data); } catch (error) { return; }
         onMessage(message);
       });
-      socket.addEventListener("close", function () {
+      socket.addEventListener("close", function (event) {
+        // The server closed it because this login ended (4401) or its rights changed (4403): the page
+        // loads again, which leads to the login page or shows what the new rights allow.
+        if (event.code === 4401 || event.code === 4403) {
+          location.reload();
+          return;
+        }
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       });
