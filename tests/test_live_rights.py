@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -114,13 +114,13 @@ def test_api_keys_survive_log_out_everywhere_but_not_deactivation(server: Runnin
 
 
 def test_a_socket_closes_when_its_credential_expires(server: RunningApp, bob: dict[str, Any]) -> None:
-    expires = datetime.now(timezone.utc) + timedelta(seconds=3)
+    expires = datetime.now(UTC) + timedelta(seconds=3)
     key = server.http.post("/api/v1/users/me/api-keys", json={"name": "short", "expires_at": expires.isoformat()},
                            headers=bob["auth"]).json()["key"]
     with open_socket(server, key) as ws:
         code, reason, _ = closed_within(ws, 15)
         assert (code, reason) == (4401, "credentials expired or revoked")
-        assert datetime.now(timezone.utc) >= expires
+        assert datetime.now(UTC) >= expires
 
 
 def test_a_password_set_by_the_cli_closes_the_socket_at_the_next_re_check(server: RunningApp,

@@ -31,12 +31,15 @@ def listen(engine: Engine, listener: Listener) -> None:
     _listeners.setdefault(engine, []).append(listener)
 
 
-def changed(session: Session, *, user_id: int, code: int, reason: str, sessions_only: bool = False) -> None:
+def changed(session: Session, *, user_id: int | None, code: int, reason: str, sessions_only: bool = False) -> None:
     """Once `session` commits, tell the listeners that `user_id`'s connections must close."""
     engine = session.get_bind()
+    if user_id is None:  # never saved: nobody can be connected as it
+        return
 
     def announce() -> None:
-        for listener in _listeners.get(engine, []):  # type: ignore[call-overload]
+        listeners = _listeners.get(engine, []) if isinstance(engine, Engine) else []
+        for listener in listeners:
             listener(user_id, code, reason, sessions_only)
 
     db.on_commit(session, announce)

@@ -44,8 +44,8 @@ from vcore_app import __version__
 from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
 from vcore_app.first_run import setup_url
-from vcore_app.jobs import processes
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
+from vcore_app.jobs import processes
 from vcore_app.paths import is_frozen
 from vcore_app.private import tighten
 from vcore_app.runtime import Runtime

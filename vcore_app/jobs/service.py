@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from vcore_app import db
 from vcore_app.errors import AppError
@@ -141,7 +141,7 @@ TIMED_OUT = "timed out"
 
 def mark_stopping(*, session: Session, wiring: JobWiring, job_id: int, reason: str) -> Job | None:
     """Show that a running job is being stopped (kill, timeout); the first reason stays."""
-    statement = (update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.stopping.is_(None))
+    statement = (update(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None))
                  .values(stopping=reason[:200]).returning(Job))
     options = {"synchronize_session": False, "populate_existing": True}
     job = session.execute(statement, execution_options=options).scalars().first()
