@@ -194,7 +194,8 @@ def check_tls_files(settings: Settings) -> None:
     if settings.TLS_CERT_FILE is None or settings.TLS_KEY_FILE is None:
         return
     try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(settings.TLS_CERT_FILE, settings.TLS_KEY_FILE)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(settings.TLS_CERT_FILE, settings.TLS_KEY_FILE)
     except (ssl.SSLError, OSError) as exc:
         raise SettingsError(f"TLS_CERT_FILE='{settings.TLS_CERT_FILE}': cannot load it with TLS_KEY_FILE "
                             f"({getattr(exc, 'reason', None) or exc})") from None

@@ -179,7 +179,8 @@ class ApiPostExecutor(Executor):
         except httpx.TimeoutException:
             return Outcome(ok=False, error=f"request timed out after {timeout:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(ok=False, error=f"request failed: {exc or type(exc).__name__}", permanent=outbound.refused(exc))
+            return Outcome(ok=False, error=f"request failed: {exc or type(exc).__name__}",
+                           permanent=outbound.refused(exc))
         if attempt.control.reason is not None:
             return _stopped(attempt)
         text = body.decode(response.encoding or "utf-8", errors="replace")

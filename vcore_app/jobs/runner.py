@@ -3,8 +3,9 @@
 The claim is a guarded UPDATE (G4): a duplicate or stale message finds the job no longer `queued`
 (or not yet due) and does nothing, so each attempt runs once. The record is guarded by status and
 attempt too. A killed or timed-out job shows `stopping` while its processes are ended, and becomes
-`cancelled` or `failed` only here, once the executor returned and no process of it is left. A failed attempt is queued again with its
-delay while attempts remain; the delay rides on Huey's `eta` (its scheduler ticks once a second).
+`cancelled` or `failed` only here, once the executor returned and no process of it is left. A failed
+attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
+scheduler ticks once a second).
 """
 
 from __future__ import annotations

@@ -141,7 +141,8 @@ TIMED_OUT = "timed out"
 
 def mark_stopping(*, session: Session, wiring: JobWiring, job_id: int, reason: str) -> Job | None:
     """Show that a running job is being stopped (kill, timeout); the first reason stays."""
-    statement = (update(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None))
+    statement = (update(Job)
+                 .where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None))
                  .values(stopping=reason[:200]).returning(Job))
     options = {"synchronize_session": False, "populate_existing": True}
     job = session.execute(statement, execution_options=options).scalars().first()
