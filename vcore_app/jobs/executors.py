@@ -210,6 +210,7 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
     the control stopped it. Either way every process of the job has ended when this returns
     (SIGTERM, grace, SIGKILL; processes.py)."""
     control = attempt.control
+    started = time.time()
     try:
         proc = processes.spawn(argv, cwd=cwd, env=processes.child_env(env), stdin=stdin is not None,
                                mark=attempt.mark)
@@ -246,7 +247,7 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
     if control.reason is not None:
         attempt.on_stopping(control.reason)
     # Whether it ended by itself or is being stopped, no process of the job outlives the attempt.
-    processes.end_job(proc.pid, attempt.mark, attempt.grace)
+    processes.end_job(proc.pid, attempt.mark, attempt.grace, since=started)
     exited.wait()
     # A process that left the group (setsid) may still hold the pipe: stop waiting for its output.
     reader.join(_READER_DRAIN_SECONDS)

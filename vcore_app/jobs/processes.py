@@ -43,6 +43,8 @@ MARK_ENV = "VCORE_JOB_MARK"
 _spawned: set[int] = set()  # pids of our Popen children: their Popen waits for them, not the reaper
 _spawn_lock = threading.Lock()
 _subreaper = False
+# Whether this kernel lists children in /proc (CONFIG_PROC_CHILDREN, on in common distributions).
+_PROC_CHILDREN = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
 # Our own secrets never reach a job's environment, even when they were given as env vars.
 _PRIVATE_ENV = tuple(name for name in Settings.model_fields if "SECRET" in name or "PASSWORD" in name)
 
@@ -91,19 +93,21 @@ def feed(stream: IO[bytes], data: bytes) -> None:
     threading.Thread(target=write, name="job-stdin", daemon=True).start()
 
 
-def job_processes(pgid: int, mark: str, *, everywhere: bool = False) -> list[psutil.Process]:
+def job_processes(pgid: int, mark: str, *, since: float | None = None, everywhere: bool = False
+                  ) -> list[psutil.Process]:
     """The live processes of a job: its process group, and every process carrying its mark.
 
     While we are a subreaper every process a job ever started is one of our descendants, however
     it left the group (setsid, double fork), so only those are looked at; otherwise, and after a
     crash (`everywhere`, the leftovers belong to a dead process), every process of the machine.
-    Zombies do not count: they have ended and only wait for a reaper.
+    Zombies do not count: they have ended and only wait for a reaper. A process started before
+    `since` (the job's start, a Unix time) cannot be the job's (its group leader started then).
     """
-    candidates = psutil.process_iter() if everywhere or not _subreaper else psutil.Process().children(recursive=True)
     found = []
-    for proc in candidates:
+    for proc in psutil.process_iter() if everywhere or not _subreaper else _descendants():
         try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
+            # Cheapest first: psutil knows the start time already (it identifies a process by it).
+            if since is not None and proc.create_time() < since - 1 or proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             if os.getpgid(proc.pid) == pgid or _marked(proc, mark):
                 found.append(proc)
@@ -112,7 +116,7 @@ def job_processes(pgid: int, mark: str, *, everywhere: bool = False) -> list[psu
     return found
 
 
-def end_job(pgid: int, mark: str, grace: float, *, everywhere: bool = False) -> bool:
+def end_job(pgid: int, mark: str, grace: float, *, since: float | None = None, everywhere: bool = False) -> bool:
     """SIGTERM every process of the job, SIGKILL what is left after `grace` seconds (also what
     appeared meanwhile); True once none is left. Processes are signalled through psutil, which
     checks their start time first: a pid reused meanwhile is not hit."""
@@ -120,7 +124,7 @@ def end_job(pgid: int, mark: str, grace: float, *, everywhere: bool = False) -> 
     termed: set[int] = set()
     if grace > 0:
         _signal_group(pgid, signal.SIGTERM)
-    while (procs := job_processes(pgid, mark, everywhere=everywhere)) and time.monotonic() < deadline:
+    while (procs := job_processes(pgid, mark, since=since, everywhere=everywhere)) and time.monotonic() < deadline:
         for proc in procs:  # also those started after the first round
             if proc.pid not in termed:
                 termed.add(proc.pid)
@@ -132,7 +136,7 @@ def end_job(pgid: int, mark: str, grace: float, *, everywhere: bool = False) -> 
         for proc in procs:
             _send(proc, signal.SIGKILL)
         _pause()
-        procs = job_processes(pgid, mark, everywhere=everywhere)
+        procs = job_processes(pgid, mark, since=since, everywhere=everywhere)
     return not procs
 
 
@@ -151,9 +155,10 @@ def end_leftovers(pid: int | None, started_at: datetime | None, mark: str) -> bo
                 pgid = pid
         except (psutil.Error, ProcessLookupError):
             pass
-    if not job_processes(pgid, mark, everywhere=True):
+    since = started_at.timestamp() if started_at is not None else None
+    if not job_processes(pgid, mark, since=since, everywhere=True):
         return False
-    end_job(pgid, mark, grace=0, everywhere=True)
+    end_job(pgid, mark, grace=0, since=since, everywhere=True)
     return True
 
 
@@ -205,6 +210,39 @@ def start_reaper() -> threading.Thread:
     thread = threading.Thread(target=loop, name="reaper", daemon=True)
     thread.start()
     return thread
+
+
+def _descendants() -> list[psutil.Process]:
+    """Our descendants. Linux lists a process's children in /proc/PID/task/TID/children: reading
+    those costs per descendant, while psutil's children() reads the stat file of every process on
+    the machine (measured: ~100 ms on a loaded box, paid at the end of every job)."""
+    if not _PROC_CHILDREN:
+        return psutil.Process().children(recursive=True)
+    found: list[psutil.Process] = []
+    todo = [os.getpid()]
+    while todo:
+        for pid in _children_of(todo.pop()):
+            try:
+                found.append(psutil.Process(pid))
+            except psutil.Error:
+                continue  # gone meanwhile
+            todo.append(pid)
+    return found
+
+
+def _children_of(pid: int) -> list[int]:
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as listing:
+                children.extend(int(child) for child in listing.read().split())
+        except OSError:
+            continue  # the thread or the process ended meanwhile
+    return children
 
 
 def _marked(proc: psutil.Process, mark: str) -> bool:
