@@ -1,7 +1,8 @@
 """The process (DESIGN.md section 2): start order, signals, shutdown order.
 
-Start: settings -> data folder -> instance lock -> logging -> bind the port -> runtime (migrate, queues, scheduler)
--> uvicorn on the main thread. Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
+Start: settings -> data folder -> instance lock -> logging -> data folder made private (private.py) ->
+child subreaper and its reaper thread (jobs/processes.py) -> TLS files checked -> bind the port -> runtime
+(migrate, queues, scheduler) -> uvicorn on the main thread (forwarded headers only from FORWARDED_ALLOW_IPS). Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
 scheduler -> consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
