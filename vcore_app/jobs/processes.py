@@ -183,15 +183,11 @@ def reap_orphans() -> int:
     Popen (reaping them here would make Popen report exit code 0, STACK-NOTES.md)."""
     reaped = 0
     with _spawn_lock:
-        try:
-            children = psutil.Process().children()
-        except psutil.Error:
-            return 0
-        for child in children:
-            if child.pid in _spawned:
+        for child in _children_of(os.getpid()) if _PROC_CHILDREN else [p.pid for p in psutil.Process().children()]:
+            if child in _spawned:
                 continue
             try:
-                pid, _ = os.waitpid(child.pid, os.WNOHANG)
+                pid, _ = os.waitpid(child, os.WNOHANG)
             except ChildProcessError:
                 continue
             reaped += pid != 0
