@@ -6,9 +6,10 @@ import os
 import stat
 from pathlib import Path
 
-from tests.conftest import ADMIN, app_env, login, start_app, wait_for
-from tests.jobs_support import create, log_text, wait_status
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, log_text, wait_status
+from tests.support.waiting import wait_for
 
 
 def loose_entries(folder: Path) -> list[str]:
@@ -28,9 +29,11 @@ def test_every_file_a_used_data_folder_holds_is_0600_and_every_folder_0700(tmp_p
     app = start_app(data, env=app_env(LOG_ROTATION="2 KB", **ADMIN_ENV))
     try:
         auth = login(app.http, ADMIN["username"], ADMIN["password"])
-        jobs = [create(app.http, auth, type="command", command="seq 1 200"),
-                create(app.http, auth, type="script", script="disk_usage", input={"path": str(tmp_path)}),
-                create(app.http, auth, queue_name="reserved", type="command", command="echo reserved")]
+        jobs = [
+            create(app.http, auth, type="command", command="seq 1 200"),
+            create(app.http, auth, type="script", script="disk_usage", input={"path": str(tmp_path)}),
+            create(app.http, auth, queue_name="reserved", type="command", command="echo reserved"),
+        ]
         for created in jobs:
             assert wait_status(app.http, auth, created["id"])["status"] == "done"
         for _ in range(30):  # enough request lines to rotate logs/vcore.log at least once
@@ -38,8 +41,18 @@ def test_every_file_a_used_data_folder_holds_is_0600_and_every_folder_0700(tmp_p
         wait_for(lambda: len(list((data / "logs").glob("vcore*.log"))) >= 2)
         names = {path.name for path in data.rglob("*")}
         # While it runs, the databases' -wal and -shm files exist; they are checked too.
-        assert {"vcore.sqlite3", "vcore.sqlite3-wal", "vcore.sqlite3-shm", "huey_default.sqlite3",
-                "huey_reserved.sqlite3", "secrets.env", "vcore-app.lock", "1.log", "2.log", "3.log"} <= names
+        assert {
+            "vcore.sqlite3",
+            "vcore.sqlite3-wal",
+            "vcore.sqlite3-shm",
+            "huey_default.sqlite3",
+            "huey_reserved.sqlite3",
+            "secrets.env",
+            "vcore-app.lock",
+            "1.log",
+            "2.log",
+            "3.log",
+        } <= names
         assert loose_entries(data) == []
     finally:
         assert app.stop() == 0

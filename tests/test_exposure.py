@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.conftest import ADMIN, app_env, free_port, login, make_settings, start_app, wait_for
-from tests.jobs_support import create, http_server, url_of, wait_status
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, free_port, make_settings, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, http_server, url_of, wait_status
+from tests.support.waiting import wait_for
 from tests.test_security_headers import EXPECTED
 from vcore_app import outbound
 from vcore_app.app import create_app
@@ -33,7 +34,7 @@ PLAIN_HTTP_WARNING = "over plain HTTP"
 def test_a_wildcard_bind_names_the_real_addresses_and_warns_once_about_plain_http(tmp_path: Path) -> None:
     app = start_app(tmp_path / "data", "--host", "0.0.0.0")
     try:
-        line = wait_for(lambda: next((l for l in app.output().splitlines() if "listening on" in l), None))
+        line = wait_for(lambda: next((line for line in app.output().splitlines() if "listening on" in line), None))
         assert f"bound to 0.0.0.0 port {app.port}: http://127.0.0.1:{app.port}" in line
         output = app.output()
         assert output.count(PLAIN_HTTP_WARNING) == 1
@@ -56,20 +57,46 @@ def test_a_loopback_bind_gets_no_warning(tmp_path: Path) -> None:
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made by the openssl command line."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
-def test_tls_files_serve_https_with_hsts_and_a_secure_session_cookie(tmp_path: Path,
-                                                                       certificate: tuple[Path, Path]) -> None:
+def test_tls_files_serve_https_with_hsts_and_a_secure_session_cookie(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
     cert, key = certificate
-    app = start_app(tmp_path / "data", "--host", "0.0.0.0", wait=False,
-                    env=app_env(TLS_CERT_FILE=str(cert), TLS_KEY_FILE=str(key), **ADMIN_ENV))
+    app = start_app(
+        tmp_path / "data",
+        "--host",
+        "0.0.0.0",
+        wait=False,
+        env=app_env(TLS_CERT_FILE=str(cert), TLS_KEY_FILE=str(key), **ADMIN_ENV),
+    )
     base = f"https://127.0.0.1:{app.port}"
     try:
         with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=cert), timeout=10) as client:
+
             def healthy() -> bool:
                 assert app.proc.poll() is None, app.output()
                 try:
@@ -82,8 +109,9 @@ def test_tls_files_serve_https_with_hsts_and_a_secure_session_cookie(tmp_path: P
             assert health.headers["strict-transport-security"] == "max-age=31536000"
             logged_in = client.post("/login", data={"username": ADMIN["username"], "password": ADMIN["password"]})
             assert logged_in.status_code == 303
-            session_cookie = next(v for k, v in logged_in.headers.multi_items()
-                                  if k == "set-cookie" and v.startswith("vcore_session="))
+            session_cookie = next(
+                v for k, v in logged_in.headers.multi_items() if k == "set-cookie" and v.startswith("vcore_session=")
+            )
             assert "; secure" in session_cookie.lower()
         with pytest.raises(httpx.HTTPError):  # plain HTTP is not served on that port
             httpx.get(f"http://127.0.0.1:{app.port}/healthz", timeout=5)
@@ -94,11 +122,18 @@ def test_tls_files_serve_https_with_hsts_and_a_secure_session_cookie(tmp_path: P
 
 
 def test_a_key_without_its_certificate_is_a_one_line_error(tmp_path: Path, certificate: tuple[Path, Path]) -> None:
-    result = subprocess.run([*start_command(), "--data-dir", str(tmp_path / "data")], capture_output=True, text=True,
-                            env=app_env(TLS_KEY_FILE=str(certificate[1])), timeout=60, check=False)
+    result = subprocess.run(
+        [*start_command(), "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        env=app_env(TLS_KEY_FILE=str(certificate[1])),
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"error: TLS_KEY_FILE='{certificate[1]}': set both TLS_CERT_FILE and "
-                                     "TLS_KEY_FILE, or neither")
+    assert result.stderr.strip() == (
+        f"error: TLS_KEY_FILE='{certificate[1]}': set both TLS_CERT_FILE and TLS_KEY_FILE, or neither"
+    )
 
 
 def start_command() -> list[str]:
@@ -107,14 +142,20 @@ def start_command() -> list[str]:
 
 def failed_logins(url: str, forwarded_for: str, count: int) -> None:
     for _ in range(count):
-        answer = httpx.post(f"{url}/api/v1/login/access-token", headers={"x-forwarded-for": forwarded_for},
-                            data={"username": ADMIN["username"], "password": "wrong"})
+        answer = httpx.post(
+            f"{url}/api/v1/login/access-token",
+            headers={"x-forwarded-for": forwarded_for},
+            data={"username": ADMIN["username"], "password": "wrong"},
+        )
         assert answer.status_code == 401
 
 
 def log_in_as(url: str, forwarded_for: str) -> int:
-    return httpx.post(f"{url}/api/v1/login/access-token", headers={"x-forwarded-for": forwarded_for},
-                      data={"username": ADMIN["username"], "password": ADMIN["password"]}).status_code
+    return httpx.post(
+        f"{url}/api/v1/login/access-token",
+        headers={"x-forwarded-for": forwarded_for},
+        data={"username": ADMIN["username"], "password": ADMIN["password"]},
+    ).status_code
 
 
 def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
@@ -139,8 +180,9 @@ def test_api_post_refuses_cloud_metadata_and_denied_names_for_good(tmp_path: Pat
         app = start_app(tmp_path / "data", env=app_env(**ADMIN_ENV))  # the default deny list
         try:
             auth = login(app.http, ADMIN["username"], ADMIN["password"])
-            metadata = create(app.http, auth, type="api_post", url="http://169.254.169.254/latest/meta-data/",
-                              max_retries=3)
+            metadata = create(
+                app.http, auth, type="api_post", url="http://169.254.169.254/latest/meta-data/", max_retries=3
+            )
             failed = wait_status(app.http, auth, metadata["id"])
             assert failed["status"] == "failed" and failed["attempt"] == 1  # permanent: not retried
             assert "169.254.169.254 is in 169.254.0.0/16, which API_POST_DENY_NETWORKS denies" in failed["error"]
@@ -189,16 +231,23 @@ def redirect_to_denied() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_every_redirect_is_checked_and_names_are_checked_by_what_they_resolve_to(
-        redirect_to_denied: tuple[str, list[str]]) -> None:
+    redirect_to_denied: tuple[str, list[str]],
+) -> None:
     start, received = redirect_to_denied
     deny = [ipaddress.ip_network("127.0.0.2/32")]
-    with outbound.client(deny, setting="TEST_DENY", follow_redirects=True, timeout=5) as client, \
-            pytest.raises(httpx.ConnectError, match="127.0.0.2 is in 127.0.0.2/32, which TEST_DENY denies") as caught:
+    with (
+        outbound.client(deny, setting="TEST_DENY", follow_redirects=True, timeout=5) as client,
+        pytest.raises(
+            httpx.ConnectError, match=r"127\.0\.0\.2 is in 127\.0\.0\.2/32, which TEST_DENY denies"
+        ) as caught,
+    ):
         client.get(start)  # `localhost` is allowed; where it redirects is not
     assert outbound.refused(caught.value) and received == []
     name_denied = [ipaddress.ip_network("127.0.0.0/8")]
-    with outbound.client(name_denied, setting="TEST_DENY", timeout=5) as client, \
-            pytest.raises(httpx.ConnectError, match=r"localhost \(127.0.0.1\) is in 127.0.0.0/8"):
+    with (
+        outbound.client(name_denied, setting="TEST_DENY", timeout=5) as client,
+        pytest.raises(httpx.ConnectError, match=r"localhost \(127.0.0.1\) is in 127.0.0.0/8"),
+    ):
         client.get(start)
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
-from tests.jobs_support import create, job, wait_status
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, job, wait_status
+from tests.support.waiting import wait_for
 from tests.test_job_live import messages, socket
-from tests.test_job_logs import ADMIN_ENV
 
 
 def token() -> str:
@@ -29,19 +30,21 @@ def token() -> str:
 
 def alive(marker: str) -> list[psutil.Process]:
     """The running `sleep MARKER` processes (not the shells whose command line mentions it)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and proc.info["cmdline"] == ["sleep", marker]:
-            found.append(proc)
-    return found
+    return [
+        proc
+        for proc in psutil.process_iter(["cmdline", "status"])
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and proc.info["cmdline"] == ["sleep", marker]
+    ]
 
 
 def stubborn_command(main: str, escaped: str, forked: str) -> str:
     """The job's shell ignores SIGTERM; one child leaves with setsid, one with setsid and a double fork."""
-    return (f"trap '' TERM; "
-            f"setsid sh -c 'trap \"\" TERM; exec sleep {escaped}' & "
-            f"setsid sh -c '(trap \"\" TERM; exec sleep {forked}) &' ; "
-            f"sleep {main}")
+    return (
+        f"trap '' TERM; "
+        f"setsid sh -c 'trap \"\" TERM; exec sleep {escaped}' & "
+        f"setsid sh -c '(trap \"\" TERM; exec sleep {forked}) &' ; "
+        f"sleep {main}"
+    )
 
 
 @pytest.fixture
@@ -52,7 +55,8 @@ def server(tmp_path: Path) -> Iterator[RunningApp]:
 
 
 def test_kill_ends_escaped_processes_that_ignore_sigterm_and_says_stopping_until_they_are_gone(
-        server: RunningApp) -> None:
+    server: RunningApp,
+) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
     main, escaped, forked = token(), token(), token()
     created = create(server.http, auth, type="command", command=stubborn_command(main, escaped, forked))
@@ -84,8 +88,9 @@ def test_kill_ends_escaped_processes_that_ignore_sigterm_and_says_stopping_until
 def test_a_timeout_shows_stopping_then_fails_once_every_process_is_gone(server: RunningApp) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
     main, escaped, forked = token(), token(), token()
-    created = create(server.http, auth, type="command", command=stubborn_command(main, escaped, forked),
-                     timeout_seconds=1)
+    created = create(
+        server.http, auth, type="command", command=stubborn_command(main, escaped, forked), timeout_seconds=1
+    )
     stopping = wait_for(lambda: (found := job(server.http, auth, created["id"]))["stopping"] and found)
     assert (stopping["status"], stopping["stopping"]) == ("running", "timed out after 1 s")
     failed = wait_status(server.http, auth, created["id"], "failed", "cancelled", "done", timeout=15)
@@ -96,8 +101,10 @@ def test_a_timeout_shows_stopping_then_fails_once_every_process_is_gone(server: 
 def test_daemons_a_finished_job_left_are_ended_and_reaped(server: RunningApp) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
     marks = [token() for _ in range(6)]
-    created = [create(server.http, auth, type="command",
-                      command=f"setsid sh -c '(exec sleep {mark}) &' ; echo started") for mark in marks]
+    created = [
+        create(server.http, auth, type="command", command=f"setsid sh -c '(exec sleep {mark}) &' ; echo started")
+        for mark in marks
+    ]
     for one in created:
         assert wait_status(server.http, auth, one["id"])["status"] == "done"
     assert [alive(mark) for mark in marks] == [[]] * len(marks)

@@ -18,9 +18,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ADMIN, RunningApp, app_env, bearer, login, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
+from tests.support.auth import bearer, login
 from tests.test_job_live import WS
-from tests.test_job_logs import ADMIN_ENV
 
 BOB = {"username": "bob", "email": "bob@example.com", "password": "bob-password-1"}
 
@@ -69,25 +69,49 @@ def token_of(auth: dict[str, str]) -> str:
 
 
 CHANGES: dict[str, tuple[Callable[[httpx.Client, dict[str, str], dict[str, Any]], httpx.Response], int, str]] = {
-    "deactivation": (lambda http, admin, bob: http.put(f"/api/v1/users/{bob['id']}", json={"is_active": False},
-                                                        headers=admin), 4401, "account deactivated"),
-    "demotion": (lambda http, admin, bob: http.put(f"/api/v1/users/{bob['id']}", json={"is_superuser": False},
-                                                    headers=admin), 4403, "role changed"),
-    "deletion": (lambda http, admin, bob: http.delete(f"/api/v1/users/{bob['id']}", headers=admin),
-                 4401, "account deleted"),
-    "log out everywhere": (lambda http, admin, bob: http.post("/api/v1/users/me/logout-all", headers=bob["auth"]),
-                           4401, "logged out everywhere"),
-    "password change": (lambda http, admin, bob: http.put(
-        "/api/v1/users/me/password", json={"current_password": BOB["password"], "new_password": "bob-password-2"},
-        headers=bob["auth"]), 4401, "password changed"),
-    "password set by an admin": (lambda http, admin, bob: http.put(
-        f"/api/v1/users/{bob['id']}", json={"password": "bob-password-3"}, headers=admin), 4401, "password changed"),
+    "deactivation": (
+        lambda http, admin, bob: http.put(f"/api/v1/users/{bob['id']}", json={"is_active": False}, headers=admin),
+        4401,
+        "account deactivated",
+    ),
+    "demotion": (
+        lambda http, admin, bob: http.put(f"/api/v1/users/{bob['id']}", json={"is_superuser": False}, headers=admin),
+        4403,
+        "role changed",
+    ),
+    "deletion": (
+        lambda http, admin, bob: http.delete(f"/api/v1/users/{bob['id']}", headers=admin),
+        4401,
+        "account deleted",
+    ),
+    "log out everywhere": (
+        lambda http, admin, bob: http.post("/api/v1/users/me/logout-all", headers=bob["auth"]),
+        4401,
+        "logged out everywhere",
+    ),
+    "password change": (
+        lambda http, admin, bob: http.put(
+            "/api/v1/users/me/password",
+            json={"current_password": BOB["password"], "new_password": "bob-password-2"},
+            headers=bob["auth"],
+        ),
+        4401,
+        "password changed",
+    ),
+    "password set by an admin": (
+        lambda http, admin, bob: http.put(
+            f"/api/v1/users/{bob['id']}", json={"password": "bob-password-3"}, headers=admin
+        ),
+        4401,
+        "password changed",
+    ),
 }
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_a_change_to_the_users_rights_closes_its_open_socket_within_a_second(
-        server: RunningApp, admin: dict[str, str], bob: dict[str, Any], change: str) -> None:
+    server: RunningApp, admin: dict[str, str], bob: dict[str, Any], change: str
+) -> None:
     act, code, reason = CHANGES[change]
     with open_socket(server, token_of(bob["auth"])) as ws, open_socket(server, token_of(admin)) as bystander:
         answer = act(server.http, admin, bob)
@@ -99,8 +123,9 @@ def test_a_change_to_the_users_rights_closes_its_open_socket_within_a_second(
         assert "jobs" in json.loads(bystander.recv(timeout=10))  # other users' sockets stay open
 
 
-def test_api_keys_survive_log_out_everywhere_but_not_deactivation(server: RunningApp, admin: dict[str, str],
-                                                                   bob: dict[str, Any]) -> None:
+def test_api_keys_survive_log_out_everywhere_but_not_deactivation(
+    server: RunningApp, admin: dict[str, str], bob: dict[str, Any]
+) -> None:
     key = server.http.post("/api/v1/users/me/api-keys", json={"name": "script"}, headers=bob["auth"]).json()["key"]
     with open_socket(server, key) as by_key, open_socket(server, token_of(bob["auth"])) as by_token:
         assert server.http.post("/api/v1/users/me/logout-all", headers=bob["auth"]).is_success
@@ -115,19 +140,37 @@ def test_api_keys_survive_log_out_everywhere_but_not_deactivation(server: Runnin
 
 def test_a_socket_closes_when_its_credential_expires(server: RunningApp, bob: dict[str, Any]) -> None:
     expires = datetime.now(UTC) + timedelta(seconds=3)
-    key = server.http.post("/api/v1/users/me/api-keys", json={"name": "short", "expires_at": expires.isoformat()},
-                           headers=bob["auth"]).json()["key"]
+    key = server.http.post(
+        "/api/v1/users/me/api-keys", json={"name": "short", "expires_at": expires.isoformat()}, headers=bob["auth"]
+    ).json()["key"]
     with open_socket(server, key) as ws:
         code, reason, _ = closed_within(ws, 15)
         assert (code, reason) == (4401, "credentials expired or revoked")
         assert datetime.now(UTC) >= expires
 
 
-def test_a_password_set_by_the_cli_closes_the_socket_at_the_next_re_check(server: RunningApp,
-                                                                             bob: dict[str, Any]) -> None:
+def test_a_password_set_by_the_cli_closes_the_socket_at_the_next_re_check(
+    server: RunningApp, bob: dict[str, Any]
+) -> None:
     """A change the server does not hear of (another process) is caught by the periodic re-check."""
     with open_socket(server, token_of(bob["auth"])) as ws:
-        subprocess.run([sys.executable, "-m", "vcore_app", "users", "set-password", "bob", "--password-stdin",
-                        "--data-dir", str(server.data_dir)], input="bob-password-4\n", text=True, check=True,
-                       capture_output=True, env=app_env(), timeout=60)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vcore_app",
+                "users",
+                "set-password",
+                "bob",
+                "--password-stdin",
+                "--data-dir",
+                str(server.data_dir),
+            ],
+            input="bob-password-4\n",
+            text=True,
+            check=True,
+            capture_output=True,
+            env=app_env(),
+            timeout=60,
+        )
         assert closed_within(ws, 15)[:2] == (4401, "credentials expired or revoked")

@@ -8,8 +8,8 @@ import httpx
 from httpx import Response
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, start_app, wait_for
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.waiting import wait_for
 from vcore_app.auth.throttle import SlidingWindow, client_key
 
 API = "/api/v1"

@@ -1,13 +1,14 @@
-"""The process (DESIGN.md section 2): start order, signals, shutdown order.
+"""The process (docs/design.md, "The process"): start order, signals, shutdown order.
 
-Start: settings -> data folder -> instance lock -> logging -> data folder made private (private.py) ->
-child subreaper and its reaper thread (jobs/processes.py) -> TLS files checked -> bind the port -> runtime
-(migrate, queues, scheduler) -> uvicorn on the main thread (forwarded headers only from FORWARDED_ALLOW_IPS). Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
-scheduler -> consumers (bounded) -> database -> exit 0.
+Start: settings -> data folder -> instance lock -> logging -> data folder made private (private.py)
+-> child subreaper and its reaper thread (jobs/processes.py) -> TLS files checked -> bind the port
+-> runtime (migrate, queues, scheduler) -> uvicorn on the main thread (forwarded headers only from
+FORWARDED_ALLOW_IPS). Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains -> scheduler ->
+consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
 (SIGTERM) or a KeyboardInterrupt traceback (SIGINT) before our shutdown ran. Our server keeps
-uvicorn's handlers but does not re-raise (STACK-NOTES.md).
+uvicorn's handlers but does not re-raise (what uvicorn's `Server.capture_signals` does on exit).
 
 One instance per data folder (instance.py): a second start on the same folder does not start. With
 OPEN_BROWSER it opens the browser at the running instance and exits 0; otherwise it is an error
@@ -27,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
 import signal
 import socket
 import ssl
@@ -50,7 +52,7 @@ from vcore_app.jobs import processes
 from vcore_app.paths import is_frozen
 from vcore_app.private import tighten
 from vcore_app.runtime import Runtime
-from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
+from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, ignored_settings, local_url
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _GRACEFUL_HTTP_SECONDS = 3
@@ -118,7 +120,7 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
 
 
 def _on_port(settings: Settings, port: int) -> Settings:
-    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT, tls=settings.tls)
+    derived = local_url(settings.SERVER_HOST, settings.SERVER_PORT, tls=settings.tls) == settings.BASE_URL
     base_url = local_url(settings.SERVER_HOST, port, tls=settings.tls) if derived else settings.BASE_URL
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
@@ -136,28 +138,42 @@ def serve(settings: Settings) -> None:
 
 
 def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
-    setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
-                  rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
+    setup_logging(
+        level=settings.LOG_LEVEL,
+        log_file=settings.logs_dir / "vcore.log",
+        rotation=settings.LOG_ROTATION,
+        retention=settings.LOG_RETENTION,
+    )
     _make_data_dir_private(settings)
     if processes.become_subreaper():  # a job's escaped processes stay ours to find, end and reap
         processes.start_reaper()
     check_tls_files(settings)
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
+    ignored = ignored_settings(settings.DATA_DIR, os.environ)
+    if ignored:
+        logger.warning(ignored)
     runtime = Runtime(settings)
     try:
         runtime.start()
         config = uvicorn.Config(
-            create_app(settings, runtime), log_config=None, lifespan="on", ws="websockets-sansio",
-            access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
+            create_app(settings, runtime),
+            log_config=None,
+            lifespan="on",
+            ws="websockets-sansio",
+            access_log=False,
+            timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
             # Forwarded headers only from the proxies named (uvicorn would trust 127.0.0.1 by default,
             # and any local process could then pick the client address the login throttle sees).
-            proxy_headers=bool(settings.FORWARDED_ALLOW_IPS), forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
-            ssl_certfile=settings.TLS_CERT_FILE, ssl_keyfile=settings.TLS_KEY_FILE,
+            proxy_headers=bool(settings.FORWARDED_ALLOW_IPS),
+            forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            ssl_certfile=settings.TLS_CERT_FILE,
+            ssl_keyfile=settings.TLS_KEY_FILE,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce",
-                         daemon=True).start()
+        threading.Thread(
+            target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce", daemon=True
+        ).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -169,8 +185,11 @@ def _make_data_dir_private(settings: Settings) -> None:
     """A data folder from before private.py existed (0755, 0644 files) is tightened, once, visibly."""
     changed = tighten(settings.DATA_DIR)
     if changed:
-        logger.warning("data folder {} was readable by other users: made {} entries private "
-                       "(folders 0700, files 0600)", settings.DATA_DIR, len(changed))
+        logger.warning(
+            "data folder {} was readable by other users: made {} entries private (folders 0700, files 0600)",
+            settings.DATA_DIR,
+            len(changed),
+        )
 
 
 def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
@@ -186,8 +205,9 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
             webbrowser.open(holder.url)
             return
     where = f"at {holder.url}" if holder.url else "(still starting)"
-    raise SettingsError(f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder "
-                        f"{where}, pid {holder.pid}")
+    raise SettingsError(
+        f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder {where}, pid {holder.pid}"
+    )
 
 
 def check_tls_files(settings: Settings) -> None:
@@ -198,8 +218,10 @@ def check_tls_files(settings: Settings) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(settings.TLS_CERT_FILE, settings.TLS_KEY_FILE)
     except (ssl.SSLError, OSError) as exc:
-        raise SettingsError(f"TLS_CERT_FILE='{settings.TLS_CERT_FILE}': cannot load it with TLS_KEY_FILE "
-                            f"({getattr(exc, 'reason', None) or exc})") from None
+        raise SettingsError(
+            f"TLS_CERT_FILE='{settings.TLS_CERT_FILE}': cannot load it with TLS_KEY_FILE "
+            f"({getattr(exc, 'reason', None) or exc})"
+        ) from None
 
 
 def listening_addresses(bound: tuple[Any, ...], *, tls: bool) -> list[str]:
@@ -209,8 +231,15 @@ def listening_addresses(bound: tuple[Any, ...], *, tls: bool) -> list[str]:
     hosts = [host]
     if ipaddress.ip_address(host).is_unspecified:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        hosts = sorted({addr.address.split("%")[0] for addrs in psutil.net_if_addrs().values() for addr in addrs
-                        if addr.family == family}, key=lambda a: (not ipaddress.ip_address(a).is_loopback, a))
+        hosts = sorted(
+            {
+                addr.address.split("%")[0]
+                for addrs in psutil.net_if_addrs().values()
+                for addr in addrs
+                if addr.family == family
+            },
+            key=lambda a: (not ipaddress.ip_address(a).is_loopback, a),
+        )
     return [f"{scheme}://[{h}]:{port}" if ":" in h else f"{scheme}://{h}:{port}" for h in hosts]
 
 
@@ -228,9 +257,12 @@ def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock, boun
     urls = listening_addresses(bound, tls=settings.tls)
     logger.info("listening on {} (bound to {} port {}: {})", settings.BASE_URL, bound[0], bound[1], ", ".join(urls))
     if not settings.tls and not ipaddress.ip_address(bound[0]).is_loopback:
-        logger.warning("{} is reachable from other machines over plain HTTP: passwords, session cookies and API "
-                       "keys cross the network unencrypted. Put vcore-app behind a reverse proxy with TLS "
-                       "(packaging/README.md, 'Reverse proxy'), or set TLS_CERT_FILE and TLS_KEY_FILE.", bound[0])
+        logger.warning(
+            "{} is reachable from other machines over plain HTTP: passwords, session cookies and API "
+            "keys cross the network unencrypted. Put vcore-app behind a reverse proxy with TLS "
+            "(packaging/README.md, 'Reverse proxy'), or set TLS_CERT_FILE and TLS_KEY_FILE.",
+            bound[0],
+        )
     url = setup_url(settings, runtime.setup_token) if runtime.setup_token else settings.BASE_URL
     if runtime.setup_token:
         print(f"\n  No user yet. Create the first superuser at:\n  {url}\n", file=sys.stderr, flush=True)

@@ -1,4 +1,4 @@
-"""The live hub and the WebSocket endpoint `/api/v1/ws/job-queue` (DESIGN.md section 6).
+"""The live hub behind the WebSocket `/api/v1/ws/job-queue` (the endpoint is web/live.py).
 
 Worker threads publish (`job_changed`, `log_lines`); the hub hops into the event loop with
 `call_soon_threadsafe` and never blocks them. Each client has its own sender task and a bounded
@@ -6,14 +6,20 @@ outbox: a client that stops reading stalls only itself, and on overflow its outb
 replaced by one fresh snapshot. Snapshots (`{"jobs": [...], "total": N}`, the first page as
 `GET /jobs/` gives it) are coalesced to at most one per SNAPSHOT_INTERVAL per client, however many
 jobs change, and built once per change for every client that sees the same jobs.
+
+A socket's rights follow its user (issue 12): a change to them closes the user's sockets at once
+(`drop_user`, told by access.py), and each socket asks its credential again until it expires.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -22,12 +28,10 @@ from sqlalchemy import Engine
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from vcore_app import access, db
-from vcore_app.auth.backend import credential, credential_expiry, resolve
-from vcore_app.auth.guards import current_user
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
-from vcore_app.models import Job, User
-from vcore_app.web.schemas import JobSummary
+from vcore_app.jobs.views import JobSummary
+from vcore_app.models import ID_MAX, Job, User
 
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
@@ -37,11 +41,20 @@ PAGE_SIZE = 50
 RECHECK_SECONDS = 5.0
 
 
+@dataclass(frozen=True)
+class Credential:
+    """How a socket proved who it is, and how to ask again (the endpoint, web/live.py, fills it in).
+    Both calls block (database): the hub runs them in a thread."""
+
+    via: str  # "token", "cookie" or "api_key"
+    expiry: Callable[[], float | None]  # when it expires (Unix time); None if never or no longer valid
+    user: Callable[[], User | None]  # the active user it stands for now, None if none
+
+
 class _Client:
     def __init__(self, websocket: WebSocket, user: User, via: str) -> None:
         self.websocket = websocket
-        self.user_id = user.id
-        self.is_superuser = user.is_superuser
+        self.user = user
         self.via = via  # how it authenticated: "token", "cookie", "api_key"
         self.closing = False
         self.owner = service.owner_filter(user)
@@ -76,6 +89,8 @@ class _Client:
 
 
 class Hub:
+    """Implements jobs.service.JobEvents: the job service tells it about committed changes."""
+
     def __init__(self, *, engine: Engine) -> None:
         self._engine = engine
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -114,10 +129,8 @@ class Hub:
         loop = self._loop
         if loop is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown: nobody listens any more
             loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass  # the loop closed during shutdown: nobody is listening any more
 
     # -- event loop -------------------------------------------------------------------------------
 
@@ -135,7 +148,7 @@ class Hub:
 
     def _close_user(self, user_id: int, code: int, reason: str, sessions_only: bool) -> None:
         for client in list(self._clients):
-            if client.user_id == user_id and not (sessions_only and client.via == "api_key"):
+            if client.user.id == user_id and not (sessions_only and client.via == "api_key"):
                 self._close(client, code, reason)
 
     def _close(self, client: _Client, code: int, reason: str) -> None:
@@ -147,34 +160,28 @@ class Hub:
 
     @staticmethod
     async def _send_close(client: _Client, code: int, reason: str) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed by the client
             await client.websocket.close(code, reason)
-        except (RuntimeError, OSError):
-            pass  # already closed by the client
 
-    async def _recheck(self, client: _Client, via: str, secret: str) -> None:
+    async def _recheck(self, client: _Client, credential: Credential) -> None:
         """issue 12: close the socket when its credential expires or stops being valid, or its role changes."""
-        connection = client.websocket
         while not client.closing:
-            expires = await to_thread.run_sync(credential_expiry, connection, via, secret)
+            expires = await to_thread.run_sync(credential.expiry)
             wait = RECHECK_SECONDS if expires is None else min(RECHECK_SECONDS, max(expires - time.time(), 0))
             await asyncio.sleep(wait)
-            user = await to_thread.run_sync(resolve, connection, via, secret)
+            user = await to_thread.run_sync(credential.user)
             if user is None:
                 self._close(client, access.UNAUTHORIZED, "credentials expired or revoked")
-            elif user.is_superuser != client.is_superuser:
+            elif user.is_superuser != client.user.is_superuser:
                 self._close(client, access.FORBIDDEN, "role changed")
 
-    async def serve(self, websocket: WebSocket) -> None:
-        user = current_user(websocket)  # the gate has closed unauthenticated sockets before accept
-        found = credential(websocket)
-        assert found is not None  # the gate let it in, so it carries one
-        via, secret = found
+    async def serve(self, websocket: WebSocket, user: User, credential: Credential) -> None:
+        """Serve one authenticated client until it disconnects, or until its rights end."""
         await websocket.accept()
-        client = _Client(websocket, user, via)
+        client = _Client(websocket, user, credential.via)
         self._clients.add(client)
         sender = asyncio.create_task(self._send_loop(client), name="ws-sender")
-        rechecker = asyncio.create_task(self._recheck(client, via, secret), name="ws-recheck")
+        rechecker = asyncio.create_task(self._recheck(client, credential), name="ws-recheck")
         try:
             while True:
                 text = await websocket.receive_text()
@@ -185,7 +192,7 @@ class Hub:
             sender.cancel()
             rechecker.cancel()
             self._clients.discard(client)
-            for job_id in client.logs:
+            for job_id in list(client.logs):  # _unwatch removes from it
                 self._unwatch(client, job_id)
 
     async def _handle(self, client: _Client, text: str) -> None:
@@ -196,18 +203,23 @@ class Hub:
         except ValueError:
             client.offer(json.dumps({"error": "expected a JSON object"}))
             return
-        if "subscribe_log" in message:
-            job_id = message["subscribe_log"]
+        if "subscribe_log" in message or "unsubscribe_log" in message:
+            key = "subscribe_log" if "subscribe_log" in message else "unsubscribe_log"
+            job_id = message[key]
+            if not _is_job_id(job_id):
+                client.offer(json.dumps({"error": f"{key} takes a job id (a whole number up to {ID_MAX})"}))
+                return
+            if key == "unsubscribe_log":
+                self._unwatch(client, job_id)
+                return
             try:
-                await to_thread.run_sync(self._check_visible, job_id, client.owner)
-            except (AppError, TypeError, ValueError):
-                client.offer(json.dumps({"error": f"job {job_id!r} not found"}))
+                await to_thread.run_sync(self._check_visible, job_id, client.user)
+            except AppError:
+                client.offer(json.dumps({"error": f"job {job_id} not found"}))
                 return
             client.logs.add(job_id)
             self._log_watchers.setdefault(job_id, set()).add(client)
             client.offer(json.dumps({"subscribed_log": job_id}))
-        elif "unsubscribe_log" in message:
-            self._unwatch(client, message["unsubscribe_log"])
         else:
             client.offer(json.dumps({"error": "expected subscribe_log or unsubscribe_log"}))
 
@@ -219,54 +231,51 @@ class Hub:
                 del self._log_watchers[job_id]
         client.logs.discard(job_id)
 
-    def _check_visible(self, job_id: Any, owner: int | None) -> None:
-        if not isinstance(job_id, int) or isinstance(job_id, bool):
-            raise TypeError
+    def _check_visible(self, job_id: int, user: User) -> None:
         with db.session(self._engine, readonly=True) as session:
-            service.get_job(session=session, job_id=job_id, owner=owner)
+            service.get_job(session=session, job_id=job_id, actor=user)
 
     async def _send_loop(self, client: _Client) -> None:
         loop = asyncio.get_running_loop()
         try:
-            while not client.closing:
+            while True:
                 while client.outbox and not client.closing:
                     await client.websocket.send_text(client.take())
-                if client.closing:
+                if client.closing:  # its rights ended (drop_user, _recheck): send nothing more
                     break
                 if client.needs_snapshot:
                     wait = client.last_snapshot + SNAPSHOT_INTERVAL - loop.time()
                     if wait <= 0:
                         client.needs_snapshot = False
                         client.last_snapshot = loop.time()
-                        await client.websocket.send_text(await self._snapshot(client.owner))
+                        await client.websocket.send_text(await self._snapshot(client))
                         continue
                 else:
                     wait = None
                 # Nothing was awaited since the outbox ran empty, so no message can slip past this clear.
                 client.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(client.wake.wait(), wait)
-                except TimeoutError:
-                    pass
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the receive loop sees the disconnect and cleans up
         except Exception:
             logger.exception("WebSocket sender failed")
 
-    async def _snapshot(self, owner: int | None) -> str:
+    async def _snapshot(self, client: _Client) -> str:
+        """Built once per change for all clients that see the same jobs (same owner filter)."""
         generation = self._generation
-        cached = self._snapshots.get(owner)
+        cached = self._snapshots.get(client.owner)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        text = await to_thread.run_sync(self._build_snapshot, owner)
-        self._snapshots[owner] = (generation, text)
+        text = await to_thread.run_sync(self._build_snapshot, client.user)
+        self._snapshots[client.owner] = (generation, text)
         return text
 
-    def _build_snapshot(self, owner: int | None) -> str:
+    def _build_snapshot(self, user: User) -> str:
         with db.session(self._engine, readonly=True) as session:
-            items, total = service.list_jobs(session=session, owner=owner, limit=PAGE_SIZE)
+            items, total = service.list_jobs(session=session, actor=user, limit=PAGE_SIZE)
             return json.dumps({"jobs": [JobSummary.of(job) for job in items], "total": total})
 
 
-async def job_queue_socket(websocket: WebSocket) -> None:
-    await websocket.app.state.runtime.hub.serve(websocket)
+def _is_job_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= ID_MAX

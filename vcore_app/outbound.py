@@ -43,8 +43,14 @@ class _CheckedBackend(httpcore.NetworkBackend):
         self._setting = setting
         self._backend = httpcore.SyncBackend()
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
@@ -58,14 +64,16 @@ class _CheckedBackend(httpcore.NetworkBackend):
         error: Exception | None = None
         for address in addresses:  # the checked addresses, in the resolver's order
             try:
-                return self._backend.connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                                 socket_options=socket_options)
+                return self._backend.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as exc:
                 error = exc
         raise error or httpcore.ConnectError(f"{host} has no address")
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise Refused("refused: unix sockets are not reachable from jobs")
 
     def sleep(self, seconds: float) -> None:
@@ -78,8 +86,9 @@ class CheckedTransport(httpx.HTTPTransport):
     def __init__(self, deny: Sequence[Network], *, setting: str) -> None:
         super().__init__(trust_env=False)
         # httpx builds its pool without a way to pass a network backend: replace it with one that has ours.
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                             network_backend=_CheckedBackend(deny, setting))
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=_CheckedBackend(deny, setting)
+        )
 
 
 def client(deny: Sequence[Network], *, setting: str, **options: Any) -> httpx.Client:

@@ -92,11 +92,14 @@ class LoginThrottle:
 
     def check(self, username: str, address: str) -> None:
         """Raise 429 with Retry-After when this username from this address, or the address, is locked out."""
-        wait = max(self.by_username_and_address.retry_after(self._pair(username, address)),
-                   self.by_address.retry_after(client_key(address)))
+        wait = max(
+            self.by_username_and_address.retry_after(self._pair(username, address)),
+            self.by_address.retry_after(client_key(address)),
+        )
         if wait > 0:
-            raise AppError("Too many failed logins; try again later", 429,
-                           headers={"Retry-After": str(math.ceil(wait))})
+            raise AppError(
+                "Too many failed logins; try again later", 429, headers={"Retry-After": str(math.ceil(wait))}
+            )
 
     def failed(self, username: str, address: str) -> None:
         self.by_username_and_address.hit(self._pair(username, address))

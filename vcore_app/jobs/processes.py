@@ -1,7 +1,7 @@
-"""A job's processes: start them in their own session, find all of them, end all of them (G6).
+"""A job's processes: start them in their own session, find all of them, end all of them.
 
-`p.kill()` on `sh -c` leaves its children running and the output pipe open (STACK-NOTES.md), so a
-job owns a process group: SIGTERM, a grace period, then SIGKILL. A process can leave the group
+`p.kill()` on `sh -c` leaves its children running and the output pipe open (the reader then hangs), so
+a job owns a process group: SIGTERM, a grace period, then SIGKILL. A process can leave the group
 (`setsid`, a double fork, a daemonizing tool), so the group is not enough:
 
 - every process of a job carries `VCORE_JOB_MARK=<boot id>:<job id>` in its environment (children
@@ -18,6 +18,7 @@ descendant, i.e. not after a crash of the server.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -60,14 +61,21 @@ def job_mark(boot_id: str, job_id: int) -> str:
     return f"{boot_id}:{job_id}"
 
 
-def spawn(argv: Sequence[str], *, cwd: str | None, env: Mapping[str, str], stdin: bool,
-          mark: str) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: Sequence[str], *, cwd: str | None, env: Mapping[str, str], stdin: bool, mark: str
+) -> subprocess.Popen[bytes]:
     """Start `argv` as the leader of a new session (its pid is the process group id), marked as the
     job's. Call `release(proc)` once `proc.wait()` returned."""
     with _spawn_lock:
         proc = subprocess.Popen(
-            list(argv), cwd=cwd or None, env={**env, MARK_ENV: mark}, start_new_session=True, bufsize=0,
-            umask=user_umask(), stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            list(argv),
+            cwd=cwd or None,
+            env={**env, MARK_ENV: mark},
+            start_new_session=True,
+            bufsize=0,
+            umask=user_umask(),
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
         _spawned.add(proc.pid)
@@ -93,8 +101,9 @@ def feed(stream: IO[bytes], data: bytes) -> None:
     threading.Thread(target=write, name="job-stdin", daemon=True).start()
 
 
-def job_processes(pgid: int, mark: str, *, since: float | None = None, everywhere: bool = False
-                  ) -> list[psutil.Process]:
+def job_processes(
+    pgid: int, mark: str, *, since: float | None = None, everywhere: bool = False
+) -> list[psutil.Process]:
     """The live processes of a job: its process group, and every process carrying its mark.
 
     While we are a subreaper every process a job ever started is one of our descendants, however
@@ -107,7 +116,7 @@ def job_processes(pgid: int, mark: str, *, since: float | None = None, everywher
     for proc in psutil.process_iter() if everywhere or not _subreaper else _descendants():
         try:
             # Cheapest first: psutil knows the start time already (it identifies a process by it).
-            if since is not None and proc.create_time() < since - 1 or proc.status() == psutil.STATUS_ZOMBIE:
+            if (since is not None and proc.create_time() < since - 1) or proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             if os.getpgid(proc.pid) == pgid or _marked(proc, mark):
                 found.append(proc)
@@ -150,8 +159,11 @@ def end_leftovers(pid: int | None, started_at: datetime | None, mark: str) -> bo
     if pid:
         try:
             proc = psutil.Process(pid)
-            if started_at is not None and abs(proc.create_time() - started_at.timestamp()) < 5 \
-                    and os.getpgid(pid) == pid:
+            if (
+                started_at is not None
+                and abs(proc.create_time() - started_at.timestamp()) < 5
+                and os.getpgid(pid) == pid
+            ):
                 pgid = pid
         except (psutil.Error, ProcessLookupError):
             pass
@@ -163,6 +175,7 @@ def end_leftovers(pid: int | None, started_at: datetime | None, mark: str) -> bo
 
 
 # -- being a subreaper ----------------------------------------------------------------------------
+
 
 def become_subreaper() -> bool:
     """Linux: orphans of our descendants are reparented to us instead of to PID 1, so a job's
@@ -180,7 +193,7 @@ def become_subreaper() -> bool:
 
 def reap_orphans() -> int:
     """Collect the exit status of orphans reparented to us; children we spawned are left to their
-    Popen (reaping them here would make Popen report exit code 0, STACK-NOTES.md)."""
+    Popen (reaping them here would make Popen report exit code 0 for them)."""
     reaped = 0
     with _spawn_lock:
         for child in _children_of(os.getpid()) if _PROC_CHILDREN else [p.pid for p in psutil.Process().children()]:
@@ -249,10 +262,8 @@ def _marked(proc: psutil.Process, mark: str) -> bool:
 
 
 def _send(proc: psutil.Process, sig: int) -> None:
-    try:
+    with contextlib.suppress(psutil.Error):
         proc.send_signal(sig)
-    except psutil.Error:
-        pass
 
 
 def _pause() -> None:
@@ -264,7 +275,5 @@ def _pause() -> None:
 def _signal_group(pgid: int, sig: int) -> None:
     if pgid <= 0:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -1,9 +1,10 @@
 """The one Huey task, `run_job(job_id)`: claim the job, run its executor, record the outcome.
 
-The claim is a guarded UPDATE (G4): a duplicate or stale message finds the job no longer `queued`
-(or not yet due) and does nothing, so each attempt runs once. The record is guarded by status and
-attempt too. A killed or timed-out job shows `stopping` while its processes are ended, and becomes
-`cancelled` or `failed` only here, once the executor returned and no process of it is left. A failed
+The claim is a guarded UPDATE (docs/design.md, "The ledger rule"): a duplicate or stale message
+finds the job no longer `queued` (or not yet due) and does nothing, so each attempt runs once. The
+record is guarded by status and attempt too. A killed or timed-out job shows `stopping` while its
+processes are ended, and becomes `cancelled` or `failed` only here, once the executor returned and no
+process of it is left. A failed
 attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
 scheduler ticks once a second).
 """
@@ -13,15 +14,15 @@ from __future__ import annotations
 import os
 
 from loguru import logger
-from sqlalchemy import Engine, func, or_, update
-from sqlmodel import select
+from sqlalchemy import ColumnElement, Engine, func, or_, update
+from sqlmodel import col, select
 
 from vcore_app import db
 from vcore_app.jobs import processes, service
 from vcore_app.jobs.executors import EXECUTORS, Attempt, Outcome, stop_text
 from vcore_app.jobs.logs import JobLog
 from vcore_app.jobs.service import JobWiring
-from vcore_app.models import Job, JobStatus, utcnow
+from vcore_app.models import Job, JobStatus, pk, utcnow
 
 
 class Runner:
@@ -35,19 +36,28 @@ class Runner:
         if job is None:
             return
         wiring = self.wiring
-        control = wiring.controls.add(job.id)
-        if self._stop_asked(job.id):  # a kill between the claim and add() found no control to stop
+        control = wiring.controls.add(job_id)
+        if self._stop_asked(job_id):  # a kill between the claim and add() found no control to stop
             control.stop("killed")
-        log = wiring.log(job.id)
+        log = wiring.log(job_id)
         try:
             retry_note = f", retry {job.attempt - 1}" if job.attempt > 1 else ""
-            log.note(f"==== attempt {job.attempt} of {job.max_retries + 1}{retry_note}: {job.type} job "
-                     f"'{job.name}' on queue {job.queue_name} (pid {os.getpid()}) ====")
-            attempt = Attempt(job=job, log=log, control=control, plugins_dir=wiring.settings.plugins_dir,
-                              data_dir=wiring.settings.DATA_DIR, kill_grace=wiring.settings.JOB_KILL_GRACE_SECONDS,
-                              mark=processes.job_mark(self.boot_id, job.id), deny=wiring.settings.api_post_deny,
-                              on_pid=lambda pid: self._record_pid(job, pid),
-                              on_stopping=lambda reason: self._record_stopping(job, reason))
+            log.note(
+                f"==== attempt {job.attempt} of {job.max_retries + 1}{retry_note}: {job.type} job "
+                f"'{job.name}' on queue {job.queue_name} (pid {os.getpid()}) ===="
+            )
+            attempt = Attempt(
+                job=job,
+                log=log,
+                control=control,
+                plugins_dir=wiring.settings.plugins_dir,
+                data_dir=wiring.settings.DATA_DIR,
+                kill_grace=wiring.settings.JOB_KILL_GRACE_SECONDS,
+                mark=processes.job_mark(self.boot_id, job_id),
+                deny=wiring.settings.api_post_deny,
+                on_pid=lambda pid: self._record_pid(job, pid),
+                on_stopping=lambda reason: self._record_stopping(job, reason),
+            )
             try:
                 outcome = EXECUTORS[job.type].run(attempt)
             except Exception as exc:
@@ -55,52 +65,98 @@ class Runner:
                 outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
             self._record(job, outcome, control.reason, log)
         finally:
-            wiring.controls.remove(job.id)
+            wiring.controls.remove(job_id)
             log.close()
 
     def _claim(self, job_id: int) -> Job | None:
         with db.session(self.engine) as session:
             return service.transition(
-                session=session, wiring=self.wiring, job_id=job_id, expect=[JobStatus.QUEUED], to=JobStatus.RUNNING,
-                where=[or_(Job.run_after.is_(None), Job.run_after <= utcnow())],
-                attempt=Job.attempt + 1, boot_id=self.boot_id, pid=None, error=None, run_after=None,
+                session=session,
+                wiring=self.wiring,
+                job_id=job_id,
+                expect=[JobStatus.QUEUED],
+                to=JobStatus.RUNNING,
+                where=[or_(col(Job.run_after).is_(None), col(Job.run_after) <= utcnow())],
+                attempt=Job.attempt + 1,
+                boot_id=self.boot_id,
+                pid=None,
+                error=None,
+                run_after=None,
             )
 
     def _record_pid(self, job: Job, pid: int) -> None:
         job.pid = pid
         with db.session(self.engine) as session:
-            session.execute(update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING).values(pid=pid),
-                            execution_options={"synchronize_session": False})
+            session.execute(
+                update(Job).where(col(Job.id) == job.id, col(Job.status) == JobStatus.RUNNING).values(pid=pid),
+                execution_options={"synchronize_session": False},
+            )
 
     def _stop_asked(self, job_id: int) -> bool:
         with db.session(self.engine, readonly=True) as session:
-            return session.exec(select(Job.stopping).where(Job.id == job_id)).first() is not None
+            return session.exec(select(Job.stopping).where(col(Job.id) == job_id)).first() is not None
 
     def _record_stopping(self, job: Job, reason: str) -> None:
         """A timeout (or shutdown) is ending the job's processes: show it, as kill_job does for a kill."""
         if reason != "killed":
             with db.session(self.engine) as session:
-                service.mark_stopping(session=session, wiring=self.wiring, job_id=job.id,
-                                      reason=stop_text(reason, job))
+                service.mark_stopping(
+                    session=session, wiring=self.wiring, job_id=pk(job), reason=stop_text(reason, job)
+                )
 
     def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog) -> None:
-        guard = {"expect": [JobStatus.RUNNING], "where": [Job.attempt == job.attempt]}
+        job_id = pk(job)
+        expect = [JobStatus.RUNNING]
+        where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt]
         with db.session(self.engine) as session:
             if stop_reason == "killed":  # only now, with no process of it left, is it cancelled
-                service.transition(session=session, wiring=self.wiring, job_id=job.id, to=JobStatus.CANCELLED,
-                                   error=func.coalesce(Job.stopping, "killed"), **guard)
+                service.transition(
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=job_id,
+                    to=JobStatus.CANCELLED,
+                    error=func.coalesce(col(Job.stopping), "killed"),
+                    expect=expect,
+                    where=where,
+                )
             elif stop_reason == "shutdown":
-                service.interrupt(session=session, wiring=self.wiring, job=job, reason="interrupted by shutdown", log=log)
+                service.interrupt(
+                    session=session, wiring=self.wiring, job=job, reason="interrupted by shutdown", log=log
+                )
             elif outcome.ok:
-                service.transition(session=session, wiring=self.wiring, job_id=job.id, to=JobStatus.DONE,
-                                   result=outcome.result, error=None, **guard)
+                service.transition(
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=job_id,
+                    to=JobStatus.DONE,
+                    result=outcome.result,
+                    error=None,
+                    expect=expect,
+                    where=where,
+                )
             elif not outcome.permanent and job.attempt <= job.max_retries:
                 delay = job.retry_delay_seconds
                 log.note(f"failed: {outcome.error}; retrying in {delay:g} s")
-                service.transition(session=session, wiring=self.wiring, job_id=job.id, to=JobStatus.QUEUED,
-                                   result=outcome.result, error=outcome.error,
-                                   run_after=service.retry_at(job) if delay else None, **guard)
+                service.transition(
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=job_id,
+                    to=JobStatus.QUEUED,
+                    result=outcome.result,
+                    error=outcome.error,
+                    run_after=service.retry_at(job) if delay else None,
+                    expect=expect,
+                    where=where,
+                )
             else:
                 log.note(f"failed: {outcome.error}")
-                service.transition(session=session, wiring=self.wiring, job_id=job.id, to=JobStatus.FAILED,
-                                   result=outcome.result, error=(outcome.error or "failed")[:1000], **guard)
+                service.transition(
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=job_id,
+                    to=JobStatus.FAILED,
+                    result=outcome.result,
+                    error=(outcome.error or "failed")[:1000],
+                    expect=expect,
+                    where=where,
+                )

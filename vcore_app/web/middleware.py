@@ -59,9 +59,13 @@ class SecurityHeaders:
     HTTP to this host, so a network attacker cannot strip TLS on a later visit."""
 
     HEADERS = (
-        (b"content-security-policy",
-         b"default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
-         b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+        (
+            b"content-security-policy",
+            (
+                b"default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
+                b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+            ),
+        ),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
         (b"x-frame-options", b"DENY"),
@@ -77,7 +81,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        wanted = self.HEADERS + (self.HSTS,) if scope.get("scheme") == "https" else self.HEADERS
+        wanted = (*self.HEADERS, self.HSTS) if scope.get("scheme") == "https" else self.HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
