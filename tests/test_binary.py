@@ -25,6 +25,7 @@ from tests.support.apps import RunningApp, app_env
 from tests.support.cli import opened_urls, recording_browser, run_cli
 from tests.support.machine import BINARY, group
 from tests.support.waiting import wait_for
+from tests.test_data_folder_private import loose_entries
 from vcore_app import __version__
 from vcore_app.instance import LOCK_FILE, read_holder
 
@@ -61,6 +62,7 @@ def test_it_migrates_on_start_serves_healthz_and_stops_on_sigterm_with_0(
         assert not unpacked.exists(), "the one-file bootloader cleans up its unpacked folder"
     current = run_binary("db", "current", "--data-dir", str(app.data_dir), cwd=tmp_path)
     assert current.returncode == 0 and "(head)" in current.stdout
+    assert loose_entries(app.data_dir) == []  # the data folder is private in the binary too (private.py)
 
 
 def test_db_commands_work_frozen(tmp_path: Path) -> None:

@@ -159,10 +159,10 @@ def test_kill_rerun_and_delete_redirect_with_a_flash(client: TestClient, admin_h
     assert flashes(refused.text) == [f"Job {busy} is running; kill it before it can be deleted"]
     assert "alert-danger alert-dismissible" in refused.text
     killed = client.post(f"/jobs/{busy}/kill", headers=auth)
-    assert killed.url.path == f"/jobs/{busy}" and flashes(killed.text) == [f"Job {busy} cancelled."]
+    assert killed.url.path == f"/jobs/{busy}" and flashes(killed.text) == [f"Job {busy} is stopping."]
     assert wait_status(client, admin_headers, busy)["status"] == "cancelled"
     again = client.post(f"/jobs/{busy}/kill", headers=auth)
-    assert flashes(again.text) == [f"Job {busy} is cancelled, not running or waiting"]
+    assert flashes(again.text) == [f"Job {busy} is cancelled."]
     rerun = client.post(f"/jobs/{busy}/rerun", headers=auth, follow_redirects=False)
     new = int(rerun.headers["location"].rsplit("/", 1)[1])
     assert new != busy

@@ -1,22 +1,25 @@
-"""Login throttling: 5 failures per username or 20 per address within 10 minutes -> 429."""
+"""Login throttling: 5 failures per (username, address) or 20 per address within 10 minutes -> 429."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 from httpx import Response
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
 from tests.support.waiting import wait_for
-from vcore_app.auth.throttle import SlidingWindow
+from vcore_app.auth.throttle import SlidingWindow, client_key
 
 API = "/api/v1"
 
 
-def _login(client: TestClient, username: str, password: str) -> Response:
+def _login(client: TestClient | httpx.Client, username: str, password: str) -> Response:
     return client.post(f"{API}/login/access-token", data={"username": username, "password": password})
 
 
-def test_five_failures_for_a_username_lock_it_out_with_retry_after(client: TestClient) -> None:
+def test_five_failures_for_a_username_from_one_address_lock_that_pair_out_with_retry_after(client: TestClient) -> None:
     assert [_login(client, "ADMIN", "wrong-password").status_code for _ in range(5)] == [401] * 5
     locked = _login(client, "admin", "wrong-password")
     assert locked.status_code == 429
@@ -43,3 +46,22 @@ def test_events_leave_the_window_when_it_slides() -> None:
 def test_twenty_failures_from_one_address_lock_it_out_whatever_the_usernames(client: TestClient) -> None:
     statuses = [_login(client, f"user{n}", "wrong-password").status_code for n in range(21)]
     assert statuses == [401] * 20 + [429]
+
+
+def test_a_stranger_locking_out_admin_from_its_address_does_not_lock_out_the_owner(tmp_path: Path) -> None:
+    """Real connections from two loopback addresses: 127.0.0.2 guesses, 127.0.0.1 is the owner."""
+    app = start_app(tmp_path / "data", env=app_env(**ADMIN_ENV))
+    try:
+        with httpx.Client(base_url=app.url, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as stranger:
+            assert [_login(stranger, "admin", "guess").status_code for _ in range(5)] == [401] * 5
+            assert _login(stranger, ADMIN["username"], ADMIN["password"]).status_code == 429
+        with httpx.Client(base_url=app.url, transport=httpx.HTTPTransport(local_address="127.0.0.1")) as owner:
+            assert _login(owner, ADMIN["username"], ADMIN["password"]).status_code == 200
+    finally:
+        app.stop()
+
+
+def test_ipv6_clients_count_per_64_prefix() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:10.0.0.1") == "10.0.0.1"
+    assert client_key("10.0.0.1") == "10.0.0.1"

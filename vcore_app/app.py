@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.throttle import LoginThrottle
@@ -22,6 +23,12 @@ from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingS
 from vcore_app.web.public import public_paths
 from vcore_app.web.routes import routes
 from vcore_app.web.templating import make_templates
+
+
+class _App(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, outside Starlette's ServerErrorMiddleware: a 500 gets the security headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
@@ -41,13 +48,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             if owns_runtime:
                 active.stop()
 
-    app = Starlette(
+    app = _App(
         debug=settings.DEBUG,
         routes=routes(),
         middleware=[
             Middleware(RequestLog),
-            Middleware(SecurityHeaders),
-            *_cors(settings),
+            *_cors(settings),  # inside SecurityHeaders (_App): CORS answers carry them too
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(RequireAuthentication, is_public=public_paths(settings)),

@@ -12,6 +12,7 @@ import click
 
 from vcore_app import __version__
 from vcore_app.paths import restore_frozen_environ
+from vcore_app.private import restrict_umask, user_umask
 from vcore_app.settings import Settings, SettingsError, load_settings, settings_table
 
 
@@ -188,7 +189,10 @@ def script_list(data_dir: str | None) -> None:
 @click.option("--result-file", metavar="PATH", help="Write the outcome as JSON here instead of printing it last.")
 def script_run(name: str, data_dir: str | None, result_file: str | None) -> None:
     """Run script NAME with its input as JSON on stdin; print output, then the outcome as JSON."""
+    import os
     from pathlib import Path
+
+    os.umask(user_umask())  # a job's files follow the user's umask, like a command job's (private.py)
 
     from vcore_app.scripts.child import run_script
     from vcore_app.settings import resolve_data_dir
@@ -204,6 +208,7 @@ def script_run(name: str, data_dir: str | None, result_file: str | None) -> None
 
 
 def main() -> None:
+    restrict_umask()  # first: every file made from here on is private (private.py)
     restore_frozen_environ()
     cli(prog_name="vcore-app")
 

@@ -47,7 +47,7 @@ class InstanceLock:
     def acquire(cls, data_dir: Path) -> InstanceLock:
         """Lock the data folder for this process, or raise AlreadyRunning with what the holder wrote."""
         path = data_dir / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by children (PEP 446)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by children (PEP 446)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,8 +1,10 @@
 """The process (docs/design.md, "The process"): start order, signals, shutdown order.
 
-Start: settings -> data folder -> instance lock -> logging -> bind the port -> runtime (migrate, queues, scheduler)
--> uvicorn on the main thread. Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
-scheduler -> consumers (bounded) -> database -> exit 0.
+Start: settings -> data folder -> instance lock -> logging -> data folder made private (private.py)
+-> child subreaper and its reaper thread (jobs/processes.py) -> TLS files checked -> bind the port
+-> runtime (migrate, queues, scheduler) -> uvicorn on the main thread (forwarded headers only from
+FORWARDED_ALLOW_IPS). Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains -> scheduler ->
+consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
 (SIGTERM) or a KeyboardInterrupt traceback (SIGINT) before our shutdown ran. Our server keeps
@@ -25,15 +27,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import ipaddress
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
 import webbrowser
 from collections.abc import Iterator, Sequence
+from typing import Any
 
+import psutil
 import uvicorn
 from loguru import logger
 
@@ -42,7 +48,9 @@ from vcore_app.app import create_app
 from vcore_app.applog import setup_logging
 from vcore_app.first_run import setup_url
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
+from vcore_app.jobs import processes
 from vcore_app.paths import is_frozen
+from vcore_app.private import tighten
 from vcore_app.runtime import Runtime
 from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, ignored_settings, local_url
 
@@ -112,8 +120,8 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
 
 
 def _on_port(settings: Settings, port: int) -> Settings:
-    derived = local_url(settings.SERVER_HOST, settings.SERVER_PORT) == settings.BASE_URL
-    base_url = local_url(settings.SERVER_HOST, port) if derived else settings.BASE_URL
+    derived = local_url(settings.SERVER_HOST, settings.SERVER_PORT, tls=settings.tls) == settings.BASE_URL
+    base_url = local_url(settings.SERVER_HOST, port, tls=settings.tls) if derived else settings.BASE_URL
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
 
@@ -136,6 +144,10 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
         rotation=settings.LOG_ROTATION,
         retention=settings.LOG_RETENTION,
     )
+    _make_data_dir_private(settings)
+    if processes.become_subreaper():  # a job's escaped processes stay ours to find, end and reap
+        processes.start_reaper()
+    check_tls_files(settings)
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     ignored = ignored_settings(settings.DATA_DIR, os.environ)
@@ -151,15 +163,33 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
             ws="websockets-sansio",
             access_log=False,
             timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
-            proxy_headers=True,
+            # Forwarded headers only from the proxies named (uvicorn would trust 127.0.0.1 by default,
+            # and any local process could then pick the client address the login throttle sees).
+            proxy_headers=bool(settings.FORWARDED_ALLOW_IPS),
+            forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            ssl_certfile=settings.TLS_CERT_FILE,
+            ssl_keyfile=settings.TLS_KEY_FILE,
         )
         server = _Server(config)
-        threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
+        threading.Thread(
+            target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce", daemon=True
+        ).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
         sock.close()
         logger.info("vcore-app stopped")
+
+
+def _make_data_dir_private(settings: Settings) -> None:
+    """A data folder from before private.py existed (0755, 0644 files) is tightened, once, visibly."""
+    changed = tighten(settings.DATA_DIR)
+    if changed:
+        logger.warning(
+            "data folder {} was readable by other users: made {} entries private (folders 0700, files 0600)",
+            settings.DATA_DIR,
+            len(changed),
+        )
 
 
 def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
@@ -180,9 +210,43 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
     )
 
 
-def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> None:
+def check_tls_files(settings: Settings) -> None:
+    """A certificate or key that does not load is a one-line error before anything starts."""
+    if settings.TLS_CERT_FILE is None or settings.TLS_KEY_FILE is None:
+        return
+    try:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(settings.TLS_CERT_FILE, settings.TLS_KEY_FILE)
+    except (ssl.SSLError, OSError) as exc:
+        raise SettingsError(
+            f"TLS_CERT_FILE='{settings.TLS_CERT_FILE}': cannot load it with TLS_KEY_FILE "
+            f"({getattr(exc, 'reason', None) or exc})"
+        ) from None
+
+
+def listening_addresses(bound: tuple[Any, ...], *, tls: bool) -> list[str]:
+    """The URLs the bound socket answers on: every address of this machine for a wildcard bind."""
+    host, port = bound[0], bound[1]
+    scheme = "https" if tls else "http"
+    hosts = [host]
+    if ipaddress.ip_address(host).is_unspecified:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        hosts = sorted(
+            {
+                addr.address.split("%")[0]
+                for addrs in psutil.net_if_addrs().values()
+                for addr in addrs
+                if addr.family == family
+            },
+            key=lambda a: (not ipaddress.ip_address(a).is_loopback, a),
+        )
+    return [f"{scheme}://[{h}]:{port}" if ":" in h else f"{scheme}://{h}:{port}" for h in hosts]
+
+
+def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock, bound: tuple[Any, ...]) -> None:
     """Once uvicorn listens: tell the lock file and the log where (and print the setup link while no
-    user exists), and open the browser there if asked."""
+    user exists), and open the browser there if asked. Plain HTTP reachable from other machines gets
+    one warning saying how to fix it."""
     settings = runtime.settings
     pause = threading.Event()  # never set: an interruptible sleep while uvicorn starts
     while not server.started and not server.should_exit:
@@ -190,7 +254,15 @@ def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> N
     if not server.started:
         return
     lock.publish(port=settings.SERVER_PORT, url=settings.BASE_URL)
-    logger.info("listening on {}", settings.BASE_URL)
+    urls = listening_addresses(bound, tls=settings.tls)
+    logger.info("listening on {} (bound to {} port {}: {})", settings.BASE_URL, bound[0], bound[1], ", ".join(urls))
+    if not settings.tls and not ipaddress.ip_address(bound[0]).is_loopback:
+        logger.warning(
+            "{} is reachable from other machines over plain HTTP: passwords, session cookies and API "
+            "keys cross the network unencrypted. Put vcore-app behind a reverse proxy with TLS "
+            "(packaging/README.md, 'Reverse proxy'), or set TLS_CERT_FILE and TLS_KEY_FILE.",
+            bound[0],
+        )
     url = setup_url(settings, runtime.setup_token) if runtime.setup_token else settings.BASE_URL
     if runtime.setup_token:
         print(f"\n  No user yet. Create the first superuser at:\n  {url}\n", file=sys.stderr, flush=True)

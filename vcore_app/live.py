@@ -6,6 +6,9 @@ outbox: a client that stops reading stalls only itself, and on overflow its outb
 replaced by one fresh snapshot. Snapshots (`{"jobs": [...], "total": N}`, the first page as
 `GET /jobs/` gives it) are coalesced to at most one per SNAPSHOT_INTERVAL per client, however many
 jobs change, and built once per change for every client that sees the same jobs.
+
+A socket's rights follow its user (issue 12): a change to them closes the user's sockets at once
+(`drop_user`, told by access.py), and each socket asks its credential again until it expires.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -21,7 +27,7 @@ from loguru import logger
 from sqlalchemy import Engine
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from vcore_app import db
+from vcore_app import access, db
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.jobs.views import JobSummary
@@ -30,12 +36,27 @@ from vcore_app.models import ID_MAX, Job, User
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
 PAGE_SIZE = 50
+# issue 12: how often an open socket checks its credential again (expiry is also met on time);
+# changes made in this process close sockets at once (Hub.drop_user), this catches the rest (the CLI).
+RECHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How a socket proved who it is, and how to ask again (the endpoint, web/live.py, fills it in).
+    Both calls block (database): the hub runs them in a thread."""
+
+    via: str  # "token", "cookie" or "api_key"
+    expiry: Callable[[], float | None]  # when it expires (Unix time); None if never or no longer valid
+    user: Callable[[], User | None]  # the active user it stands for now, None if none
 
 
 class _Client:
-    def __init__(self, websocket: WebSocket, user: User) -> None:
+    def __init__(self, websocket: WebSocket, user: User, via: str) -> None:
         self.websocket = websocket
         self.user = user
+        self.via = via  # how it authenticated: "token", "cookie", "api_key"
+        self.closing = False
         self.owner = service.owner_filter(user)
         self.outbox: deque[str] = deque()
         self.outbox_bytes = 0
@@ -77,6 +98,7 @@ class Hub:
         self._log_watchers: dict[int, set[_Client]] = {}
         self._generation = 0
         self._snapshots: dict[int | None, tuple[int, str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- any thread -------------------------------------------------------------------------------
 
@@ -97,6 +119,11 @@ class Hub:
     def refresh(self) -> None:
         """Send every client a fresh snapshot (POST /jobs/push-jobs-to-websocket)."""
         self._post(self._fan_out_job, None, None)
+
+    def drop_user(self, user_id: int, code: int, reason: str, sessions_only: bool = False) -> None:
+        """issue 12: close the user's sockets (not those opened with an API key when `sessions_only`);
+        called after the commit of a change to its rights (access.py)."""
+        self._post(self._close_user, user_id, code, reason, sessions_only)
 
     def _post(self, callback: Any, *args: Any) -> None:
         loop = self._loop
@@ -119,12 +146,42 @@ class Hub:
         for client in self._log_watchers.get(job_id, ()):
             client.offer(message)
 
-    async def serve(self, websocket: WebSocket, user: User) -> None:
-        """Serve one authenticated client until it disconnects."""
+    def _close_user(self, user_id: int, code: int, reason: str, sessions_only: bool) -> None:
+        for client in list(self._clients):
+            if client.user.id == user_id and not (sessions_only and client.via == "api_key"):
+                self._close(client, code, reason)
+
+    def _close(self, client: _Client, code: int, reason: str) -> None:
+        if not client.closing:
+            client.closing = True
+            client.outbox.clear()  # nothing more reaches a user who lost the right to it
+            self._tasks.add(task := asyncio.create_task(self._send_close(client, code, reason), name="ws-close"))
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _send_close(client: _Client, code: int, reason: str) -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed by the client
+            await client.websocket.close(code, reason)
+
+    async def _recheck(self, client: _Client, credential: Credential) -> None:
+        """issue 12: close the socket when its credential expires or stops being valid, or its role changes."""
+        while not client.closing:
+            expires = await to_thread.run_sync(credential.expiry)
+            wait = RECHECK_SECONDS if expires is None else min(RECHECK_SECONDS, max(expires - time.time(), 0))
+            await asyncio.sleep(wait)
+            user = await to_thread.run_sync(credential.user)
+            if user is None:
+                self._close(client, access.UNAUTHORIZED, "credentials expired or revoked")
+            elif user.is_superuser != client.user.is_superuser:
+                self._close(client, access.FORBIDDEN, "role changed")
+
+    async def serve(self, websocket: WebSocket, user: User, credential: Credential) -> None:
+        """Serve one authenticated client until it disconnects, or until its rights end."""
         await websocket.accept()
-        client = _Client(websocket, user)
+        client = _Client(websocket, user, credential.via)
         self._clients.add(client)
         sender = asyncio.create_task(self._send_loop(client), name="ws-sender")
+        rechecker = asyncio.create_task(self._recheck(client, credential), name="ws-recheck")
         try:
             while True:
                 text = await websocket.receive_text()
@@ -133,6 +190,7 @@ class Hub:
             pass
         finally:
             sender.cancel()
+            rechecker.cancel()
             self._clients.discard(client)
             for job_id in list(client.logs):  # _unwatch removes from it
                 self._unwatch(client, job_id)
@@ -181,8 +239,10 @@ class Hub:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                while client.outbox:
+                while client.outbox and not client.closing:
                     await client.websocket.send_text(client.take())
+                if client.closing:  # its rights ended (drop_user, _recheck): send nothing more
+                    break
                 if client.needs_snapshot:
                     wait = client.last_snapshot + SNAPSHOT_INTERVAL - loop.time()
                     if wait <= 0:

@@ -158,6 +158,9 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = None
     pid: int | None = None
     boot_id: str | None = Field(default=None, max_length=32)
+    # Set while a kill or timeout ends the processes of a `running` job ("killed by alice", "timed
+    # out after 5 s"); the job becomes `cancelled` or `failed` only once none is left (runner.py).
+    stopping: str | None = Field(default=None, max_length=200)
     idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
 
 

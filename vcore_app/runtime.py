@@ -15,7 +15,7 @@ import uuid
 from loguru import logger
 from sqlmodel import select
 
-from vcore_app import __version__, db
+from vcore_app import __version__, access, db
 from vcore_app.auth.passwords import dummy_hash
 from vcore_app.first_run import new_setup_token
 from vcore_app.jobs import service
@@ -45,6 +45,7 @@ class Runtime:
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
         )
         self.hub = Hub(engine=self.engine)
+        access.listen(self.engine, self.hub.drop_user)  # rights changes close open sockets (issue 12)
         self.controls = Controls()
         self.wiring = service.JobWiring(
             queues=self.queues, hub=self.hub, scripts=ScriptRegistry(), controls=self.controls, settings=settings

@@ -8,6 +8,7 @@ inside the data folder; they are filled in once DATA_DIR is known.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -20,7 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator, validate_email
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+    validate_email,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "vcore-app"
@@ -76,6 +85,15 @@ class Settings(BaseSettings):
     BASE_URL: str = Field(
         "", description="Public URL of the app, used in links and mails (default: from host and port)."
     )
+    TLS_CERT_FILE: Path | None = Field(
+        None, description="PEM certificate (chain) to serve HTTPS directly; with TLS_KEY_FILE. Then HSTS is sent."
+    )
+    TLS_KEY_FILE: Path | None = Field(None, description="PEM private key of TLS_CERT_FILE.")
+    FORWARDED_ALLOW_IPS: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto "
+        "headers are trusted (default: none; `*` trusts anyone). See packaging/README.md.",
+    )
     OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
     JWT_ACCESS_SECRET_KEY: SecretStr = Field(
         SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
@@ -110,6 +128,11 @@ class Settings(BaseSettings):
     )
     JOB_LOG_RETENTION_DAYS: int = Field(
         30, ge=1, description="Job log files untouched for this many days are removed (checked daily)."
+    )
+    API_POST_DENY_NETWORKS: str = Field(
+        "169.254.0.0/16,fe80::/10,fd00:ec2::254/128",
+        description="Comma-separated networks api_post jobs may not reach (cloud metadata, link-local), checked "
+        "for every address a host name resolves to and on every connection; empty allows all.",
     )
     JOB_KILL_GRACE_SECONDS: float = Field(
         5.0,
@@ -166,6 +189,31 @@ class Settings(BaseSettings):
             raise ValueError("expected a colour as #rrggbb")
         return value
 
+    @field_validator("API_POST_DENY_NETWORKS", "FORWARDED_ALLOW_IPS")
+    @classmethod
+    def _networks(cls, value: str, info: ValidationInfo) -> str:
+        for item in _split(value):
+            if item == "*" and info.field_name == "FORWARDED_ALLOW_IPS":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"'{item}' is not an IP address or network (e.g. 10.0.0.1, 192.168.0.0/16)") from None
+        return ",".join(_split(value))
+
+    @field_validator("TLS_CERT_FILE", "TLS_KEY_FILE")
+    @classmethod
+    def _readable_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError("no such file")
+        if (
+            info.field_name == "TLS_KEY_FILE"
+            and "TLS_CERT_FILE" in info.data
+            and (value is None) != (info.data["TLS_CERT_FILE"] is None)
+        ):
+            raise ValueError("set both TLS_CERT_FILE and TLS_KEY_FILE, or neither")
+        return value.expanduser().resolve() if value is not None else None
+
     @field_validator("FIRST_SUPERUSER_EMAIL")
     @classmethod
     def _email(cls, value: str) -> str:
@@ -205,8 +253,17 @@ class Settings(BaseSettings):
             self.DB_URL = f"sqlite:///{self.DATA_DIR / 'vcore.sqlite3'}"
         self.HUEY_DEFAULT_SQLITE_PATH = self.HUEY_DEFAULT_SQLITE_PATH or self.DATA_DIR / "huey_default.sqlite3"
         self.HUEY_RESERVED_SQLITE_PATH = self.HUEY_RESERVED_SQLITE_PATH or self.DATA_DIR / "huey_reserved.sqlite3"
-        self.BASE_URL = (self.BASE_URL or local_url(self.SERVER_HOST, self.SERVER_PORT)).rstrip("/")
+        self.BASE_URL = (self.BASE_URL or local_url(self.SERVER_HOST, self.SERVER_PORT, tls=self.tls)).rstrip("/")
         return self
+
+    @property
+    def tls(self) -> bool:
+        """Whether the app serves HTTPS itself (TLS_CERT_FILE and TLS_KEY_FILE)."""
+        return self.TLS_CERT_FILE is not None
+
+    @property
+    def api_post_deny(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in _split(self.API_POST_DENY_NETWORKS)]
 
     @property
     def logs_dir(self) -> Path:
@@ -221,13 +278,17 @@ class Settings(BaseSettings):
         return self.DATA_DIR / "plugins"
 
 
-def local_url(host: str, port: int) -> str:
+def local_url(host: str, port: int, *, tls: bool = False) -> str:
     """The URL of the app on this machine: the default BASE_URL."""
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{'https' if tls else 'http'}://{host}:{port}"
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:
@@ -285,7 +346,7 @@ def prepare_data_dir(data_dir: Path) -> None:
     """Create the data folder and its sub-folders; fail with one line if it cannot be written."""
     try:
         for sub in ("", "logs", "logs/jobs", "plugins", "backups"):
-            (data_dir / sub).mkdir(parents=True, exist_ok=True)
+            (data_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:

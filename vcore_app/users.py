@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from vcore_app import db
+from vcore_app import access, db
 from vcore_app.auth.passwords import hash_password, password_problem, verify_password
 from vcore_app.errors import AppError, FieldError, invalid
 from vcore_app.models import User, utcnow
@@ -111,7 +111,7 @@ def set_password(*, session: Session, user: User, password: str, field: str = "n
     if problem:
         raise _password_error(field, problem)
     user.hashed_password = hash_password(password)
-    revoke_all_tokens(session=session, user=user)
+    revoke_all_tokens(session=session, user=user, reason="password changed")
 
 
 def change_password(*, session: Session, user: User, current_password: str, new_password: str) -> None:
@@ -123,10 +123,13 @@ def change_password(*, session: Session, user: User, current_password: str, new_
     set_password(session=session, user=user, password=new_password)
 
 
-def revoke_all_tokens(*, session: Session, user: User) -> None:
-    """Log the user out everywhere: every token issued before no longer matches `ver`."""
+def revoke_all_tokens(*, session: Session, user: User, reason: str = "logged out everywhere") -> None:
+    """Log the user out everywhere: every token issued before no longer matches `ver`, and its open
+    WebSockets close. API keys stay valid, like personal access tokens: they are for scripts, and
+    are deleted one by one on the profile page (README, "Users and login")."""
     user.token_version += 1
     session.add(user)
+    access.changed(session, user_id=user.id, code=access.UNAUTHORIZED, reason=reason, sessions_only=True)  # issue 12
 
 
 def _check_unique(*, session: Session, username: str | None, email: str | None, exclude: int | None = None) -> None:
@@ -167,7 +170,10 @@ def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> Use
     if password is not None:
         set_password(session=session, user=user, password=password, field="password")
     if changes.get("is_active") is False and user.is_active:
-        revoke_all_tokens(session=session, user=user)
+        revoke_all_tokens(session=session, user=user, reason="account deactivated")
+        access.changed(session, user_id=user.id, code=access.UNAUTHORIZED, reason="account deactivated")  # issue 12
+    elif "is_superuser" in changes and changes["is_superuser"] != user.is_superuser:  # issue 12
+        access.changed(session, user_id=user.id, code=access.FORBIDDEN, reason="role changed")
     for name, value in changes.items():
         setattr(user, name, value)
     session.add(user)
@@ -179,6 +185,7 @@ def delete_user(*, session: Session, user: User) -> None:
     """Delete the account; its API keys and revoked-token records go with it (ON DELETE CASCADE)."""
     if _is_last_active_superuser(session=session, user=user):
         raise AppError("The last active superuser cannot be deleted", 409)
+    access.changed(session, user_id=user.id, code=access.UNAUTHORIZED, reason="account deleted")  # issue 12
     session.delete(user)
 
 

@@ -66,6 +66,13 @@ GROUPS = (
         debian_package="desktop-file-utils",
     ),
     Group(
+        "openssl",
+        "tests/test_exposure.py (a self-signed certificate for the TLS test)",
+        "the openssl command line",
+        lambda: shutil.which("openssl") is not None,
+        debian_package="openssl",
+    ),
+    Group(
         "binary",
         "tests/test_binary.py",
         "the built dist/vcore-app",

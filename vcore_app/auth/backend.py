@@ -75,7 +75,7 @@ def same_origin(conn: HTTPConnection) -> bool:
     return origin in own
 
 
-def _credential(conn: HTTPConnection) -> tuple[str, str] | None:
+def credential(conn: HTTPConnection) -> tuple[str, str] | None:
     """(via, secret) of the first credential the request carries."""
     token = bearer_token(conn) or conn.headers.get("x-api-key")
     if not token and conn.scope["type"] == "websocket":
@@ -119,12 +119,26 @@ def resolve(conn: HTTPConnection, via: str, secret: str) -> User | None:
     return _user_for_jwt(runtime.engine, runtime.settings, secret, "session" if via == "cookie" else "access")
 
 
+def credential_expiry(conn: HTTPConnection, via: str, secret: str) -> float | None:
+    """When the credential expires (a Unix time), None if never or not valid. Blocking (database)."""
+    runtime = conn.app.state.runtime
+    if via == "api_key":
+        with db.session(runtime.engine, readonly=True) as session:
+            found = apikeys.find_key(session=session, key=secret)
+        return found[0].expires_at.timestamp() if found and found[0].expires_at else None
+    try:
+        claims = decode_token(secret, settings=runtime.settings, kind="session" if via == "cookie" else "access")
+    except InvalidToken:
+        return None
+    return float(claims["exp"])
+
+
 class AppAuthBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
-        credential = _credential(conn)
-        if credential is None:
+        found = credential(conn)
+        if found is None:
             return None
-        via, secret = credential
+        via, secret = found
         if via == "cookie" and conn.scope["type"] == "websocket" and not same_origin(conn):
             return None
         user = await run_in_threadpool(resolve, conn, via, secret)

@@ -1,15 +1,25 @@
-"""Login throttling: 5 failures per username or 20 per client address within 10 minutes -> 429.
+"""Login throttling: 5 failures per (username, client address) or 20 per client address within 10
+minutes -> 429.
+
+The lock is per username *and* address, so a stranger guessing `admin`'s password locks out only
+itself: the owner logging in from another address is not affected. The wide limit per address stops
+one client from spraying many usernames. A guesser with many addresses gets 5 guesses per address
+and username every 10 minutes, each costing an argon2 hash; an IPv6 client counts per /64 (one
+subscriber's prefix), or it could take a fresh address for every guess.
 
 Our own sliding window rather than the `limits` library: one process holds all the state, the
 whole job is "count recent failures per key", and a dozen lines of ours beat a dependency whose
 fixed-window default would let a burst through at each window edge. Only failures count, so
-successful logins are never slowed; a success clears its username's failures. A locked-out
-username also refuses the right password until the window passes: otherwise the answer (200 vs
-429) would keep telling a guesser when it is right.
+successful logins are never slowed; a success clears the failures of its (username, address). A
+locked-out pair also refuses the right password until the window passes: otherwise the answer (200
+vs 429) would keep telling a guesser when it is right.
+
+The address is the connection's peer, or what a proxy in FORWARDED_ALLOW_IPS says it is (launcher.py).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -60,22 +70,40 @@ class SlidingWindow:
             self._events.pop(key, None)
 
 
+def client_key(address: str) -> str:
+    """The key of a client address: itself, or its /64 for IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "unknown", a unix socket: counted as given
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
 class LoginThrottle:
     def __init__(self) -> None:
-        self.by_username = SlidingWindow(PER_USERNAME, WINDOW_SECONDS)
+        self.by_username_and_address = SlidingWindow(PER_USERNAME, WINDOW_SECONDS)
         self.by_address = SlidingWindow(PER_ADDRESS, WINDOW_SECONDS)
 
+    @staticmethod
+    def _pair(username: str, address: str) -> str:
+        return f"{username.lower()}\n{client_key(address)}"
+
     def check(self, username: str, address: str) -> None:
-        """Raise 429 with Retry-After when either the username or the address is locked out."""
-        wait = max(self.by_username.retry_after(username.lower()), self.by_address.retry_after(address))
+        """Raise 429 with Retry-After when this username from this address, or the address, is locked out."""
+        wait = max(
+            self.by_username_and_address.retry_after(self._pair(username, address)),
+            self.by_address.retry_after(client_key(address)),
+        )
         if wait > 0:
             raise AppError(
                 "Too many failed logins; try again later", 429, headers={"Retry-After": str(math.ceil(wait))}
             )
 
     def failed(self, username: str, address: str) -> None:
-        self.by_username.hit(username.lower())
-        self.by_address.hit(address)
+        self.by_username_and_address.hit(self._pair(username, address))
+        self.by_address.hit(client_key(address))
 
-    def succeeded(self, username: str) -> None:
-        self.by_username.clear(username.lower())
+    def succeeded(self, username: str, address: str) -> None:
+        self.by_username_and_address.clear(self._pair(username, address))

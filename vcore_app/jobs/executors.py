@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from vcore_app import outbound
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog
 from vcore_app.models import Job, JobType
@@ -99,7 +100,11 @@ class Attempt:
     plugins_dir: Path
     data_dir: Path
     kill_grace: float
+    mark: str = ""  # VCORE_JOB_MARK of its processes (processes.job_mark)
+    deny: Sequence[outbound.Network] = ()  # networks an api_post may not reach (API_POST_DENY_NETWORKS)
     on_pid: Callable[[int], None] = field(default=lambda pid: None)
+    # Called once its processes are being ended (kill, timeout, shutdown), with the reason.
+    on_stopping: Callable[[str], None] = field(default=lambda reason: None)
 
     @property
     def grace(self) -> float:
@@ -177,14 +182,18 @@ class ApiPostExecutor(Executor):
         attempt.log.note(f"POST {job.url} (timeout {timeout:g} s)")
         try:
             with (
-                httpx.Client(timeout=timeout, follow_redirects=False) as client,
+                outbound.client(
+                    attempt.deny, setting="API_POST_DENY_NETWORKS", timeout=timeout, follow_redirects=False
+                ) as client,
                 client.stream("POST", job.url or "", json=job.body, headers=job.headers or {}) as response,
             ):
                 body, truncated = _excerpt(response, attempt.control)
         except httpx.TimeoutException:
             return Outcome(ok=False, error=f"request timed out after {timeout:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(ok=False, error=f"request failed: {exc or type(exc).__name__}")
+            return Outcome(
+                ok=False, error=f"request failed: {exc or type(exc).__name__}", permanent=outbound.refused(exc)
+            )
         if attempt.control.reason is not None:
             return _stopped(attempt)
         text = body.decode(response.encoding or "utf-8", errors="replace")
@@ -223,10 +232,12 @@ def run_process(
     stdin: bytes | None = None,
 ) -> int | None:
     """Run a child in its own process group, its output into the log; its exit code, or None when
-    the control stopped it (the group has then been ended: SIGTERM, grace, SIGKILL)."""
+    the control stopped it. Either way every process of the job has ended when this returns
+    (SIGTERM, grace, SIGKILL; processes.py)."""
     control = attempt.control
+    started = time.time()
     try:
-        proc = processes.spawn(argv, cwd=cwd, env=processes.child_env(env), stdin=stdin is not None)
+        proc = processes.spawn(argv, cwd=cwd, env=processes.child_env(env), stdin=stdin is not None, mark=attempt.mark)
     except OSError as exc:
         attempt.log.note(f"cannot start: {exc}")
         return 127
@@ -242,6 +253,7 @@ def run_process(
 
     def wait() -> None:
         proc.wait()
+        processes.release(proc)
         exited.set()
         control.wake.set()
 
@@ -257,8 +269,10 @@ def run_process(
             control.stop("timeout")
             continue
         control.wake.wait(remaining)
-    # Whether it ended by itself or is being stopped, no process of the group outlives the attempt.
-    processes.end_group(proc.pid, attempt.grace)
+    if control.reason is not None:
+        attempt.on_stopping(control.reason)
+    # Whether it ended by itself or is being stopped, no process of the job outlives the attempt.
+    processes.end_job(proc.pid, attempt.mark, attempt.grace, since=started)
     exited.wait()
     # A process that left the group (setsid) may still hold the pipe: stop waiting for its output.
     reader.join(_READER_DRAIN_SECONDS)
@@ -267,13 +281,15 @@ def run_process(
     return None if control.reason is not None else proc.returncode
 
 
-def _stopped(attempt: Attempt) -> Outcome:
-    reason = attempt.control.reason
-    job = attempt.job
+def stop_text(reason: str | None, job: Job) -> str:
+    """What a stop is called: in the log, as the error, in the job's `stopping` field."""
     if reason == "timeout":
-        error = f"timed out after {job.timeout_seconds:g} s"
-    else:
-        error = {"killed": "killed", "shutdown": "interrupted by shutdown"}.get(reason or "", reason or "stopped")
+        return f"timed out after {job.timeout_seconds:g} s"
+    return {"killed": "killed", "shutdown": "interrupted by shutdown"}.get(reason or "", reason or "stopped")
+
+
+def _stopped(attempt: Attempt) -> Outcome:
+    error = stop_text(attempt.control.reason, attempt.job)
     attempt.log.note(error)
     return Outcome(ok=False, error=error)
 

@@ -40,7 +40,7 @@ class JobLog:
 
     def __init__(self, path: Path, *, max_bytes: int, listener: LinesListener | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._size = os.fstat(self._fd).st_size
         self._max = max_bytes
         self._head_limit = max_bytes // 2

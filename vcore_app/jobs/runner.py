@@ -2,7 +2,9 @@
 
 The claim is a guarded UPDATE (docs/design.md, "The ledger rule"): a duplicate or stale message
 finds the job no longer `queued` (or not yet due) and does nothing, so each attempt runs once. The
-record is guarded by status and attempt too: a job killed meanwhile stays `cancelled`. A failed
+record is guarded by status and attempt too. A killed or timed-out job shows `stopping` while its
+processes are ended, and becomes `cancelled` or `failed` only here, once the executor returned and no
+process of it is left. A failed
 attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
 scheduler ticks once a second).
 """
@@ -12,12 +14,12 @@ from __future__ import annotations
 import os
 
 from loguru import logger
-from sqlalchemy import ColumnElement, Engine, or_, update
-from sqlmodel import col
+from sqlalchemy import ColumnElement, Engine, func, or_, update
+from sqlmodel import col, select
 
 from vcore_app import db
-from vcore_app.jobs import service
-from vcore_app.jobs.executors import EXECUTORS, Attempt, Outcome
+from vcore_app.jobs import processes, service
+from vcore_app.jobs.executors import EXECUTORS, Attempt, Outcome, stop_text
 from vcore_app.jobs.logs import JobLog
 from vcore_app.jobs.service import JobWiring
 from vcore_app.models import Job, JobStatus, pk, utcnow
@@ -35,6 +37,8 @@ class Runner:
             return
         wiring = self.wiring
         control = wiring.controls.add(job_id)
+        if self._stop_asked(job_id):  # a kill between the claim and add() found no control to stop
+            control.stop("killed")
         log = wiring.log(job_id)
         try:
             retry_note = f", retry {job.attempt - 1}" if job.attempt > 1 else ""
@@ -49,7 +53,10 @@ class Runner:
                 plugins_dir=wiring.settings.plugins_dir,
                 data_dir=wiring.settings.DATA_DIR,
                 kill_grace=wiring.settings.JOB_KILL_GRACE_SECONDS,
+                mark=processes.job_mark(self.boot_id, job_id),
+                deny=wiring.settings.api_post_deny,
                 on_pid=lambda pid: self._record_pid(job, pid),
+                on_stopping=lambda reason: self._record_stopping(job, reason),
             )
             try:
                 outcome = EXECUTORS[job.type].run(attempt)
@@ -85,14 +92,34 @@ class Runner:
                 execution_options={"synchronize_session": False},
             )
 
+    def _stop_asked(self, job_id: int) -> bool:
+        with db.session(self.engine, readonly=True) as session:
+            return session.exec(select(Job.stopping).where(col(Job.id) == job_id)).first() is not None
+
+    def _record_stopping(self, job: Job, reason: str) -> None:
+        """A timeout (or shutdown) is ending the job's processes: show it, as kill_job does for a kill."""
+        if reason != "killed":
+            with db.session(self.engine) as session:
+                service.mark_stopping(
+                    session=session, wiring=self.wiring, job_id=pk(job), reason=stop_text(reason, job)
+                )
+
     def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog) -> None:
-        if stop_reason == "killed":
-            return  # kill_job already moved it to cancelled
         job_id = pk(job)
         expect = [JobStatus.RUNNING]
         where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt]
         with db.session(self.engine) as session:
-            if stop_reason == "shutdown":
+            if stop_reason == "killed":  # only now, with no process of it left, is it cancelled
+                service.transition(
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=job_id,
+                    to=JobStatus.CANCELLED,
+                    error=func.coalesce(col(Job.stopping), "killed"),
+                    expect=expect,
+                    where=where,
+                )
+            elif stop_reason == "shutdown":
                 service.interrupt(
                     session=session, wiring=self.wiring, job=job, reason="interrupted by shutdown", log=log
                 )

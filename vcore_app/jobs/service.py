@@ -182,9 +182,28 @@ def transition(
         .returning(Job)
     )
     options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
-    job = session.execute(statement, execution_options=options).scalars().first()
+    job = session.execute(statement.values(stopping=None), execution_options=options).scalars().first()  # issue 12
     if job is not None:
         _after_commit(session, wiring, job)
+    return job
+
+
+# issue 12: an honest kill. The job stays `running` with `stopping` set until no process is left.
+TIMED_OUT = "timed out"
+
+
+def mark_stopping(*, session: Session, wiring: JobWiring, job_id: int, reason: str) -> Job | None:
+    """Show that a running job is being stopped (kill, timeout); the first reason stays."""
+    statement = (
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None))
+        .values(stopping=reason[:200])
+        .returning(Job)
+    )
+    options = {"synchronize_session": False, "populate_existing": True}
+    job = session.execute(statement, execution_options=options).scalars().first()
+    if job is not None:
+        db.on_commit(session, lambda: wiring.hub.job_changed(job))
     return job
 
 
@@ -290,7 +309,9 @@ def set_status(*, session: Session, wiring: JobWiring, job_id: int, actor: User,
 
 
 def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) -> Job:
-    """Cancel a waiting job at once; end a running one's whole process group (children included)."""
+    """Cancel a waiting job at once; stop a running one: it shows `stopping` until every process of
+    it (its group and any that escaped it) has ended, then its runner records `cancelled`. A job that
+    is stopping or already finished comes back as it is (POST /kill answers 202 or 200)."""
     if isinstance(actor, User):
         job = get_job(session=session, job_id=job_id, actor=actor)
     elif (found := session.get(Job, job_id)) is not None:
@@ -309,25 +330,20 @@ def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) 
             error=f"cancelled by {by}",
         )
     elif job.status == JobStatus.RUNNING:
-        moved = transition(
-            session=session,
-            wiring=wiring,
-            job_id=job_id,
-            to=JobStatus.CANCELLED,
-            expect=[JobStatus.RUNNING],
-            error=f"killed by {by}",
-        )
+        if job.stopping:
+            return job
+        moved = mark_stopping(session=session, wiring=wiring, job_id=job_id, reason=f"killed by {by}")
         if moved is not None:
             db.on_commit(session, lambda: _stop(wiring, job_id))
     else:
-        raise AppError(f"Job {job_id} is {job.status}, not running or waiting", 409)
+        return job  # already finished
     if moved is None:
         raise AppError(f"Job {job_id} changed meanwhile; reload it", 409)
     return moved
 
 
 def _stop(wiring: JobWiring, job_id: int) -> None:
-    """End the running attempt's process group (its runner then records nothing over `cancelled`)."""
+    """End the running attempt's processes; its runner records `cancelled` once none is left."""
     wiring.controls.stop(job_id, "killed")
 
 
@@ -371,8 +387,9 @@ def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log
 def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
     """At start, before the consumers take work: settle what a dead process left behind.
 
-    Jobs `running` under another boot are failed or queued again, after ending their process group
-    if it is still the one that job started. Then every `queued` job that Huey's storage does not
+    Jobs `running` under another boot are failed or queued again (or, if they were being stopped,
+    cancelled or failed as asked), after ending their process group if it is still the one that job
+    started and every process marked as theirs (jobs/processes.py). Then every `queued` job that Huey's storage does not
     hold is enqueued, once.
     """
     with db.session(engine, readonly=True) as session:
@@ -381,12 +398,23 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
                 col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id) != boot_id, col(Job.boot_id).is_(None))
             )
         ).all()
-    for job in stale:
-        if job.pid and processes.end_orphan_group(job.pid, job.started_at):
-            logger.warning("ended the leftover process group {} of job {}", job.pid, job.id)
+    for job in stale:  # issue 12: its group, and its marked processes wherever they went
+        if processes.end_leftovers(job.pid, job.started_at, processes.job_mark(job.boot_id or "", stored_id(job))):
+            logger.warning("ended the leftover processes of job {}", job.id)
     with db.session(engine) as session:
         for job in stale:
-            interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
+            if job.stopping:  # issue 12: a kill or timeout was under way: it ends as asked
+                to = JobStatus.FAILED if job.stopping.startswith(TIMED_OUT) else JobStatus.CANCELLED
+                transition(
+                    session=session,
+                    wiring=wiring,
+                    job_id=stored_id(job),
+                    to=to,
+                    expect=[JobStatus.RUNNING],
+                    error=job.stopping,
+                )
+            else:
+                interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
     waiting = wiring.queues.waiting_job_ids()
     with db.session(engine, readonly=True) as session:
         queued = session.exec(select(Job).where(col(Job.status) == JobStatus.QUEUED)).all()

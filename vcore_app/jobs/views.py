@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vcore_app.models import Job
 
@@ -33,6 +33,10 @@ class JobSummary(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     pid: int | None
+    stopping: str | None = Field(
+        description="Why a running job is being ended (killed, timed out): it is `cancelled` or `failed` once "
+        "none of its processes is left; null otherwise."
+    )
 
     @classmethod
     def of(cls, job: Job) -> dict[str, Any]:

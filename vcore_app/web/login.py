@@ -24,5 +24,5 @@ async def check_login(request: Request, username: str, password: str) -> User:
     if user is None:
         throttle.failed(username, address)
         raise AppError(BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     return user

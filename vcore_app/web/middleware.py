@@ -54,7 +54,9 @@ class RequestLog:
 
 class SecurityHeaders:
     """Headers every response gets, unless a handler chose its own: no inline or foreign scripts,
-    no framing (clickjacking), no MIME sniffing, no full URLs (reset tokens) in Referer to others."""
+    no framing (clickjacking), no MIME sniffing, no full URLs (reset tokens) in Referer to others.
+    Over HTTPS (TLS_CERT_FILE, or a trusted proxy saying so) also HSTS: browsers then refuse plain
+    HTTP to this host, so a network attacker cannot strip TLS on a later visit."""
 
     HEADERS = (
         (
@@ -69,6 +71,7 @@ class SecurityHeaders:
         (b"x-frame-options", b"DENY"),
         (b"cross-origin-opener-policy", b"same-origin"),
     )
+    HSTS = (b"strict-transport-security", b"max-age=31536000")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,11 +81,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        wanted = (*self.HEADERS, self.HSTS) if scope.get("scheme") == "https" else self.HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in self.HEADERS if name not in present]
+                headers += [(name, value) for name, value in wanted if name not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

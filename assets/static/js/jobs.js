@@ -27,7 +27,13 @@
         try { message = JSON.parse(event.data); } catch (error) { return; }
         onMessage(message);
       });
-      socket.addEventListener("close", function () {
+      socket.addEventListener("close", function (event) {
+        // The server closed it because this login ended (4401) or its rights changed (4403): the page
+        // loads again, which leads to the login page or shows what the new rights allow.
+        if (event.code === 4401 || event.code === 4403) {
+          location.reload();
+          return;
+        }
         setTimeout(open, delay);
         delay = Math.min(delay * 2, 10000);
       });
@@ -108,7 +114,8 @@
       var shown = row(job.id);
       if (shown) {
         return !compare || job.deleted || shown.getAttribute("data-status") !== job.status ||
-          shown.getAttribute("data-attempt") !== String(job.attempt);
+          shown.getAttribute("data-attempt") !== String(job.attempt) ||
+          shown.getAttribute("data-stopping") !== (job.stopping ? "yes" : "");
       }
       return !job.deleted && region().getAttribute("data-offset") === "0" && job.id > newest();
     }
@@ -233,7 +240,8 @@
     function differs(job) {
       var status = document.getElementById("job-status");
       return status.getAttribute("data-status") !== job.status ||
-        status.getAttribute("data-attempt") !== String(job.attempt);
+        status.getAttribute("data-attempt") !== String(job.attempt) ||
+        status.getAttribute("data-stopping") !== (job.stopping ? "yes" : "");
     }
     liveSocket(function (message) {
       if (message.job && message.job.id === jobId) {

@@ -167,16 +167,19 @@ async def set_status(request: Request) -> JSONResponse:
 
 
 @operation(
-    "Kill a running job's processes, or cancel a waiting job", tags=["jobs"], responses={200: JobDetail}, errors=[409]
+    "Kill a running job's processes (202 while they end), or cancel a waiting job (200)",
+    tags=["jobs"],
+    responses={200: JobDetail, 202: JobDetail},
+    errors=[409],
 )
 async def kill_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
-    return JSONResponse(
-        await in_db(
-            request,
-            lambda session: JobDetail.of(service.kill_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
-        )
+    body = await in_db(
+        request,
+        lambda session: JobDetail.of(service.kill_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
     )
+    # 202 while its processes are being ended (`stopping`); 200 once it is cancelled or had finished.
+    return JSONResponse(body, status_code=202 if body["status"] == JobStatus.RUNNING else 200)
 
 
 @operation("A new job from this job's spec", tags=["jobs"], responses={201: JobDetail}, errors=[403])

@@ -163,7 +163,12 @@ async def _act(request: Request, act: Action, outcome: Outcome) -> Response:
 
 
 async def kill_job(request: Request) -> Response:
-    return await _act(request, service.kill_job, lambda job_id, _job: (f"/jobs/{job_id}", f"Job {job_id} cancelled."))
+    def outcome(job_id: int, job: Job) -> tuple[str, str]:
+        if job.status == JobStatus.RUNNING:  # its processes are being ended (`stopping`)
+            return f"/jobs/{job_id}", f"Job {job_id} is stopping."
+        return f"/jobs/{job_id}", f"Job {job_id} is {job.status}."
+
+    return await _act(request, service.kill_job, outcome)
 
 
 async def rerun_job(request: Request) -> Response:
