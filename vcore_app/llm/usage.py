@@ -1,0 +1,83 @@
+"""Who may use an LLM, and the token usage rows: one per call, summed per user for superusers.
+
+The rule for using an LLM is the rule for running scripts (an LLM call is what the `llm_prompt`
+script does), so whatever jobs.service decides about scripts decides this too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from vcore_app import db
+from vcore_app.errors import AppError
+from vcore_app.jobs import service
+from vcore_app.jobs.spec import JobSpec
+from vcore_app.models import Job, LlmUsage, User, utcnow
+
+if TYPE_CHECKING:  # the client itself is imported on first use only
+    from vcore_app.llm.client import OnResult, Result
+
+LLM_SCRIPT = "llm_prompt"
+
+
+def check_allowed(actor: User) -> None:
+    """403 unless `actor` may run the `llm_prompt` script."""
+    if not actor.is_active:
+        raise AppError("This account is disabled", 403)
+    service.check_may_run(actor, JobSpec.model_validate({"type": "script", "script": LLM_SCRIPT}))
+
+
+def record(*, session: Session, result: Result, purpose: str, user_id: int | None = None,
+           job_id: int | None = None) -> LlmUsage:
+    """One usage row; a call made by a job counts for the job's creator."""
+    if user_id is None and job_id is not None:
+        job = session.get(Job, job_id)
+        user_id = job.created_by if job is not None else None
+    row = LlmUsage(user_id=user_id, job_id=job_id, purpose=purpose, provider=result.provider,
+                   model=result.model[:128], input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+                   latency_ms=result.latency_ms)
+    session.add(row)
+    return row
+
+
+def recorder(engine: Engine, *, purpose: str, user_id: int | None = None, job_id: int | None = None) -> OnResult:
+    """An `on_result` for the client that writes each call's row in its own short transaction."""
+
+    def on_result(result: Result) -> None:
+        with db.session(engine) as session:
+            record(session=session, result=result, purpose=purpose, user_id=user_id, job_id=job_id)
+
+    return on_result
+
+
+@dataclass(frozen=True)
+class UserUsage:
+    user_id: int | None
+    username: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+def usage_per_user(*, session: Session, actor: User, since: datetime | None = None) -> list[UserUsage]:
+    """Calls and tokens per user (most tokens first); superusers only."""
+    if not actor.is_superuser:
+        raise AppError("This needs a superuser", 403)
+    tokens_in, tokens_out = func.sum(LlmUsage.input_tokens), func.sum(LlmUsage.output_tokens)
+    statement = (select(LlmUsage.user_id, User.username, func.count(), tokens_in, tokens_out)
+                 .join(User, User.id == LlmUsage.user_id, isouter=True)
+                 .group_by(LlmUsage.user_id, User.username)
+                 .order_by((tokens_in + tokens_out).desc()))
+    if since is not None:
+        statement = statement.where(LlmUsage.created_at >= since)
+    return [UserUsage(user_id, username or "(deleted user)", calls, int(inp or 0), int(out or 0))
+            for user_id, username, calls, inp, out in session.exec(statement).all()]
+
+
+def since_days(days: int) -> datetime:
+    return utcnow() - timedelta(days=days)
