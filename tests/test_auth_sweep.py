@@ -107,6 +107,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/profile/api-keys/{id:int}/delete"): USER,
     ("GET", "/logs"): SUPERUSER,
     ("GET", "/logs/tail"): SUPERUSER,
+    # LLM helpers: whoever may run scripts (tests/test_llm_web.py)
+    ("POST", f"{API}/jobs/{{job_id:int}}/explain"): USER,
+    ("GET", f"{API}/jobs/{{job_id:int}}/explanation"): USER,
+    ("POST", f"{API}/llm/complete"): USER,
+    ("GET", f"{API}/llm/usage"): SUPERUSER,
+    ("POST", "/jobs/{job_id:int}/explain"): USER,
+    ("POST", "/tools/{name}/stream"): USER,
 }
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.

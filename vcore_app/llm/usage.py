@@ -20,7 +20,9 @@ from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, LlmUsage, User, utcnow
 
 if TYPE_CHECKING:  # the client itself is imported on first use only
-    from vcore_app.llm.client import OnResult, Result
+    from pathlib import Path
+
+    from vcore_app.llm.client import LLM, OnResult, Result
 
 LLM_SCRIPT = "llm_prompt"
 
@@ -81,3 +83,15 @@ def usage_per_user(*, session: Session, actor: User, since: datetime | None = No
 
 def since_days(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
+
+
+def client_for_job(*, data_dir: Path | None, job_id: int | None) -> LLM:
+    """`ctx.llm` in a script's child process: the app's settings, and a usage row per call counted for
+    the job's creator (a script run by hand, outside a job, counts for nobody and is not recorded)."""
+    from vcore_app.llm.client import LLM
+    from vcore_app.settings import load_settings
+
+    settings = load_settings(data_dir=str(data_dir) if data_dir is not None else None)
+    if job_id is None:
+        return LLM(settings)
+    return LLM(settings, on_result=recorder(db.make_engine(settings.DB_URL), purpose="script", job_id=job_id))
