@@ -5,8 +5,8 @@ at it (the only fake in these tests: the providers are internet services).
 Any path ending in /chat/completions speaks OpenAI (so OpenAI, Google, Groq and `local` all work
 against `fake.url + "/v1"`), /v1/messages speaks Anthropic (`ANTHROPIC_BASE_URL=fake.url`).
 `fake.plan(...)` queues what the next requests get instead of an answer: a status (429 with
-Retry-After, 401, ...) or a delay longer than the client's timeout. `fake.gate` holds a stream after
-its first chunk until the test releases it, so a test can see the first chunk arrive alone.
+Retry-After, 401, ...) or a delay longer than the client's timeout. `fake.gates[i]` holds a stream
+before its i-th text chunk until the test sets it, so a test can watch the chunks arrive one by one.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class FakeLLM:
     url: str = ""
     chunks: list[str] = field(default_factory=lambda: ["Hello", " from", " the fake."])
     requests: list[dict[str, Any]] = field(default_factory=list)
-    gate: threading.Event | None = None
+    gates: dict[int, threading.Event] = field(default_factory=dict)
     _plan: deque[Refuse | Delay] = field(default_factory=deque)
 
     def plan(self, *steps: Refuse | Delay) -> None:
@@ -80,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             events = _anthropic_events(model, fake.chunks, usage_in) if anthropic else _openai_events(
                 model, fake.chunks, usage_in)
-            return self._stream(events, fake.gate)
+            return self._stream(events, fake.gates)
         text = "".join(fake.chunks)
         if anthropic:
             return self._json(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": model,
@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _stream(self, events: list[Event], gate: threading.Event | None) -> None:
+    def _stream(self, events: list[Event], gates: dict[int, threading.Event]) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("connection", "close")
@@ -111,8 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, data, is_text in events:
             frame = (f"event: {name}\n" if name else "") + f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
             if is_text:
-                if sent_text == 1 and gate is not None:
-                    gate.wait(30)
+                if sent_text in gates:
+                    gates[sent_text].wait(60)
                 sent_text += 1
             self.wfile.write(frame.encode())
             self.wfile.flush()
@@ -168,8 +168,8 @@ def fake_llm() -> Iterator[FakeLLM]:
     try:
         yield server.fake
     finally:
-        if server.fake.gate is not None:
-            server.fake.gate.set()
+        for gate in server.fake.gates.values():
+            gate.set()
         server.shutdown()
         server.server_close()
 

@@ -12,10 +12,12 @@ from vcore_app import db, stats
 from vcore_app.auth.guards import current_user, require_superuser
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
+from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.system import snapshot
 from vcore_app.web.templating import render
 
 _CHART_HEIGHT = 100
+LLM_USAGE_DAYS = 30
 
 
 async def dashboard(request: Request) -> HTMLResponse:
@@ -31,6 +33,9 @@ async def dashboard(request: Request) -> HTMLResponse:
                 "peak": max([bar.total for bar in bars] + [1]),
                 "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
                 "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
+                # LLM helpers: tokens per user over the last 30 days, for superusers
+                "llm_usage": usage_per_user(session=session, actor=user, since=since_days(LLM_USAGE_DAYS))
+                if user.is_superuser else [],
             }
 
     return render(request, "dashboard/index.html", {
@@ -38,6 +43,7 @@ async def dashboard(request: Request) -> HTMLResponse:
         "system": snapshot(runtime),
         "queues": runtime.queues.status(),
         "chart_height": _CHART_HEIGHT,
+        "llm_usage_days": LLM_USAGE_DAYS,
         **await run_in_threadpool(gather),
     })
 

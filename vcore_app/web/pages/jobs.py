@@ -24,6 +24,7 @@ from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.service import JobWiring
 from vcore_app.jobs.spec import JobSpec, QueueName
+from vcore_app.llm import explain
 from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
 from vcore_app.web.api.jobs import JobQuery, in_session
@@ -139,13 +140,16 @@ async def job_page(request: Request) -> HTMLResponse:
     owner = service.owner_filter(current_user(request))
     job = await in_session(request, lambda session, _w: service.get_job(session=session, job_id=job_id, owner=owner),
                            readonly=True)
+    # LLM helpers: the kept "explain this failure" answer
+    explanation = await in_session(request, lambda session, _w: explain.latest(session=session, job_id=job_id),
+                                   readonly=True)
     path = log_path(request.app.state.settings.job_logs_dir, job_id)
     try:
         size = path.stat().st_size
     except FileNotFoundError:  # nothing written yet
         size = 0
     return render(request, "jobs/detail.html", {
-        "nav": "Jobs", "job": job, "log_start": max(size - LOG_TAIL_BYTES, 0),
+        "nav": "Jobs", "job": job, "log_start": max(size - LOG_TAIL_BYTES, 0), "explanation": explanation,
         "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
         "tables": result_tables(job.result), "cell": cell, **_helpers(),
     })
