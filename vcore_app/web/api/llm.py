@@ -84,12 +84,15 @@ async def complete(request: Request) -> Response:
     check_allowed(user)
     client = LLM(settings(request), on_result=recorder(runtime(request).engine, purpose="api", user_id=user.id))
     options = body.model_dump(exclude={"prompt", "stream"})
-    if body.stream:
-        return await stream_text(client.stream(body.prompt, **options))
     try:
-        result = await run_in_threadpool(lambda: client.complete(body.prompt, **options))
+        if body.stream:
+            stream = client.stream(body.prompt, **options)  # a missing key is known before anything is sent
+        else:
+            result = await run_in_threadpool(lambda: client.complete(body.prompt, **options))
     except LLMError as exc:
         raise app_error(exc) from None
+    if body.stream:
+        return await stream_text(stream)
     return JSONResponse({"text": result.text, "usage": result.usage})
 
 
