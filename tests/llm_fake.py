@@ -57,7 +57,7 @@ class FakeLLM:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         fake = self.server.fake
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
         fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "at": time.time()})

@@ -16,7 +16,6 @@ from tests.llm_fake import FakeLLM, fake_llm, llm_env
 from tests.test_job_live import messages, socket
 from tests.test_job_logs import ADMIN_ENV
 
-
 PLUGIN = """
 from vcore_app.scripts.base import Script
 

@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import httpx
 from loguru import logger
 
-from vcore_app.llm.providers import PROVIDERS, Provider, Reply, StreamFailed, build_request, error_message, read_event, read_reply
+from vcore_app.llm.providers import (
+    PROVIDERS,
+    Provider,
+    Reply,
+    StreamFailed,
+    build_request,
+    error_message,
+    read_event,
+    read_reply,
+)
 
 if TYPE_CHECKING:
     from vcore_app.settings import Settings

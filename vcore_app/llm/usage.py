@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
 
 from vcore_app import db
 from vcore_app.errors import AppError
@@ -71,14 +71,15 @@ def usage_per_user(*, session: Session, actor: User, since: datetime | None = No
     if not actor.is_superuser:
         raise AppError("This needs a superuser", 403)
     tokens_in, tokens_out = func.sum(LlmUsage.input_tokens), func.sum(LlmUsage.output_tokens)
-    statement = (select(LlmUsage.user_id, User.username, func.count(), tokens_in, tokens_out)
-                 .join(User, User.id == LlmUsage.user_id, isouter=True)
-                 .group_by(LlmUsage.user_id, User.username)
+    user_id, username = col(LlmUsage.user_id), col(User.username)
+    statement = (select(user_id, username, func.count(), tokens_in, tokens_out)
+                 .join(User, col(User.id) == user_id, isouter=True)
+                 .group_by(user_id, username)
                  .order_by((tokens_in + tokens_out).desc()))
     if since is not None:
-        statement = statement.where(LlmUsage.created_at >= since)
-    return [UserUsage(user_id, username or "(deleted user)", calls, int(inp or 0), int(out or 0))
-            for user_id, username, calls, inp, out in session.exec(statement).all()]
+        statement = statement.where(col(LlmUsage.created_at) >= since)
+    return [UserUsage(owner, name or "(deleted user)", calls, int(inp or 0), int(out or 0))
+            for owner, name, calls, inp, out in session.execute(statement).all()]
 
 
 def since_days(days: int) -> datetime:

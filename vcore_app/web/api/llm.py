@@ -7,7 +7,7 @@ The client modules are imported inside the handlers: the app starts without them
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -47,7 +47,7 @@ def app_error(exc: Any) -> AppError:
     return AppError(exc.message, exc.status, headers=headers)
 
 
-async def stream_text(chunks: Iterator[str]) -> Response:
+async def stream_text(chunks: Iterable[str]) -> Response:
     """Text as it arrives (text/plain). The first chunk is awaited before answering, so a failure
     before any text (missing key, rejected key, 403) is a proper error status; a failure later can
     only end the text with an `[error] ...` line."""
