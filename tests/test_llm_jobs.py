@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
 from tests.jobs_support import create, job, log_text, wait_status
-from tests.llm_fake import FakeLLM, fake_llm, llm_env
+from tests.llm_fake import GOOD_KEY, FakeLLM, fake_llm, llm_env
 from tests.test_job_live import messages, socket
 from tests.test_job_logs import ADMIN_ENV
 
@@ -120,3 +120,12 @@ def test_a_script_plugin_uses_ctx_llm_with_the_same_api(server: RunningApp, fake
     finished = wait_status(server.http, auth, created["id"])
     assert finished["result"]["output"] == {"summary": "Hello from the fake.", "tokens": 3}, finished
     assert fake.requests[-1]["path"] == "/v1/chat/completions"
+
+
+def test_the_keys_are_in_no_log(server: RunningApp, fake: FakeLLM) -> None:
+    auth = login(server.http, ADMIN["username"], ADMIN["password"])
+    created = create(server.http, auth, type="script", script="llm_prompt", input={"prompt": "hi"})
+    assert wait_status(server.http, auth, created["id"])["status"] == "done"
+    assert fake.requests[-1]["headers"]["x-api-key"] == GOOD_KEY  # it was used
+    logs = [server.output(), *(path.read_text() for path in (server.data_dir / "logs").rglob("*.log"))]
+    assert len(logs) > 2 and not any(GOOD_KEY in text for text in logs)

@@ -192,3 +192,15 @@ def test_failure_summary_is_off_by_default_and_short_when_on(fake: FakeLLM, tmp_
     assert ENV_SECRET not in json.dumps(fake.requests[-1]["body"])
     fake.plan(Refuse(500, "down"), Refuse(500, "down"), Refuse(500, "down"))
     assert llm.failure_summary(job, "x", settings=on.model_copy(update={"LLM_MAX_RETRIES": 0})) is None
+
+
+def test_the_explain_button_reports_a_failure_on_the_job_page(fake: FakeLLM, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, monkeypatch, **{**llm_env(fake), "OPENAI_API_KEY": ""})
+    with TestClient(create_app(settings)) as client:
+        auth = login(client, ADMIN["username"], ADMIN["password"])
+        job = failed_command_job(client, auth)
+        page = client.post(f"/jobs/{job['id']}/explain", headers={**auth, "accept": "text/html"})
+    assert page.status_code == 200 and page.url.path == f"/jobs/{job['id']}"
+    assert "No explanation: OPENAI_API_KEY is not set" in page.text
+    assert f'id="explain-{job["id"]}"' in page.text and 'id="job-explanation"' not in page.text

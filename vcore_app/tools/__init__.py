@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from vcore_app.llm.client import LLM
     from vcore_app.models import User
     from vcore_app.settings import Settings
 
@@ -43,11 +45,22 @@ class ToolFailed(Exception):
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool that needs more than its input gets: the settings, the acting user, the engine."""
+    """What a tool that needs more than its input gets: the settings, the acting user, the engine,
+    and `llm`, the same client scripts get as `ctx.llm`."""
 
     settings: Settings
     actor: User
     engine: Engine
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The LLM client (vcore_app/llm/); its calls count for the acting user. 403 unless the user
+        may use it (whoever may run scripts)."""
+        from vcore_app.llm.client import LLM
+        from vcore_app.llm.usage import check_allowed, recorder
+
+        check_allowed(self.actor)
+        return LLM(self.settings, on_result=recorder(self.engine, purpose="quick_tool", user_id=self.actor.id))
 
 
 class StreamingTool(QuickTool):

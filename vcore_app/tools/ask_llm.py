@@ -28,13 +28,10 @@ class AskLlm(StreamingTool):
         max_tokens: int = Field(1024, ge=1, le=32_000, description="Longest answer, in tokens")
 
     def stream(self, data: Any, ctx: ToolContext) -> Iterator[str]:
-        from vcore_app.llm.client import LLM, LLMError
-        from vcore_app.llm.usage import check_allowed, recorder
+        from vcore_app.llm.client import LLMError
 
-        check_allowed(ctx.actor)
-        client = LLM(ctx.settings, on_result=recorder(ctx.engine, purpose="quick_tool", user_id=ctx.actor.id))
         try:
-            yield from client.stream(data.prompt, provider=data.provider or None, model=data.model or None,
+            yield from ctx.llm.stream(data.prompt, provider=data.provider or None, model=data.model or None,
                                      system=data.system or None, max_tokens=data.max_tokens)
         except LLMError as exc:
             raise ToolFailed(exc.message) from None
