@@ -5,12 +5,12 @@ It builds a throwaway venv (with httpx, pydantic and pyinstaller), measures, the
 measures again; figures are printed as ratios against plain httpx. Needs network or a package index.
 Run: python3 bench/llm_sdk_cost.py [--runs 5] [--no-binary]
 
-Measured 2026-11-27 on the 2-core CI machine kind (loaded by other jobs; ratios are steadier than ms):
-  pip download: openai 3.57 5.9 MB, anthropic 2.14 6.2 MB (with dependencies; wheels of the SDKs
-    alone 2.5 and 2.7 MB); new packages for us: httpx2, httpcore2, jiter, sniffio, docstring_parser,
-    opentelemetry-api, and the SDKs
-  installed: +33 MB (openai), +71 MB (both) over httpx + pydantic (55 MB)
-  import: httpx 0.55 s; openai 3.7 s (x6.8); anthropic 8.4 s (x15)
+Measured 2026-11-27 on the 2-core CI machine kind, loaded by other jobs (ratios are steadier than ms):
+  pip download (with dependencies): openai 3.57 6.1 MB, anthropic 2.14 6.4 MB (the SDK wheels alone
+    2.5 and 2.7 MB); packages new to us: the two SDKs, httpx2, httpcore2, jiter, sniffio,
+    docstring_parser, opentelemetry-api
+  installed: +39 MB of files (+71 MB on disk by `du`) over httpx + pydantic
+  import: httpx 0.55 s; openai 3.7-4.2 s (x7); anthropic 8.4-21 s (x15-38)
   one-file binary of `import httpx, pydantic` 22.9 MB, 2.2-2.8 s to run; with both SDKs 30.4 MB
     (+7.5 MB), 17-21 s to run (the extra modules unpacked and imported at every start)
 Decision: plain httpx. Two JSON endpoints and an SSE reader are ~300 lines of ours; the SDKs would be
