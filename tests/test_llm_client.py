@@ -63,6 +63,14 @@ def test_a_stream_yields_the_chunks_as_they_arrive_then_the_usage(fake: FakeLLM,
     assert results == [stream.result]
 
 
+def test_stream_text_reads_the_rest_and_answers_the_whole_text(fake: FakeLLM, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = LLM(settings_for(fake, tmp_path, monkeypatch)).complete("hi", stream=True)
+    assert fake.requests == []  # nothing is sent before the first chunk is asked for
+    assert next(iter(stream)) == "Hello"
+    assert stream.text() == "Hello from the fake." and len(fake.requests) == 1
+
+
 def test_the_default_provider_and_model_come_from_the_settings(fake: FakeLLM, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(fake, tmp_path, monkeypatch, LLM_DEFAULT_PROVIDER="anthropic", LLM_DEFAULT_MODEL="claude-x")

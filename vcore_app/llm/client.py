@@ -74,16 +74,19 @@ OnResult = Callable[[Result], None]
 class Stream:
     """The text of a streamed answer, chunk by chunk as it arrives; `result` once it is read to the end."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
-        self._chunks = chunks
+    def __init__(self, produce: Callable[[Stream], Iterator[str]]) -> None:
         self.result: Result | None = None
+        self._chunks = produce(self)  # a generator: nothing is sent before the first chunk is asked for
 
     def __iter__(self) -> Iterator[str]:
         return self._chunks
 
     def text(self) -> str:
-        """Read the rest; the whole text."""
-        return "".join(self) if self.result is None else self.result.text
+        """Read what is left; the whole text."""
+        for _chunk in self._chunks:
+            pass
+        assert self.result is not None
+        return self.result.text
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,7 @@ class LLM:
         call = self._prepare(prompt, provider=provider, model=model, system=system, max_tokens=max_tokens,
                              temperature=temperature, stream=stream)
         if stream:
-            holder = Stream(iter(()))
-            holder._chunks = self._stream(call, holder)
-            return holder
+            return Stream(lambda holder: self._stream(call, holder))
         started = time.perf_counter()
         with httpx.Client(timeout=self._timeout()) as client:
             response = self._send(client, call)
