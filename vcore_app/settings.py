@@ -123,7 +123,9 @@ class Settings(BaseSettings):
     LLM_DEFAULT_PROVIDER: Literal["openai", "anthropic", "google", "groq", "local"] = Field(
         "openai", description="Provider used when a call names none (and for 'explain this failure')."
     )
-    LLM_DEFAULT_MODEL: str = Field("", description="Model used when a call names none (default: the provider's own default).")
+    LLM_DEFAULT_MODEL: str = Field(
+        "", description="Model of the default provider when a call names none (empty: that provider's usual model)."
+    )
     LLM_TIMEOUT_SECONDS: float = Field(60.0, gt=0, le=600, description="Seconds an LLM call may wait for the next bytes.")
     LLM_MAX_RETRIES: int = Field(2, ge=0, le=10, description="Retries of an LLM call after a 429 or a 5xx answer.")
     LLM_MAX_RETRY_WAIT_SECONDS: float = Field(
