@@ -190,8 +190,22 @@ def test_failure_summary_is_off_by_default_and_short_when_on(fake: FakeLLM, tmp_
     on = settings.model_copy(update={"NOTIFY_LLM_SUMMARY": True})
     assert llm.failure_summary(job, f"Fatal: wrong password {ENV_SECRET}", settings=on) == "Hello from the fake."
     assert ENV_SECRET not in json.dumps(fake.requests[-1]["body"])
-    fake.plan(Refuse(500, "down"), Refuse(500, "down"), Refuse(500, "down"))
+    fake.plan(Refuse(500, "down"))
     assert llm.failure_summary(job, "x", settings=on.model_copy(update={"LLM_MAX_RETRIES": 0})) is None
+
+
+def test_failure_summary_counts_its_tokens_for_the_jobs_creator(client: TestClient, admin: dict[str, str]) -> None:
+    from vcore_app import db, llm
+    from vcore_app.models import Job
+
+    failed = failed_command_job(client, admin)
+    runtime = client.app.state.runtime
+    with db.session(runtime.engine, readonly=True) as session:
+        job = session.get(Job, failed["id"])
+    on = runtime.settings.model_copy(update={"NOTIFY_LLM_SUMMARY": True})
+    assert llm.failure_summary(job, "boom", settings=on, engine=runtime.engine) == "Hello from the fake."
+    items = client.get("/api/v1/llm/usage", headers=admin).json()["items"]
+    assert [(row["username"], row["calls"]) for row in items] == [(ADMIN["username"], 1)]
 
 
 def test_the_explain_button_reports_a_failure_on_the_job_page(fake: FakeLLM, tmp_path: Path,

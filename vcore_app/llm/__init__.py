@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from vcore_app.llm.client import Result, Stream
     from vcore_app.settings import Settings
 
@@ -42,12 +44,16 @@ def stream(prompt: str, *, settings: Settings | None = None, **options: Any) -> 
     return LLM(settings or _load_settings()).stream(prompt, **options)
 
 
-def failure_summary(job: Any, log_tail: str, *, settings: Settings | None = None) -> str | None:
+def failure_summary(job: Any, log_tail: str, *, settings: Settings | None = None, engine: Engine | None = None
+                    ) -> str | None:
     """For failure notifications: a short LLM summary, or None (NOTIFY_LLM_SUMMARY off, or the call
-    failed). See explain.py."""
+    failed; never raises). With `engine`, the call's tokens are counted for the job's creator.
+    See explain.py."""
     from vcore_app.llm.explain import failure_summary as summary
+    from vcore_app.llm.usage import recorder
 
-    return summary(job, log_tail, settings=settings or _load_settings())
+    on_result = recorder(engine, purpose="summary", job_id=job.id) if engine is not None else None
+    return summary(job, log_tail, settings=settings or _load_settings(), on_result=on_result)
 
 
 def _load_settings() -> Settings:
