@@ -218,3 +218,12 @@ def test_the_explain_button_reports_a_failure_on_the_job_page(fake: FakeLLM, tmp
     assert page.status_code == 200 and page.url.path == f"/jobs/{job['id']}"
     assert "No explanation: OPENAI_API_KEY is not set" in page.text
     assert f'id="explain-{job["id"]}"' in page.text and 'id="job-explanation"' not in page.text
+
+
+def test_the_llm_prompt_script_has_a_form_and_the_ask_tool_a_card(client: TestClient, admin: dict[str, str]) -> None:
+    html = {**admin, "accept": "text/html"}
+    form = client.get("/scripts/llm_prompt", headers=html)
+    assert form.status_code == 200
+    assert all(f'name="{field}"' in form.text for field in ("prompt", "provider", "model", "system", "max_tokens",
+                                                              "temperature"))
+    assert 'href="/tools/ask-llm"' in client.get("/tools", headers=html).text
