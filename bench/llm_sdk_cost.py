@@ -38,15 +38,27 @@ def _size_mb(path: Path) -> float:
 
 def _import_s(python: Path, module: str, runs: int) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    return statistics.median(float(subprocess.check_output([str(python), "-c", code], text=True))
-                             for _ in range(runs))
+    return statistics.median(float(subprocess.check_output([str(python), "-c", code], text=True)) for _ in range(runs))
 
 
 def _binary(venv: Path, work: Path, name: str, imports: str, runs: int) -> tuple[float, float]:
     source = work / f"{name}.py"
     source.write_text(f"import {imports}\n")
-    _run(venv / "bin" / "pyinstaller", "-F", "--noconfirm", "--log-level", "WARN", "--distpath", work / "dist",
-         "--workpath", work / f"build-{name}", "--specpath", work, source, cwd=work)
+    _run(
+        venv / "bin" / "pyinstaller",
+        "-F",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        work / "dist",
+        "--workpath",
+        work / f"build-{name}",
+        "--specpath",
+        work,
+        source,
+        cwd=work,
+    )
     binary = work / "dist" / name
     times = []
     for _ in range(runs):
@@ -78,11 +90,15 @@ def main() -> None:
         print(f"installed: +{_size_mb(site) - base_mb:.1f} MB over httpx + pydantic ({base_mb:.1f} MB)")
         for module in ("openai", "anthropic"):
             seconds = _import_s(python, module, args.runs)
-            print(f"import {module}: {seconds:.2f} s = {seconds / base_import:.1f} x import httpx ({base_import:.2f} s)")
+            print(
+                f"import {module}: {seconds:.2f} s = {seconds / base_import:.1f} x import httpx ({base_import:.2f} s)"
+            )
         if base_bin is not None:
             sdk_bin = _binary(venv, work, "sdks", "httpx, pydantic, openai, anthropic", args.runs)
-            print(f"one-file binary: {base_bin[0]:.1f} MB -> {sdk_bin[0]:.1f} MB (+{sdk_bin[0] - base_bin[0]:.1f} MB); "
-                  f"run {base_bin[1]:.2f} s -> {sdk_bin[1]:.2f} s ({sdk_bin[1] / base_bin[1]:.1f} x)")
+            print(
+                f"one-file binary: {base_bin[0]:.1f} MB -> {sdk_bin[0]:.1f} MB (+{sdk_bin[0] - base_bin[0]:.1f} MB); "
+                f"run {base_bin[1]:.2f} s -> {sdk_bin[1]:.2f} s ({sdk_bin[1] / base_bin[1]:.1f} x)"
+            )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.test_browser_jobs import LIVE, badge, create_job
 
-from tests.conftest import ADMIN, RunningApp, app_env, start_app, wait_for
-from tests.llm_fake import FakeLLM, fake_llm, llm_env
-from tests.test_ui_jobs import LIVE, badge, create_job
+from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.waiting import wait_for
+from tests.support.llm_fake import FakeLLM, fake_llm, llm_env
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +24,15 @@ def fake() -> Iterator[FakeLLM]:
 @pytest.fixture(scope="module")
 def ui_app(fake: FakeLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """Replaces conftest's server for this module (the `page` fixture logs in to this one)."""
-    app = start_app(tmp_path_factory.mktemp("ui-llm") / "data", env=app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], **llm_env(fake)))
+    app = start_app(
+        tmp_path_factory.mktemp("ui-llm") / "data",
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **llm_env(fake),
+        ),
+    )
     yield app
     app.stop()
 
@@ -39,7 +46,8 @@ def test_the_explain_button_of_a_failed_job_shows_the_answer(page: Page, ui_app:
     button.click()
     expect(page.locator(".alert-success")).to_contain_text("The explanation is on the page.")
     expect(page.locator("#job-explanation")).to_have_text(
-        "The script exits with 3 because the file /data/in.csv does not exist.")
+        "The script exits with 3 because the file /data/in.csv does not exist."
+    )
     assert "cannot open /data/in.csv" in fake.prompts()[-1]
     expect(page.locator(f"#explain-{job_id}")).to_have_text("Explain again")
 
@@ -70,8 +78,9 @@ def test_the_ask_tool_shows_a_refusal_as_one_sentence(page: Page, ui_app: Runnin
     page.fill("#f-prompt", "hi")
     page.select_option("#f-provider", "local")  # the fake wants a key; LLM_LOCAL_API_KEY is not set
     page.click(".vc-quick-tool-form button[type=submit]")
-    expect(page.locator("#qt-stream-error")).to_contain_text("Local server: key rejected by provider (HTTP 401",
-                                                             timeout=LIVE)
+    expect(page.locator("#qt-stream-error")).to_contain_text(
+        "Local server: key rejected by provider (HTTP 401", timeout=LIVE
+    )
 
 
 def test_the_dashboard_shows_tokens_per_user(page: Page, ui_app: RunningApp) -> None:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.support.jobs import create, job, log_text, wait_status
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
-from tests.jobs_support import create, job, log_text, wait_status
-from tests.llm_fake import GOOD_KEY, FakeLLM, fake_llm, llm_env
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
+from tests.support.auth import login
+from tests.support.waiting import wait_for
+from tests.support.llm_fake import GOOD_KEY, FakeLLM, fake_llm, llm_env
 from tests.test_job_live import messages, socket
-from tests.test_job_logs import ADMIN_ENV
 
 PLUGIN = """
 from vcore_app.scripts.base import Script
@@ -57,15 +58,21 @@ def log_lines(seen: list[dict[str, Any]]) -> list[str]:
     return [line.split("Z ", 1)[1] for m in seen if "log" in m for line in m["log"]["lines"]]
 
 
-def test_the_answer_streams_into_the_log_and_the_websocket_while_it_is_written(server: RunningApp,
-                                                                               fake: FakeLLM) -> None:
+def test_the_answer_streams_into_the_log_and_the_websocket_while_it_is_written(
+    server: RunningApp, fake: FakeLLM
+) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
     fake.chunks = ["The first line\n", "The second", " line\n", "Done."]
     fake.gates = {0: threading.Event(), 1: threading.Event()}
     with socket(server, auth) as ws:
         ws.recv(timeout=5)
-        created = create(server.http, auth, type="script", script="llm_prompt",
-                         input={"prompt": "Write two lines", "system": "Be terse", "max_tokens": 100})
+        created = create(
+            server.http,
+            auth,
+            type="script",
+            script="llm_prompt",
+            input={"prompt": "Write two lines", "system": "Be terse", "max_tokens": 100},
+        )
         ws.send(json.dumps({"subscribe_log": created["id"]}))
         messages(ws, lambda m: m.get("subscribed_log") == created["id"])
         wait_for(lambda: fake.requests)  # the child asked; nothing is written yet
@@ -90,7 +97,9 @@ def test_the_answer_streams_into_the_log_and_the_websocket_while_it_is_written(s
 
 def test_the_call_counts_for_the_jobs_creator(server: RunningApp) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
-    created = create(server.http, auth, type="script", script="llm_prompt", input={"prompt": "hi", "provider": "openai"})
+    created = create(
+        server.http, auth, type="script", script="llm_prompt", input={"prompt": "hi", "provider": "openai"}
+    )
     assert wait_status(server.http, auth, created["id"])["status"] == "done"
     usage = server.http.get("/api/v1/llm/usage", headers=auth).json()["items"]
     admin = next(row for row in usage if row["username"] == ADMIN["username"])
@@ -99,8 +108,9 @@ def test_the_call_counts_for_the_jobs_creator(server: RunningApp) -> None:
 
 def test_a_missing_key_fails_the_job_at_once_without_retries(server: RunningApp, fake: FakeLLM) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
-    created = create(server.http, auth, type="script", script="llm_prompt", max_retries=3,
-                     input={"prompt": "hi", "provider": "groq"})
+    created = create(
+        server.http, auth, type="script", script="llm_prompt", max_retries=3, input={"prompt": "hi", "provider": "groq"}
+    )
     finished = wait_status(server.http, auth, created["id"])
     assert (finished["status"], finished["error"], finished["attempt"]) == ("failed", "GROQ_API_KEY is not set", 1)
     assert fake.requests == []
@@ -108,8 +118,11 @@ def test_a_missing_key_fails_the_job_at_once_without_retries(server: RunningApp,
 
 def test_invalid_input_is_refused_when_the_job_is_created(server: RunningApp) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
-    response = server.http.post("/api/v1/jobs", headers=auth, json={
-        "type": "script", "script": "llm_prompt", "input": {"prompt": "hi", "temperature": 7}})
+    response = server.http.post(
+        "/api/v1/jobs",
+        headers=auth,
+        json={"type": "script", "script": "llm_prompt", "input": {"prompt": "hi", "temperature": 7}},
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "input", "temperature"]
 

@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["complete", "failure_summary", "stream"]
 
 
-def complete(prompt: str, *, settings: Settings | None = None, stream: bool = False, **options: Any
-             ) -> Result | Stream:
+def complete(prompt: str, *, settings: Settings | None = None, stream: bool = False, **options: Any) -> Result | Stream:
     """`LLM(settings).complete(...)`; without `settings`, the app's settings are read as the CLI does.
     Options: provider, model, system, max_tokens, temperature."""
     from vcore_app.llm.client import LLM
@@ -44,8 +43,9 @@ def stream(prompt: str, *, settings: Settings | None = None, **options: Any) -> 
     return LLM(settings or _load_settings()).stream(prompt, **options)
 
 
-def failure_summary(job: Any, log_tail: str, *, settings: Settings | None = None, engine: Engine | None = None
-                    ) -> str | None:
+def failure_summary(
+    job: Any, log_tail: str, *, settings: Settings | None = None, engine: Engine | None = None
+) -> str | None:
     """For failure notifications: a short LLM summary, or None (NOTIFY_LLM_SUMMARY off, or the call
     failed; never raises). With `engine`, the call's tokens are counted for the job's creator.
     See explain.py."""

@@ -44,8 +44,9 @@ class LLMError(Exception):
     """A call that failed: `message` for the user, `status` for our HTTP answer; `provider_status` is
     what the provider answered (None when it never did), `retry_after` its advice in seconds."""
 
-    def __init__(self, message: str, status: int = 502, *, provider_status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, status: int = 502, *, provider_status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -106,21 +107,52 @@ class LLM:
         self.on_result = on_result
 
     @overload
-    def complete(self, prompt: str, *, provider: str | None = ..., model: str | None = ...,
-                 system: str | None = ..., max_tokens: int = ..., temperature: float | None = ...,
-                 stream: Literal[False] = ...) -> Result: ...
+    def complete(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = ...,
+        model: str | None = ...,
+        system: str | None = ...,
+        max_tokens: int = ...,
+        temperature: float | None = ...,
+        stream: Literal[False] = ...,
+    ) -> Result: ...
 
     @overload
-    def complete(self, prompt: str, *, provider: str | None = ..., model: str | None = ...,
-                 system: str | None = ..., max_tokens: int = ..., temperature: float | None = ...,
-                 stream: Literal[True]) -> Stream: ...
+    def complete(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = ...,
+        model: str | None = ...,
+        system: str | None = ...,
+        max_tokens: int = ...,
+        temperature: float | None = ...,
+        stream: Literal[True],
+    ) -> Stream: ...
 
-    def complete(self, prompt: str, *, provider: str | None = None, model: str | None = None,
-                 system: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS, temperature: float | None = None,
-                 stream: bool = False) -> Result | Stream:
+    def complete(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float | None = None,
+        stream: bool = False,
+    ) -> Result | Stream:
         """The answer to `prompt` as a `Result`; with `stream=True` a `Stream` of text chunks instead."""
-        call = self._prepare(prompt, provider=provider, model=model, system=system, max_tokens=max_tokens,
-                             temperature=temperature, stream=stream)
+        call = self._prepare(
+            prompt,
+            provider=provider,
+            model=model,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=stream,
+        )
         if stream:
             return Stream(lambda holder: self._stream(call, holder))
         started = time.perf_counter()
@@ -135,17 +167,40 @@ class LLM:
                 response.close()
         return self._finish(call, read_reply(call.provider, data), started)
 
-    def stream(self, prompt: str, *, provider: str | None = None, model: str | None = None,
-               system: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
-               temperature: float | None = None) -> Stream:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        system: str | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        temperature: float | None = None,
+    ) -> Stream:
         """`complete(..., stream=True)`: iterate it for text chunks; its `result` is set at the end."""
-        return self.complete(prompt, provider=provider, model=model, system=system, max_tokens=max_tokens,
-                             temperature=temperature, stream=True)
+        return self.complete(
+            prompt,
+            provider=provider,
+            model=model,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=True,
+        )
 
     # -- the HTTP side -----------------------------------------------------------------------------
 
-    def _prepare(self, prompt: str, *, provider: str | None, model: str | None, system: str | None,
-                 max_tokens: int, temperature: float | None, stream: bool) -> _Call:
+    def _prepare(
+        self,
+        prompt: str,
+        *,
+        provider: str | None,
+        model: str | None,
+        system: str | None,
+        max_tokens: int,
+        temperature: float | None,
+        stream: bool,
+    ) -> _Call:
         settings = self.settings
         name = provider or settings.LLM_DEFAULT_PROVIDER
         chosen = PROVIDERS.get(name)
@@ -155,10 +210,19 @@ class LLM:
         if chosen.key_required and not key:
             raise LLMError(f"{chosen.key_setting} is not set", 400)
         default_model = settings.LLM_DEFAULT_MODEL if name == settings.LLM_DEFAULT_PROVIDER else ""
-        path, headers, body = build_request(chosen, key=key, model=model or default_model or chosen.default_model,
-                                            prompt=prompt, system=system, max_tokens=max_tokens,
-                                            temperature=temperature, stream=stream)
+        path, headers, body = build_request(
+            chosen,
+            key=key,
+            model=model or default_model or chosen.default_model,
+            prompt=prompt,
+            system=system,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stream=stream,
+        )
         base = str(getattr(settings, chosen.url_setting)).rstrip("/")
+        if not base:
+            raise LLMError(f"{chosen.url_setting} is not set", 400)
         return _Call(chosen, key, base + path, headers, body)
 
     def _timeout(self) -> httpx.Timeout:
@@ -171,8 +235,9 @@ class LLM:
         settings = self.settings
         for attempt in range(settings.LLM_MAX_RETRIES + 1):
             try:
-                response = client.send(client.build_request("POST", call.url, json=call.body, headers=call.headers),
-                                       stream=True)
+                response = client.send(
+                    client.build_request("POST", call.url, json=call.body, headers=call.headers), stream=True
+                )
             except httpx.HTTPError as exc:
                 raise self._failed(call, exc) from None
             if response.is_success:
@@ -186,11 +251,17 @@ class LLM:
             error = self._refused(call, response)
             if response.status_code not in RETRY_STATUSES or attempt == settings.LLM_MAX_RETRIES:
                 raise error
-            wait = error.retry_after if error.retry_after is not None else float(2 ** attempt)
+            wait = error.retry_after if error.retry_after is not None else float(2**attempt)
             if wait > settings.LLM_MAX_RETRY_WAIT_SECONDS:
                 raise error
-            logger.info("{} answered {}; retry {} of {} in {:g} s", call.provider.label, response.status_code,
-                        attempt + 1, settings.LLM_MAX_RETRIES, wait)
+            logger.info(
+                "{} answered {}; retry {} of {} in {:g} s",
+                call.provider.label,
+                response.status_code,
+                attempt + 1,
+                settings.LLM_MAX_RETRIES,
+                wait,
+            )
             time.sleep(wait)
         raise AssertionError("unreachable")
 
@@ -214,11 +285,22 @@ class LLM:
         holder.result = self._finish(call, reply, started)
 
     def _finish(self, call: _Call, reply: Reply, started: float) -> Result:
-        result = Result(text=reply.text, provider=call.provider.name, model=reply.model or str(call.body["model"]),
-                        input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
-                        latency_ms=round((time.perf_counter() - started) * 1000, 1))
-        logger.info("LLM {} {}: {} tokens in, {} out, {:.0f} ms", result.provider, result.model, result.input_tokens,
-                    result.output_tokens, result.latency_ms)
+        result = Result(
+            text=reply.text,
+            provider=call.provider.name,
+            model=reply.model or str(call.body["model"]),
+            input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        logger.info(
+            "LLM {} {}: {} tokens in, {} out, {:.0f} ms",
+            result.provider,
+            result.model,
+            result.input_tokens,
+            result.output_tokens,
+            result.latency_ms,
+        )
         if self.on_result is not None:
             self.on_result(result)
         return result
@@ -236,8 +318,12 @@ class LLM:
             message = f"{label}: rate limited ({detail})"
         else:
             message = f"{label} refused the request ({detail})"
-        return LLMError(self._masked(call, message), 429 if status == 429 else 502, provider_status=status,
-                        retry_after=_retry_after(response))
+        return LLMError(
+            self._masked(call, message),
+            429 if status == 429 else 502,
+            provider_status=status,
+            retry_after=_retry_after(response),
+        )
 
     def _failed(self, call: _Call, exc: Exception) -> LLMError:
         label = call.provider.label

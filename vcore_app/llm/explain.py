@@ -1,4 +1,4 @@
-""""Explain this failure": a failed job's spec and the tail of its log, secrets redacted, sent to the
+""" "Explain this failure": a failed job's spec and the tail of its log, secrets redacted, sent to the
 default provider; the answer is kept with the job (`job_explanation`, one per job, the latest).
 
 `failure_summary` is the same question for failure notifications (NOTIFY_LLM_SUMMARY): it never
@@ -27,7 +27,8 @@ from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.spec import JobSpec
-from vcore_app.llm.usage import check_allowed, record
+from vcore_app.llm.access import check_allowed
+from vcore_app.llm.usage import record
 from vcore_app.models import Job, JobExplanation, JobStatus, User, utcnow
 
 if TYPE_CHECKING:
@@ -38,16 +39,18 @@ REDACTED = "[redacted]"
 _MIN_SECRET = 4
 _STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z ", re.MULTILINE)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
-SYSTEM = ("You help the operator of a self-hosted job runner understand why a job failed. Answer in a few short "
-          "paragraphs: the most likely cause first, then what to change or check. Be concrete and quote the "
-          "log line that shows it; say so when the log does not show enough. Values shown as [redacted] are "
-          "secrets that were removed on purpose.")
+SYSTEM = (
+    "You help the operator of a self-hosted job runner understand why a job failed. Answer in a few short "
+    "paragraphs: the most likely cause first, then what to change or check. Be concrete and quote the "
+    "log line that shows it; say so when the log does not show enough. Values shown as [redacted] are "
+    "secrets that were removed on purpose."
+)
 
 
 def failed_job(*, session: Session, job_id: int, actor: User) -> Job:
     """The job to explain: the actor's own (or any, for a superuser), failed, and the actor may use an LLM."""
-    check_allowed(actor)
-    job = service.get_job(session=session, job_id=job_id, owner=service.owner_filter(actor))
+    check_allowed(actor=actor)
+    job = service.get_job(session=session, job_id=job_id, actor=actor)
     if job.status != JobStatus.FAILED:
         raise AppError(f"Job {job_id} is {job.status}; only a failed job can be explained", 409)
     return job
@@ -71,8 +74,11 @@ def log_tail(logs_dir: Path, job_id: int, max_bytes: int) -> str:
 def secrets_of(job: Job, settings: Settings) -> list[str]:
     """Values that must not leave the machine, longest first (so a secret inside another goes too)."""
     values = [*(job.env or {}).values(), *(job.headers or {}).values()]
-    values += [value.get_secret_value() for value in (getattr(settings, name) for name in type(settings).model_fields)
-               if isinstance(value, SecretStr)]
+    values += [
+        value.get_secret_value()
+        for value in (getattr(settings, name) for name in type(settings).model_fields)
+        if isinstance(value, SecretStr)
+    ]
     return sorted({value for value in values if len(value) >= _MIN_SECRET}, key=len, reverse=True)
 
 
@@ -86,7 +92,7 @@ def redacted_spec(job: Job, secrets: Iterable[str]) -> dict[str, Any]:
     spec = JobSpec.of(job).model_dump(mode="json", exclude_none=True)
     for name in ("env", "headers"):
         if spec.get(name):
-            spec[name] = {key: REDACTED for key in spec[name]}
+            spec[name] = dict.fromkeys(spec[name], REDACTED)
     return json.loads(redact(json.dumps(spec), secrets))  # type: ignore[no-any-return]
 
 
@@ -94,9 +100,11 @@ def prompt_for(job: Job, tail: str, settings: Settings) -> str:
     secrets = secrets_of(job, settings)
     spec = json.dumps(redacted_spec(job, secrets), indent=2, ensure_ascii=False)
     error = redact(job.error or "(none)", secrets)
-    return (f"Job {job.id} '{redact(job.name, secrets)}' failed after attempt {job.attempt} of {job.max_retries + 1}."
-            f"\nError: {error}\n\nWhat ran (JSON):\n```json\n{spec}\n```\n\n"
-            f"The end of its log:\n```\n{redact(tail, secrets) or '(empty)'}\n```")
+    return (
+        f"Job {job.id} '{redact(job.name, secrets)}' failed after attempt {job.attempt} of {job.max_retries + 1}."
+        f"\nError: {error}\n\nWhat ran (JSON):\n```json\n{spec}\n```\n\n"
+        f"The end of its log:\n```\n{redact(tail, secrets) or '(empty)'}\n```"
+    )
 
 
 def ask(*, settings: Settings, job: Job, on_result: OnResult | None = None) -> Result:
@@ -104,8 +112,7 @@ def ask(*, settings: Settings, job: Job, on_result: OnResult | None = None) -> R
     from vcore_app.llm.client import LLM
 
     tail = log_tail(settings.job_logs_dir, job.id or 0, settings.LLM_EXPLAIN_LOG_BYTES)
-    return LLM(settings, on_result=on_result).complete(prompt_for(job, tail, settings), system=SYSTEM,
-                                                       temperature=0.2)
+    return LLM(settings, on_result=on_result).complete(prompt_for(job, tail, settings), system=SYSTEM, temperature=0.2)
 
 
 def store(*, session: Session, job_id: int, result: Result, actor: User) -> JobExplanation:
@@ -121,12 +128,15 @@ def store(*, session: Session, job_id: int, result: Result, actor: User) -> JobE
     return explanation
 
 
-def latest(*, session: Session, job_id: int) -> JobExplanation | None:
+def latest(*, session: Session, job_id: int, actor: User) -> JobExplanation | None:
+    """The kept answer of a job the actor may see (404 for another's job), None when there is none."""
+    service.get_job(session=session, job_id=job_id, actor=actor)
     return session.get(JobExplanation, job_id)
 
 
-def failure_summary(job: Job, log_tail_text: str, *, settings: Settings, on_result: OnResult | None = None
-                    ) -> str | None:
+def failure_summary(
+    job: Job, log_tail_text: str, *, settings: Settings, on_result: OnResult | None = None
+) -> str | None:
     """A few sentences on why `job` failed, for a failure notification; None when NOTIFY_LLM_SUMMARY
     is off or the provider fails (logged, never raised)."""
     if not settings.NOTIFY_LLM_SUMMARY:
@@ -135,9 +145,11 @@ def failure_summary(job: Job, log_tail_text: str, *, settings: Settings, on_resu
 
     try:
         result = LLM(settings, on_result=on_result).complete(
-            prompt_for(job, log_tail_text[-settings.LLM_EXPLAIN_LOG_BYTES:], settings),
-            system=SYSTEM + " This goes into a notification: at most three sentences.", max_tokens=300,
-            temperature=0.2)
+            prompt_for(job, log_tail_text[-settings.LLM_EXPLAIN_LOG_BYTES :], settings),
+            system=SYSTEM + " This goes into a notification: at most three sentences.",
+            max_tokens=300,
+            temperature=0.2,
+        )
     except LLMError as exc:
         logger.warning("no LLM summary for the failure of job {}: {}", job.id, exc.message)
         return None

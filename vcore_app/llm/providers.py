@@ -24,16 +24,21 @@ class Provider:
     key_required: bool = True
 
 
-PROVIDERS: dict[str, Provider] = {provider.name: provider for provider in (
-    Provider("openai", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o-mini", "openai"),
-    Provider("anthropic", "Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "claude-3-5-haiku-latest",
-             "anthropic"),
-    Provider("google", "Google Gemini", "GOOGLE_API_KEY", "GOOGLE_BASE_URL", "gemini-2.0-flash", "openai"),
-    Provider("groq", "Groq", "GROQ_API_KEY", "GROQ_BASE_URL", "llama-3.1-8b-instant", "openai"),
-    # Ollama and LM Studio want no key; vLLM may (`--api-key`).
-    Provider("local", "Local server", "LLM_LOCAL_API_KEY", "LLM_LOCAL_BASE_URL", "llama3.2", "openai",
-             key_required=False),
-)}
+PROVIDERS: dict[str, Provider] = {
+    provider.name: provider
+    for provider in (
+        Provider("openai", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o-mini", "openai"),
+        Provider(
+            "anthropic", "Anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "claude-3-5-haiku-latest", "anthropic"
+        ),
+        Provider("google", "Google Gemini", "GOOGLE_API_KEY", "GOOGLE_BASE_URL", "gemini-2.0-flash", "openai"),
+        Provider("groq", "Groq", "GROQ_API_KEY", "GROQ_BASE_URL", "llama-3.1-8b-instant", "openai"),
+        # Ollama and LM Studio want no key; vLLM may (`--api-key`).
+        Provider(
+            "local", "Local server", "LLM_LOCAL_API_KEY", "LLM_LOCAL_BASE_URL", "llama3.2", "openai", key_required=False
+        ),
+    )
+}
 
 
 @dataclass
@@ -51,8 +56,17 @@ class StreamFailed(Exception):
     """The provider reported an error inside a stream that had started well."""
 
 
-def build_request(provider: Provider, *, key: str, model: str, prompt: str, system: str | None, max_tokens: int,
-                  temperature: float | None, stream: bool) -> tuple[str, dict[str, str], dict[str, Any]]:
+def build_request(
+    provider: Provider,
+    *,
+    key: str,
+    model: str,
+    prompt: str,
+    system: str | None,
+    max_tokens: int,
+    temperature: float | None,
+    stream: bool,
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     """(path under the base URL, headers, JSON body)."""
     body: dict[str, Any] = {"model": model, "max_tokens": max_tokens}
     if temperature is not None:
@@ -78,12 +92,22 @@ def read_reply(provider: Provider, data: Any) -> Reply:
     usage = data.get("usage") or {}
     if provider.dialect == "anthropic":
         text = "".join(block.get("text", "") for block in data.get("content") or [] if block.get("type") == "text")
-        return Reply(text, str(data.get("model", "")), int(usage.get("input_tokens") or 0),
-                     int(usage.get("output_tokens") or 0), True)
+        return Reply(
+            text,
+            str(data.get("model", "")),
+            int(usage.get("input_tokens") or 0),
+            int(usage.get("output_tokens") or 0),
+            True,
+        )
     choices = data.get("choices") or [{}]
     text = ((choices[0].get("message") or {}).get("content")) or ""
-    return Reply(text, str(data.get("model", "")), int(usage.get("prompt_tokens") or 0),
-                 int(usage.get("completion_tokens") or 0), True)
+    return Reply(
+        text,
+        str(data.get("model", "")),
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+        True,
+    )
 
 
 def read_event(provider: Provider, data: dict[str, Any], reply: Reply) -> str:

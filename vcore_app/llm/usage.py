@@ -1,7 +1,8 @@
-"""Who may use an LLM, and the token usage rows: one per call, summed per user for superusers.
+"""The token usage rows: one per LLM call, summed per user for superusers; and the client a script's
+child process gets as `ctx.llm`, which writes them.
 
-The rule for using an LLM is the rule for running scripts (an LLM call is what the `llm_prompt`
-script does), so whatever jobs.service decides about scripts decides this too.
+Who may use an LLM is access.py's business: scripts/base.py reaches this module, so it must not
+reach back into jobs/ (tests/test_layers.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from sqlmodel import Session, col
 
 from vcore_app import db
 from vcore_app.errors import AppError
-from vcore_app.jobs import service
-from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, LlmUsage, User, utcnow
 
 if TYPE_CHECKING:  # the client itself is imported on first use only
@@ -24,25 +23,24 @@ if TYPE_CHECKING:  # the client itself is imported on first use only
 
     from vcore_app.llm.client import LLM, OnResult, Result
 
-LLM_SCRIPT = "llm_prompt"
 
-
-def check_allowed(actor: User) -> None:
-    """403 unless `actor` may run the `llm_prompt` script."""
-    if not actor.is_active:
-        raise AppError("This account is disabled", 403)
-    service.check_may_run(actor, JobSpec.model_validate({"type": "script", "script": LLM_SCRIPT}))
-
-
-def record(*, session: Session, result: Result, purpose: str, user_id: int | None = None,
-           job_id: int | None = None) -> LlmUsage:
+def record(
+    *, session: Session, result: Result, purpose: str, user_id: int | None = None, job_id: int | None = None
+) -> LlmUsage:
     """One usage row; a call made by a job counts for the job's creator."""
     if user_id is None and job_id is not None:
         job = session.get(Job, job_id)
         user_id = job.created_by if job is not None else None
-    row = LlmUsage(user_id=user_id, job_id=job_id, purpose=purpose, provider=result.provider,
-                   model=result.model[:128], input_tokens=result.input_tokens, output_tokens=result.output_tokens,
-                   latency_ms=result.latency_ms)
+    row = LlmUsage(
+        user_id=user_id,
+        job_id=job_id,
+        purpose=purpose,
+        provider=result.provider,
+        model=result.model[:128],
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        latency_ms=result.latency_ms,
+    )
     session.add(row)
     return row
 
@@ -72,14 +70,18 @@ def usage_per_user(*, session: Session, actor: User, since: datetime | None = No
         raise AppError("This needs a superuser", 403)
     tokens_in, tokens_out = func.sum(LlmUsage.input_tokens), func.sum(LlmUsage.output_tokens)
     user_id, username = col(LlmUsage.user_id), col(User.username)
-    statement = (select(user_id, username, func.count(), tokens_in, tokens_out)
-                 .join(User, col(User.id) == user_id, isouter=True)
-                 .group_by(user_id, username)
-                 .order_by((tokens_in + tokens_out).desc()))
+    statement = (
+        select(user_id, username, func.count(), tokens_in, tokens_out)
+        .join(User, col(User.id) == user_id, isouter=True)
+        .group_by(user_id, username)
+        .order_by((tokens_in + tokens_out).desc())
+    )
     if since is not None:
         statement = statement.where(col(LlmUsage.created_at) >= since)
-    return [UserUsage(owner, name or "(deleted user)", calls, int(inp or 0), int(out or 0))
-            for owner, name, calls, inp, out in session.execute(statement).all()]
+    return [
+        UserUsage(owner, name or "(deleted user)", calls, int(inp or 0), int(out or 0))
+        for owner, name, calls, inp, out in session.execute(statement).all()
+    ]
 
 
 def since_days(days: int) -> datetime:

@@ -1,4 +1,4 @@
-"""The child-process side of a script job: `vcore-app script run NAME` (DESIGN.md section 2).
+"""The child-process side of a script job: `vcore-app script run NAME` (docs/design.md, "The process").
 
 Input JSON comes on stdin. Print output is the job's log. The outcome is written as JSON to
 `--result-file` (given by the parent), `{"output": value}` or `{"error": "...", "permanent": bool}`,
@@ -24,8 +24,9 @@ JOB_ID_ENV = "VCORE_JOB_ID"
 ATTEMPT_ENV = "VCORE_JOB_ATTEMPT"
 
 
-def run_script(name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None,
-               data_dir: Path | None = None) -> int:
+def run_script(
+    name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None, data_dir: Path | None = None
+) -> int:
     registry = ScriptRegistry.load(plugins_dir)
     try:
         script = registry.get(name)

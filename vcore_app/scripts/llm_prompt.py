@@ -27,19 +27,30 @@ class LlmPrompt(Script):
         model_config = ConfigDict(extra="forbid")
         prompt: str = Field(min_length=1, max_length=200_000, description="What to ask.")
         provider: Literal["openai", "anthropic", "google", "groq", "local"] | None = Field(
-            None, description="Provider (default: LLM_DEFAULT_PROVIDER).")
-        model: str | None = Field(None, max_length=128, description="Model (default: LLM_DEFAULT_MODEL or the provider's).")
+            None, description="Provider (default: LLM_DEFAULT_PROVIDER)."
+        )
+        model: str | None = Field(
+            None, max_length=128, description="Model (default: LLM_DEFAULT_MODEL or the provider's)."
+        )
         system: str | None = Field(None, max_length=20_000, description="System prompt: how to answer.")
         max_tokens: int = Field(1024, ge=1, le=200_000, description="Longest answer, in tokens.")
-        temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (default: the provider's).")
+        temperature: float | None = Field(
+            None, ge=0, le=2, description="Sampling temperature (default: the provider's)."
+        )
 
     def run(self, input: Input, ctx: ScriptContext) -> dict[str, Any]:
         from vcore_app.llm.client import LLMError
 
         lines = LineWriter(ctx.log)
         try:
-            stream = ctx.llm.stream(input.prompt, provider=input.provider, model=input.model, system=input.system,
-                                    max_tokens=input.max_tokens, temperature=input.temperature)
+            stream = ctx.llm.stream(
+                input.prompt,
+                provider=input.provider,
+                model=input.model,
+                system=input.system,
+                max_tokens=input.max_tokens,
+                temperature=input.temperature,
+            )
             for chunk in stream:
                 lines.write(chunk)
         except LLMError as exc:
@@ -50,8 +61,10 @@ class LlmPrompt(Script):
         lines.flush()
         assert stream.result is not None
         usage = stream.result.usage
-        ctx.log(f"[llm] {usage['provider']} {usage['model']}: {usage['input_tokens']} tokens in, "
-                f"{usage['output_tokens']} out, {usage['latency_ms']:.0f} ms")
+        ctx.log(
+            f"[llm] {usage['provider']} {usage['model']}: {usage['input_tokens']} tokens in, "
+            f"{usage['output_tokens']} out, {usage['latency_ms']:.0f} ms"
+        )
         return {"text": stream.result.text, "usage": usage}
 
 
@@ -68,7 +81,7 @@ class LineWriter:
             self._emit(line)
         while len(self._buffer) > self._width and (cut := self._buffer.rfind(" ", 0, self._width + 1)) > 0:
             self._emit(self._buffer[:cut])
-            self._buffer = self._buffer[cut + 1:]
+            self._buffer = self._buffer[cut + 1 :]
 
     def flush(self) -> None:
         if self._buffer:

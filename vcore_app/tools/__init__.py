@@ -2,7 +2,7 @@
 
 A tool is a `QuickTool` subclass: `name`, `title`, `description`, an `Input` pydantic model and
 `run(data) -> result`. Its page is `/tools/<name>`; its template extends
-`quick_tools/quick_tool_base.html` and fills the blocks quick_tool_name, quick_tool_description,
+`tools/quick_tool_base.html` and fills the blocks quick_tool_name, quick_tool_description,
 quick_tool_input_form and results_card_body. Tools run in the request (in a worker thread), so they
 must be quick; anything slow belongs in a script job.
 """
@@ -28,7 +28,7 @@ class QuickTool:
     name: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
-    template: ClassVar[str] = "quick_tools/generic.html"
+    template: ClassVar[str] = "tools/generic.html"
 
     class Input(BaseModel):
         pass
@@ -43,6 +43,7 @@ class ToolFailed(Exception):
 
 # -- tools whose answer arrives over time (the LLM helpers' "Ask an LLM") ---------------------------
 
+
 @dataclass(frozen=True)
 class ToolContext:
     """What a tool that needs more than its input gets: the settings, the acting user, the engine,
@@ -56,10 +57,11 @@ class ToolContext:
     def llm(self) -> LLM:
         """The LLM client (vcore_app/llm/); its calls count for the acting user. 403 unless the user
         may use it (whoever may run scripts)."""
+        from vcore_app.llm.access import check_allowed
         from vcore_app.llm.client import LLM
-        from vcore_app.llm.usage import check_allowed, recorder
+        from vcore_app.llm.usage import recorder
 
-        check_allowed(self.actor)
+        check_allowed(actor=self.actor)
         return LLM(self.settings, on_result=recorder(self.engine, purpose="quick_tool", user_id=self.actor.id))
 
 
@@ -67,7 +69,7 @@ class StreamingTool(QuickTool):
     """A tool whose answer is text arriving over time: `/tools/<name>/stream` sends it as it comes
     (assets/static/js/quick_tool_stream.js shows it); without JavaScript the form gets it whole."""
 
-    template = "quick_tools/streaming.html"
+    template = "tools/streaming.html"
 
     def stream(self, data: Any, ctx: ToolContext) -> Iterator[str]:
         raise NotImplementedError

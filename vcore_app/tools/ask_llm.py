@@ -22,7 +22,8 @@ class AskLlm(StreamingTool):
     class Input(BaseModel):
         prompt: str = Field(min_length=1, max_length=50_000, description="Your question")
         provider: Literal["", "openai", "anthropic", "google", "groq", "local"] = Field(
-            "", description="Provider (empty: the default one)")
+            "", description="Provider (empty: the default one)"
+        )
         model: str = Field("", max_length=128, description="Model (empty: the default one)")
         system: str = Field("", max_length=20_000, description="System prompt (optional)")
         max_tokens: int = Field(1024, ge=1, le=32_000, description="Longest answer, in tokens")
@@ -31,7 +32,12 @@ class AskLlm(StreamingTool):
         from vcore_app.llm.client import LLMError
 
         try:
-            yield from ctx.llm.stream(data.prompt, provider=data.provider or None, model=data.model or None,
-                                     system=data.system or None, max_tokens=data.max_tokens)
+            yield from ctx.llm.stream(
+                data.prompt,
+                provider=data.provider or None,
+                model=data.model or None,
+                system=data.system or None,
+                max_tokens=data.max_tokens,
+            )
         except LLMError as exc:
             raise ToolFailed(exc.message) from None

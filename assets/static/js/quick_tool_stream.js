@@ -8,7 +8,9 @@
     try {
       var parsed = JSON.parse(raw).detail;
       if (typeof parsed === "string") return parsed;
-      if (Array.isArray(parsed)) return parsed.map(function (item) { return item.msg; }).join("; ");
+      if (Array.isArray(parsed)) {
+        return parsed.map(function (item) { return item.loc[item.loc.length - 1] + ": " + item.msg; }).join("; ");
+      }
     } catch (ignored) { /* not JSON: show the text */ }
     return raw || "HTTP " + status;
   }

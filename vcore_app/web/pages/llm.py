@@ -20,7 +20,7 @@ async def explain_job(request: Request) -> Response:
     try:
         await explain_failure(request, actor(request))
     except AppError as exc:
-        if exc.status == 404 or not isinstance(exc.message, str):
+        if exc.status == 404:
             raise
         return flash.redirect(request, f"/jobs/{job_id}", f"No explanation: {exc.message}", "danger")
     return flash.redirect(request, f"/jobs/{job_id}", "The explanation is on the page.")
