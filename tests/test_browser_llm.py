@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.test_browser_jobs import LIVE, badge, create_job
 
 from tests.support.apps import ADMIN, RunningApp, app_env, start_app
-from tests.support.waiting import wait_for
 from tests.support.llm_fake import FakeLLM, fake_llm, llm_env
+from tests.support.waiting import wait_for
+from tests.test_browser_jobs import LIVE, badge, create_job
 
 
 @pytest.fixture(scope="module")

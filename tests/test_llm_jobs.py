@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.support.jobs import create, job, log_text, wait_status
 
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.auth import login
-from tests.support.waiting import wait_for
+from tests.support.jobs import create, job, log_text, wait_status
 from tests.support.llm_fake import GOOD_KEY, FakeLLM, fake_llm, llm_env
+from tests.support.waiting import wait_for
 from tests.test_job_live import messages, socket
 
 PLUGIN = """

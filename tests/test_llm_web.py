@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from tests.support.jobs import create, wait_status
 
 from tests.support.apps import ADMIN, make_settings
 from tests.support.auth import login
+from tests.support.jobs import create, wait_status
 from tests.support.llm_fake import FakeLLM, Refuse, fake_llm, llm_env
 from vcore_app.app import create_app
 
