@@ -112,6 +112,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/openapi.json"): USER,  # open to anyone only with API_DOCS_PUBLIC (tests/test_api_docs.py)
     ("GET", "/docs"): USER,
     ("GET", "/redoc"): USER,
+    # LLM helpers: whoever may run scripts (tests/test_llm_web.py)
+    ("POST", f"{API}/jobs/{{job_id:id}}/explain"): USER,
+    ("GET", f"{API}/jobs/{{job_id:id}}/explanation"): USER,
+    ("POST", f"{API}/llm/complete"): USER,
+    ("GET", f"{API}/llm/usage"): SUPERUSER,
+    ("POST", "/jobs/{job_id:id}/explain"): USER,
+    ("POST", "/tools/{name}/stream"): USER,
 }
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.

@@ -197,12 +197,14 @@ def script_run(name: str, data_dir: str | None, result_file: str | None) -> None
     from vcore_app.scripts.child import run_script
     from vcore_app.settings import resolve_data_dir
 
+    folder = resolve_data_dir(data_dir)
     sys.exit(
         run_script(
             name,
-            plugins_dir=resolve_data_dir(data_dir) / "plugins",
+            plugins_dir=folder / "plugins",
             stdin=sys.stdin,
             result_file=Path(result_file) if result_file else None,
+            data_dir=folder,
         )
     )
 

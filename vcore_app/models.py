@@ -188,3 +188,41 @@ class JobScheduler(SQLModel, table=True):
     last_job_id: int | None = None
     # Indexed: the scheduler thread asks for the earliest due one.
     next_run_at: datetime | None = Field(default=None, index=True)
+
+
+# -- LLM helpers (vcore_app/llm/) ------------------------------------------------------------------
+
+
+class LlmUsage(SQLModel, table=True):
+    """One LLM call: who made it, for what, and what it cost in tokens (the dashboard sums them)."""
+
+    __tablename__ = "llm_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Usage outlives its user, unowned, like jobs do.
+    user_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True)
+    )
+    job_id: int | None = Field(default=None, index=True)
+    purpose: str = Field(max_length=32)  # script | quick_tool | explain | summary | api
+    provider: str = Field(max_length=32)
+    model: str = Field(max_length=128)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class JobExplanation(SQLModel, table=True):
+    """The latest "explain this failure" answer of a job; goes when the job goes."""
+
+    __tablename__ = "job_explanation"
+
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True))
+    text: str
+    provider: str = Field(max_length=32)
+    model: str = Field(max_length=128)
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow)

@@ -172,6 +172,47 @@ class Settings(BaseSettings):
         "comma-separated or a JSON list; `*` lets any origin call it without credentials. "
         "Empty: no CORS headers at all.",
     )
+    # -- LLM helpers (vcore_app/llm/); names of the keys as the seed has them ---------------------
+    OPENAI_API_KEY: SecretStr = Field(SecretStr(""), description="OpenAI API key (provider `openai`).")
+    ANTHROPIC_API_KEY: SecretStr = Field(SecretStr(""), description="Anthropic API key (provider `anthropic`).")
+    GOOGLE_API_KEY: SecretStr = Field(SecretStr(""), description="Google Gemini API key (provider `google`).")
+    GROQ_API_KEY: SecretStr = Field(SecretStr(""), description="Groq API key (provider `groq`).")
+    PHI_API_KEY: SecretStr = Field(
+        SecretStr(""), description="Phi (phidata) key from the seed; no built-in provider uses it, plugins may read it."
+    )
+    LLM_LOCAL_API_KEY: SecretStr = Field(
+        SecretStr(""), description="Key of the OpenAI-compatible local server (provider `local`), if it wants one."
+    )
+    OPENAI_BASE_URL: str = Field("https://api.openai.com/v1", description="OpenAI API base URL (chat completions).")
+    ANTHROPIC_BASE_URL: str = Field("https://api.anthropic.com", description="Anthropic API base URL (messages).")
+    GOOGLE_BASE_URL: str = Field(
+        "https://generativelanguage.googleapis.com/v1beta/openai", description="Gemini's OpenAI-compatible base URL."
+    )
+    GROQ_BASE_URL: str = Field("https://api.groq.com/openai/v1", description="Groq's OpenAI-compatible base URL.")
+    LLM_LOCAL_BASE_URL: str = Field(
+        "",
+        description="Base URL of an OpenAI-compatible local server (provider `local`): Ollama's is "
+        "http://127.0.0.1:11434/v1; LM Studio, vLLM. Empty: no local provider.",
+    )
+    LLM_DEFAULT_PROVIDER: Literal["openai", "anthropic", "google", "groq", "local"] = Field(
+        "openai", description="Provider used when a call names none (and for 'explain this failure')."
+    )
+    LLM_DEFAULT_MODEL: str = Field(
+        "", description="Model of the default provider when a call names none (empty: that provider's usual model)."
+    )
+    LLM_TIMEOUT_SECONDS: float = Field(
+        60.0, gt=0, le=600, description="Seconds an LLM call may wait for the next bytes."
+    )
+    LLM_MAX_RETRIES: int = Field(2, ge=0, le=10, description="Retries of an LLM call after a 429 or a 5xx answer.")
+    LLM_MAX_RETRY_WAIT_SECONDS: float = Field(
+        30.0, ge=0, le=600, description="Longest wait before one retry; a longer Retry-After fails the call at once."
+    )
+    LLM_EXPLAIN_LOG_BYTES: int = Field(
+        8000, ge=500, le=200_000, description="How much of the end of a job's log 'explain this failure' sends."
+    )
+    NOTIFY_LLM_SUMMARY: bool = Field(
+        False, description="Add an LLM summary of the failure to failure notifications (default provider)."
+    )
 
     @field_validator("TIMEZONE")
     @classmethod
@@ -388,6 +429,6 @@ def describe_validation_error(exc: ValidationError) -> str:
     """The first problem as one line: `NAME='value': what is wrong`; secret values are not echoed."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "settings"
-    value = "***" if "SECRET" in name or "PASSWORD" in name else error.get("input")
+    value = "***" if "SECRET" in name or "PASSWORD" in name or name.endswith("_KEY") else error.get("input")
     message = error["msg"].removeprefix("Value error, ")
     return f"{name}='{value}': {message}"

@@ -105,7 +105,7 @@ def owner_filter(user: User) -> int | None:
     return None if user.is_superuser else user.id
 
 
-def _check_may_run(actor: Actor, job_type: JobType) -> None:
+def check_may_run(actor: Actor, job_type: JobType) -> None:
     """Command jobs run anything as the app's user: only a superuser may create, change or re-queue one."""
     if job_type is JobType.COMMAND and isinstance(actor, User) and not actor.is_superuser:
         raise AppError("Command jobs need a superuser", 403)
@@ -118,7 +118,7 @@ def create_job(
 
     With an idempotency key already used by the same creator, the existing job comes back instead.
     """
-    _check_may_run(actor, spec.type)
+    check_may_run(actor, spec.type)
     spec = spec.checked(wiring.scripts)
     created_by = actor.id if isinstance(actor, User) else actor.owner_id
     scheduler_id = actor.scheduler_id if isinstance(actor, ByScheduler) else None
@@ -266,13 +266,13 @@ def get_job(*, session: Session, job_id: int, actor: User) -> Job:
 def update_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User, changes: dict[str, Any]) -> Job:
     """Edit a job that is not running; a queued job is enqueued again if its queue or priority moved."""
     job = get_job(session=session, job_id=job_id, actor=actor)
-    _check_may_run(actor, JobType(job.type))
+    check_may_run(actor, JobType(job.type))
     _refuse_while_running(job, "changed")
     try:
         merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
     except ValidationError as exc:  # a change out of bounds (say, max_retries 2136) names its field
         raise from_validation(exc) from None
-    _check_may_run(actor, merged.type)
+    check_may_run(actor, merged.type)
     spec = merged.checked(wiring.scripts)
     before = (job.queue_name, job.priority)
     for name, value in spec.model_dump().items():
@@ -292,7 +292,7 @@ def set_status(*, session: Session, wiring: JobWiring, job_id: int, actor: User,
     runs the job again, so a command job needs a superuser)."""
     job = get_job(session=session, job_id=job_id, actor=actor)
     if to == JobStatus.QUEUED:
-        _check_may_run(actor, JobType(job.type))
+        check_may_run(actor, JobType(job.type))
     allowed = MANUAL.get(JobStatus(job.status), frozenset())
     if to not in allowed:
         choices = ", ".join(sorted(allowed)) or "nothing (kill a running job)"

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from vcore_app.llm.client import LLM
 
 
 class ScriptError(Exception):
@@ -24,15 +29,24 @@ class ScriptError(Exception):
 
 @dataclass(frozen=True)
 class ScriptContext:
-    """What a running script knows about its job."""
+    """What a running script knows about its job, and what it can use (`ctx.llm`)."""
 
     job_id: int | None
     attempt: int | None
+    data_dir: Path | None = None
 
     def log(self, message: str) -> None:
         """One line to the job's log (plain `print` works too)."""
         print(message, flush=True)
         sys.stdout.flush()
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The LLM client (vcore_app/llm/) with the app's settings; its calls count for the job's creator.
+        Built on first use, so a script that never asks pays nothing."""
+        from vcore_app.llm.usage import client_for_job
+
+        return client_for_job(data_dir=self.data_dir, job_id=self.job_id)
 
 
 class Script:

@@ -24,7 +24,9 @@ JOB_ID_ENV = "VCORE_JOB_ID"
 ATTEMPT_ENV = "VCORE_JOB_ATTEMPT"
 
 
-def run_script(name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None) -> int:
+def run_script(
+    name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None, data_dir: Path | None = None
+) -> int:
     registry = ScriptRegistry.load(plugins_dir)
     try:
         script = registry.get(name)
@@ -32,7 +34,7 @@ def run_script(name: str, *, plugins_dir: Path | None, stdin: IO[str], result_fi
         script_input = script.Input.model_validate(json.loads(raw) if raw else {})
     except (UnknownScript, ValueError) as exc:  # ValidationError and JSONDecodeError are ValueErrors
         return _finish(result_file, {"error": _one_line(exc), "permanent": True}, 2)
-    ctx = ScriptContext(job_id=_int_env(JOB_ID_ENV), attempt=_int_env(ATTEMPT_ENV))
+    ctx = ScriptContext(job_id=_int_env(JOB_ID_ENV), attempt=_int_env(ATTEMPT_ENV), data_dir=data_dir)
     try:
         output = script().run(script_input, ctx)
         json.dumps(output)  # fail here, with the script's name on it, rather than in the parent

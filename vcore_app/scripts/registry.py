@@ -16,8 +16,9 @@ from loguru import logger
 from vcore_app.scripts.base import Script
 from vcore_app.scripts.disk_usage import DiskUsage
 from vcore_app.scripts.http_check import HttpCheck
+from vcore_app.scripts.llm_prompt import LlmPrompt
 
-BUILT_INS: tuple[type[Script], ...] = (DiskUsage, HttpCheck)
+BUILT_INS: tuple[type[Script], ...] = (DiskUsage, HttpCheck, LlmPrompt)
 
 
 class UnknownScript(LookupError):

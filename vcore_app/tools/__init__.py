@@ -9,9 +9,19 @@ must be quick; anything slow belongs in a script job.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from vcore_app.llm.client import LLM
+    from vcore_app.models import User
+    from vcore_app.settings import Settings
 
 
 class QuickTool:
@@ -29,3 +39,40 @@ class QuickTool:
 
 class ToolFailed(Exception):
     """The tool could not produce a result for this input; the message is shown to the user."""
+
+
+# -- tools whose answer arrives over time (the LLM helpers' "Ask an LLM") ---------------------------
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool that needs more than its input gets: the settings, the acting user, the engine,
+    and `llm`, the same client scripts get as `ctx.llm`."""
+
+    settings: Settings
+    actor: User
+    engine: Engine
+
+    @cached_property
+    def llm(self) -> LLM:
+        """The LLM client (vcore_app/llm/); its calls count for the acting user. 403 unless the user
+        may use it (whoever may run scripts)."""
+        from vcore_app.llm.access import check_allowed
+        from vcore_app.llm.client import LLM
+        from vcore_app.llm.usage import recorder
+
+        check_allowed(actor=self.actor)
+        return LLM(self.settings, on_result=recorder(self.engine, purpose="quick_tool", user_id=self.actor.id))
+
+
+class StreamingTool(QuickTool):
+    """A tool whose answer is text arriving over time: `/tools/<name>/stream` sends it as it comes
+    (assets/static/js/quick_tool_stream.js shows it); without JavaScript the form gets it whole."""
+
+    template = "tools/streaming.html"
+
+    def stream(self, data: Any, ctx: ToolContext) -> Iterator[str]:
+        raise NotImplementedError
+
+    def run_with(self, data: Any, ctx: ToolContext) -> str:
+        return "".join(self.stream(data, ctx))

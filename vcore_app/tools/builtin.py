@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from vcore_app.schedulers.times import ScheduleError, check_cron, upcoming, zone
 from vcore_app.tools import QuickTool, ToolFailed
+from vcore_app.tools.ask_llm import AskLlm
 
 
 class CronPreview(QuickTool):
@@ -58,4 +59,4 @@ class TextDigest(QuickTool):
         return hashlib.new(data.operation, raw).hexdigest()
 
 
-BUILTIN_TOOLS: list[type[QuickTool]] = [CronPreview, TextDigest]
+BUILTIN_TOOLS: list[type[QuickTool]] = [CronPreview, TextDigest, AskLlm]

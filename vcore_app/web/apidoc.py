@@ -29,6 +29,8 @@ API = "/api/v1"
 ID_MAX = 10**18 - 1  # the `id` path convertor's bound (web/routes.py): a bigger id is a 404, never an overflow
 
 ResponseKind = type[BaseModel] | Literal["empty", "text"]
+# One kind per status, or several when the request picks (a JSON answer, or its text streamed).
+Responses = Mapping[int, ResponseKind | tuple[ResponseKind, ...]]
 _ERROR_TEXT = {
     400: "Bad request",
     401: "Not authenticated",
@@ -46,7 +48,7 @@ _ERROR_TEXT = {
 class Operation:
     summary: str
     tags: tuple[str, ...]
-    responses: Mapping[int, ResponseKind]
+    responses: Responses
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     form: bool = False  # the body may also come urlencoded (the OAuth2 password flow)
@@ -59,7 +61,7 @@ def operation(
     summary: str,
     *,
     tags: Iterable[str],
-    responses: Mapping[int, ResponseKind],
+    responses: Responses,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     form: bool = False,
@@ -220,7 +222,11 @@ def _operation(
     return result
 
 
-def _response(kind: ResponseKind, schemas: dict[str, Any]) -> dict[str, Any]:
+def _response(kind: ResponseKind | tuple[ResponseKind, ...], schemas: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(kind, tuple):
+        each = [_response(one, schemas) for one in kind]
+        content = {media: entry for answer in each for media, entry in answer.get("content", {}).items()}
+        return {"description": " or ".join(answer["description"] for answer in each), "content": content}
     if kind == "empty":
         return {"description": "Done; no content"}
     if kind == "text":

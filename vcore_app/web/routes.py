@@ -7,8 +7,10 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app.web import live
 from vcore_app.web.api import apikeys, docs, health, jobs, login, password, schedulers, users
+from vcore_app.web.api import llm as llm_api
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
+from vcore_app.web.pages import llm as llm_pages
 from vcore_app.web.pages import login as login_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
@@ -56,6 +58,11 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/jobs/{{job_id:id}}/kill", jobs.kill_job, methods=["POST"]),
         Route(f"{API}/jobs/{{job_id:id}}/rerun", jobs.rerun_job, methods=["POST"]),
         Route(f"{API}/jobs/{{job_id:id}}/log", jobs.job_log, methods=["GET"]),
+        # LLM helpers (vcore_app/llm/)
+        Route(f"{API}/jobs/{{job_id:id}}/explain", llm_api.explain_job, methods=["POST"]),
+        Route(f"{API}/jobs/{{job_id:id}}/explanation", llm_api.job_explanation, methods=["GET"]),
+        Route(f"{API}/llm/complete", llm_api.complete, methods=["POST"]),
+        Route(f"{API}/llm/usage", llm_api.usage, methods=["GET"]),
         WebSocketRoute(f"{API}/ws/job-queue", live.job_queue_socket),
         Route(f"{API}/logout", login.logout, methods=["POST"]),
         Route(f"{API}/register", users.register, methods=["POST"]),
@@ -126,8 +133,10 @@ def routes() -> list[BaseRoute]:
         Route("/jobs/{job_id:id}/kill", job_pages.kill_job, methods=["POST"]),
         Route("/jobs/{job_id:id}/rerun", job_pages.rerun_job, methods=["POST"]),
         Route("/jobs/{job_id:id}/delete", job_pages.delete_job, methods=["POST"]),
+        Route("/jobs/{job_id:id}/explain", llm_pages.explain_job, methods=["POST"]),  # LLM helpers
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),
+        Route("/tools/{name}/stream", tools.stream_tool, methods=["POST"]),  # LLM helpers: "Ask an LLM"
         *static_routes(),
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,7 +15,7 @@ from pydantic import (
 
 from vcore_app.jobs.spec import QueueName
 from vcore_app.jobs.views import JobSummary
-from vcore_app.models import ID_MAX, ApiKey, JobPriority, JobStatus, JobType, User
+from vcore_app.models import ID_MAX, ApiKey, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.users import FullName, Password, StrictInput, Username, UserRegister
 
 _Input = StrictInput
@@ -208,3 +208,70 @@ class Health(BaseModel):
     version: str
     database: str
     queues: dict[str, QueueState]
+
+
+# -- LLM helpers (web/api/llm.py) ----------------------------------------------------------------
+
+LlmProvider = Literal["openai", "anthropic", "google", "groq", "local"]
+
+
+class CompletionRequest(BaseModel):
+    """One prompt for an LLM; `stream: true` answers with the text as it is written (text/plain)."""
+
+    model_config = ConfigDict(extra="forbid")
+    prompt: str = Field(min_length=1, max_length=200_000)
+    provider: LlmProvider | None = Field(None, description="Default: LLM_DEFAULT_PROVIDER.")
+    model: str | None = Field(None, max_length=128, description="Default: LLM_DEFAULT_MODEL or the provider's.")
+    system: str | None = Field(None, max_length=20_000)
+    max_tokens: int = Field(1024, ge=1, le=200_000)
+    temperature: float | None = Field(None, ge=0, le=2)
+    stream: bool = False
+
+
+class LlmUsageInfo(BaseModel):
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+
+
+class Completion(BaseModel):
+    """The whole answer and what it cost."""
+
+    text: str
+    usage: LlmUsageInfo
+
+
+class Explanation(BaseModel):
+    """Why a failed job failed, as an LLM read its spec and the end of its log (secrets removed)."""
+
+    job_id: int
+    text: str
+    provider: str
+    model: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: JobExplanation) -> dict[str, Any]:
+        return cls.model_validate(row, from_attributes=True).model_dump(mode="json")
+
+
+class UsageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(30, ge=1, le=3650, description="How far back to count.")
+
+
+class UserTokens(BaseModel):
+    user_id: int | None
+    username: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+class UsageReport(BaseModel):
+    """LLM calls and tokens per user over the last `days` days, most tokens first."""
+
+    days: int
+    items: list[UserTokens]

@@ -11,11 +11,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from vcore_app import stats
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
+from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.system import snapshot
 from vcore_app.web.deps import actor, in_db, runtime, superuser
 from vcore_app.web.templating import render
 
 _CHART_HEIGHT = 100
+LLM_USAGE_DAYS = 30
 
 
 async def dashboard(request: Request) -> HTMLResponse:
@@ -29,6 +31,10 @@ async def dashboard(request: Request) -> HTMLResponse:
             "peak": max([bar.total for bar in bars] + [1]),
             "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
             "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
+            # LLM helpers: tokens per user over the last LLM_USAGE_DAYS days, for superusers
+            "llm_usage": usage_per_user(session=session, actor=user, since=since_days(LLM_USAGE_DAYS))
+            if user.is_superuser
+            else [],
         }
 
     data = await in_db(request, gather, readonly=True)
@@ -40,6 +46,7 @@ async def dashboard(request: Request) -> HTMLResponse:
             "system": snapshot(active),
             "queues": active.queues.status(),
             "chart_height": _CHART_HEIGHT,
+            "llm_usage_days": LLM_USAGE_DAYS,
             **data,
         },
     )

@@ -13,6 +13,7 @@ from typing import Any, get_args
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -20,7 +21,8 @@ from vcore_app.errors import AppError, field_errors
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.spec import JobSpec, QueueName
-from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
+from vcore_app.llm import explain
+from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
 from vcore_app.web.deps import actor, in_db, runtime, settings
 from vcore_app.web.errors import field_messages
@@ -116,9 +118,12 @@ def cell(value: Any) -> str:
 
 async def job_page(request: Request) -> HTMLResponse:
     job_id, user = request.path_params["job_id"], actor(request)
-    job = await in_db(
-        request, lambda session: service.get_job(session=session, job_id=job_id, actor=user), readonly=True
-    )
+
+    def read(session: Session) -> tuple[Job, JobExplanation | None]:
+        job = service.get_job(session=session, job_id=job_id, actor=user)
+        return job, explain.latest(session=session, job_id=job_id, actor=user)  # LLM helpers: the kept answer
+
+    job, explanation = await in_db(request, read, readonly=True)
     path = log_path(settings(request).job_logs_dir, job_id)
     try:
         size = path.stat().st_size
@@ -131,6 +136,7 @@ async def job_page(request: Request) -> HTMLResponse:
             "nav": "Jobs",
             "job": job,
             "log_start": max(size - LOG_TAIL_BYTES, 0),
+            "explanation": explanation,
             "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
             "tables": result_tables(job.result),
             "cell": cell,

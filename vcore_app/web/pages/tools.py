@@ -7,11 +7,12 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
-from vcore_app.errors import field_errors
-from vcore_app.tools import QuickTool, ToolFailed
-from vcore_app.web.deps import tools
+from vcore_app.errors import AppError, field_errors, from_validation
+from vcore_app.tools import QuickTool, StreamingTool, ToolContext, ToolFailed
+from vcore_app.web.api.llm import stream_text
+from vcore_app.web.deps import actor, runtime, settings, tools
 from vcore_app.web.errors import field_messages
 from vcore_app.web.forms import fields_of_model, form_values
 from vcore_app.web.templating import render
@@ -50,7 +51,30 @@ async def run_tool(request: Request) -> HTMLResponse:
         errors = field_messages(field_errors(exc))
         return _page(request, tool, 422, values=posted, errors=errors, error="Please correct the marked fields.")
     try:
-        result = await run_in_threadpool(tool.run, data)  # a tool's own work (no database), off the event loop
+        if isinstance(tool, StreamingTool):  # LLM helpers: the whole answer, for a browser without JavaScript
+            result = await run_in_threadpool(tool.run_with, data, _context(request))
+        else:
+            result = await run_in_threadpool(tool.run, data)  # a tool's own work (no database), off the event loop
     except ToolFailed as exc:
         return _page(request, tool, 422, values=posted, error=str(exc))
     return _page(request, tool, values=posted, has_result=True, result=result)
+
+
+# -- LLM helpers: a tool whose answer streams (quick_tool_stream.js reads it) -----------------------
+
+
+def _context(request: Request) -> ToolContext:
+    return ToolContext(settings=settings(request), actor=actor(request), engine=runtime(request).engine)
+
+
+async def stream_tool(request: Request) -> Response:
+    """`POST /tools/{name}/stream`: the tool's answer as text/plain while it is written; a 422 naming
+    the fields when the input does not fit."""
+    tool = tools(request).get(request.path_params["name"])
+    if not isinstance(tool, StreamingTool):
+        raise AppError("This Quick Tool does not stream", 404)
+    try:
+        data = tool.Input.model_validate(form_values(tool.Input, await read_form(request)))
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    return await stream_text(tool.stream(data, _context(request)))
