@@ -1,7 +1,7 @@
 """LLM helpers: token usage per call, and the "explain this failure" answer of a job
 
-Revision ID: 0008
-Revises: 0005 (re-chained by the lead at merge)
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27 12:44:04.419715
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
