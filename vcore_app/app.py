@@ -14,9 +14,11 @@ from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.csrf import CsrfProtect
 from vcore_app.auth.throttle import LoginThrottle
 from vcore_app.errors import EXCEPTION_HANDLERS
+from vcore_app.metrics import HttpMetrics
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 from vcore_app.tools.registry import ToolRegistry
+from vcore_app.web.audit import AuditOrigin
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates
@@ -46,7 +48,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
             Middleware(StripTrailingSlash),
+            Middleware(HttpMetrics, metrics=active.metrics),  # issue 17; after the slash is stripped
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
+            Middleware(AuditOrigin),  # issue 17; needs scope["user"]
             Middleware(RequireAuthentication, is_public=is_public),
             Middleware(CsrfProtect),
         ],

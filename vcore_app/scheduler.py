@@ -45,6 +45,7 @@ def launch(*, session: Session, wiring: JobWiring, scheduler: JobScheduler, now:
     if respect_overlap and previous is not None and previous.status in _ACTIVE:
         if scheduler.overlap_policy == "skip":
             logger.info("scheduler {} skipped a run: job {} is still {}", scheduler.id, previous.id, previous.status)
+            wiring.hub.notify("scheduler.skipped")  # metrics (issue 17)
             return None
         if scheduler.overlap_policy == "replace":
             service.kill_job(session=session, wiring=wiring, job=previous, by=f"scheduler {scheduler.id} (replace)")
@@ -81,6 +82,8 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
             # After downtime a missed slot runs once (run_once) or not at all (skip); never N times.
             if not (is_misfire(planned, now) and scheduler.misfire_policy == "skip"):
                 launch(session=session, wiring=wiring, scheduler=scheduler, now=now, planned=planned)
+            else:
+                wiring.hub.notify("scheduler.missed")  # metrics (issue 17)
             scheduler.next_run_at = following_run(scheduler, planned, now)
     except (AppError, ValueError) as exc:
         # A template that no longer validates (a removed script): say so, move on to the next slot.

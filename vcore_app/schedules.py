@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from vcore_app import audit
 from vcore_app.errors import AppError, invalid
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobScheduler, User, utcnow
@@ -152,7 +153,13 @@ def create_scheduler(*, session: Session, data: SchedulerIn, created_by: User | 
     scheduler.next_run_at = first_run(scheduler, now or utcnow())
     session.add(scheduler)
     session.flush()
+    audit.record(session, action="scheduler.create", target=_what(scheduler))  # audit (issue 17)
     return scheduler
+
+
+def _what(scheduler: JobScheduler) -> str:
+    return f"scheduler {scheduler.id} {scheduler.name}"
+
 
 
 # Changing one of these re-plans the next run; renaming a scheduler or editing its job does not.
@@ -169,6 +176,7 @@ def update_scheduler(*, session: Session, scheduler: JobScheduler, data: Schedul
     if timing_changed:
         scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
     session.add(scheduler)
+    audit.record(session, action="scheduler.update", target=_what(scheduler))  # audit (issue 17)
     return scheduler
 
 
@@ -178,7 +186,15 @@ def toggle_scheduler(*, session: Session, scheduler: JobScheduler, now: datetime
     scheduler.updated_at = now or utcnow()
     scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
     session.add(scheduler)
+    audit.record(session, action="scheduler.enable" if scheduler.enabled else "scheduler.disable",  # audit (issue 17)
+                 target=_what(scheduler))
     return scheduler
+
+
+def delete_scheduler(*, session: Session, scheduler: JobScheduler) -> None:
+    """Its past jobs stay (they keep their scheduler_id as history)."""
+    session.delete(scheduler)
+    audit.record(session, action="scheduler.delete", target=_what(scheduler))  # audit (issue 17)
 
 
 def get_scheduler(*, session: Session, scheduler_id: int) -> JobScheduler:

@@ -8,7 +8,7 @@ from loguru import logger
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from vcore_app import db
+from vcore_app import audit, db
 from vcore_app.auth.passwords import hash_password, password_problem, verify_password
 from vcore_app.errors import AppError
 from vcore_app.models import User, utcnow
@@ -47,7 +47,12 @@ def create_user(*, session: Session, username: str, email: str, password: str, f
                 is_superuser=is_superuser, is_active=is_active)
     session.add(user)
     session.flush()
+    audit.record(session, action="user.create", target=_who(user))  # audit (issue 17)
     return user
+
+
+def _who(user: User) -> str:
+    return f"user {user.id} {user.username}"
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
@@ -78,6 +83,7 @@ def change_password(*, session: Session, user: User, current_password: str, new_
     if not ok:
         raise AppError(INCORRECT_PASSWORD, 400)
     set_password(session=session, user=user, password=new_password)
+    audit.record(session, action="user.password", target=_who(user))  # audit (issue 17)
 
 
 def revoke_all_tokens(*, session: Session, user: User) -> None:
@@ -125,6 +131,7 @@ def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> Use
         set_password(session=session, user=user, password=password, field="password")
     if changes.get("is_active") is False and user.is_active:
         revoke_all_tokens(session=session, user=user)
+    _audit_changes(session, user, changes, password_changed=password is not None)  # audit (issue 17)
     for name, value in changes.items():
         setattr(user, name, value)
     session.add(user)
@@ -132,11 +139,26 @@ def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> Use
     return user
 
 
+def _audit_changes(session: Session, user: User, changes: dict[str, Any], *, password_changed: bool) -> None:
+    """Role and activation changes get rows of their own; other edits one row naming the fields (never values)."""
+    changed = sorted(name for name, value in changes.items() if getattr(user, name) != value)
+    if "is_superuser" in changed:
+        granted = "granted" if changes["is_superuser"] else "revoked"
+        audit.record(session, action="user.role", target=f"{_who(user)}: superuser {granted}")
+    if "is_active" in changed:
+        audit.record(session, action="user.activate" if changes["is_active"] else "user.deactivate", target=_who(user))
+    fields = [name for name in changed if name not in ("is_superuser", "is_active")]
+    fields += ["password"] if password_changed else []
+    if fields:
+        audit.record(session, action="user.update", target=f"{_who(user)}: {', '.join(fields)}")
+
+
 def delete_user(*, session: Session, user: User) -> None:
     """Delete the account; its API keys and revoked-token records go with it (ON DELETE CASCADE)."""
     if _is_last_active_superuser(session=session, user=user):
         raise AppError("The last active superuser cannot be deleted", 409)
     session.delete(user)
+    audit.record(session, action="user.delete", target=_who(user))  # audit (issue 17)
 
 
 def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from vcore_app import db
+from anyio import to_thread
+
+from vcore_app import audit, db
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.users import authenticate
@@ -24,10 +26,23 @@ async def check_login(request: Request, username: str, password: str) -> User:
     """The user, or AppError 401 (wrong credentials) / 429 (too many recent failures)."""
     throttle = request.app.state.login_throttle
     address = request.client.host if request.client else "unknown"
-    throttle.check(username, address)
+    try:
+        throttle.check(username, address)
+    except AppError:
+        await _audit_login(request, username, address, audit.DENIED)
+        raise
     user = await run_in_threadpool(_authenticate, request, username, password)  # argon2: ~0.1 s
     if user is None:
         throttle.failed(username, address)
+        await _audit_login(request, username, address, audit.FAILED)
         raise AppError(BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
     throttle.succeeded(username)
+    await _audit_login(request, user.username, address, audit.OK)
     return user
+
+
+async def _audit_login(request: Request, username: str, address: str, outcome: str) -> None:
+    """Every login attempt, with its address (issue 17). The name as typed, cut short: never the password."""
+    engine = request.app.state.runtime.engine
+    await to_thread.run_sync(lambda: audit.record_now(engine, action="login", target=username[:64], actor=username[:64],
+                                                      address=address, outcome=outcome))

@@ -17,7 +17,7 @@ from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_, update
 from sqlmodel import Session, select
 
-from vcore_app import db
+from vcore_app import audit, db
 from vcore_app.errors import AppError
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
@@ -100,14 +100,24 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by
     session.add(job)
     session.flush()
     _after_commit(session, wiring, job)
+    db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
+    audit.record(session, action="job.create", target=_what(job),  # audit (issue 17)
+                 actor=audit.scheduler_actor(scheduler_id) if scheduler_id else None)
     return job, True
+
+
+def _what(job: Job) -> str:
+    return f"job {job.id} {job.name}"
+
 
 
 def rerun_job(*, session: Session, wiring: JobWiring, job: Job, user: User) -> Job:
     """A new job from the spec of `job`, created by `user` (the old one keeps its history)."""
     spec = JobSpec.of(job)
     check_may_run(user, spec)
-    return create_job(session=session, wiring=wiring, spec=spec, created_by=user.id)[0]
+    new = create_job(session=session, wiring=wiring, spec=spec, created_by=user.id)[0]
+    audit.record(session, action="job.rerun", target=f"{_what(new)} from job {job.id}", actor=user)  # audit (issue 17)
+    return new
 
 
 def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatus, expect: Iterable[JobStatus],
@@ -132,6 +142,7 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
     job = session.execute(statement, execution_options=options).scalars().first()
     if job is not None:
         _after_commit(session, wiring, job)
+        db.on_commit(session, lambda: wiring.hub.notify("job.moved", job))  # metrics (issue 17)
     return job
 
 
@@ -198,6 +209,7 @@ def set_status(*, session: Session, wiring: JobWiring, job: Job, to: JobStatus, 
     moved = transition(session=session, wiring=wiring, job_id=job.id, to=to, expect=[JobStatus(job.status)], **values)
     if moved is None:
         raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+    audit.record(session, action="job.status", target=f"{_what(job)}: {job.status} -> {to}")  # audit (issue 17)
     return moved
 
 
@@ -215,12 +227,14 @@ def kill_job(*, session: Session, wiring: JobWiring, job: Job, by: str) -> Job:
         raise AppError(f"Job {job.id} is {job.status}, not running or waiting", 409)
     if moved is None:
         raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+    audit.record(session, action="job.kill", target=f"{_what(job)} ({job.status})")  # audit (issue 17)
     return moved
 
 
 def delete_job(*, session: Session, wiring: JobWiring, job: Job) -> None:
     _refuse_while_running(job, "deleted")
     session.delete(job)
+    audit.record(session, action="job.delete", target=_what(job))  # audit (issue 17)
     path = log_path(wiring.settings.job_logs_dir, job.id)
     db.on_commit(session, lambda: path.unlink(missing_ok=True))
     db.on_commit(session, lambda: wiring.hub.job_deleted(job))

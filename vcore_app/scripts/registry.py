@@ -13,11 +13,12 @@ from typing import Any
 
 from loguru import logger
 
+from vcore_app.scripts.backup import Backup
 from vcore_app.scripts.base import Script
 from vcore_app.scripts.disk_usage import DiskUsage
 from vcore_app.scripts.http_check import HttpCheck
 
-BUILT_INS: tuple[type[Script], ...] = (DiskUsage, HttpCheck)
+BUILT_INS: tuple[type[Script], ...] = (DiskUsage, HttpCheck, Backup)  # Backup: issue 17
 
 
 class UnknownScript(LookupError):

@@ -5,10 +5,22 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
-from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
+from vcore_app.web.api import (
+    apikeys,
+    backups,
+    health,
+    job_cleanup,
+    jobs,
+    login,
+    ops,
+    password,
+    schedulers,
+    users,
+)
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import login as login_pages
+from vcore_app.web.pages import ops as ops_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
 from vcore_app.web.pages import users as user_pages
@@ -21,6 +33,8 @@ API = "/api/v1"
 # classified there (any user or superuser only) or that test fails.
 PUBLIC_PATHS = frozenset({
     "/healthz",
+    "/readyz",  # says only whether it can take work, and why not
+    "/metrics",  # its own rule: loopback, or the METRICS_TOKEN bearer (web/api/ops.py)
     "/setup",  # opens only with the one-time token (first_run.py)
     "/login",
     "/logout",  # logging out needs no session (and clears a stale one)
@@ -44,6 +58,21 @@ def is_public(path: str) -> bool:
 def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        # -- issue 17: operations --
+        Route("/readyz", ops.readyz, methods=["GET"]),
+        Route("/metrics", ops.metrics, methods=["GET"]),
+        Route(f"{API}/jobs", job_cleanup.delete_jobs, methods=["DELETE"]),
+        Route(f"{API}/backups", backups.list_backups, methods=["GET"]),
+        Route(f"{API}/backups", backups.create_backup, methods=["POST"]),
+        Route(f"{API}/backups/{{name}}", backups.download_backup, methods=["GET"]),
+        Route(f"{API}/audit", ops.list_audit, methods=["GET"]),
+        Route(f"{API}/housekeeping", ops.housekeeping_status, methods=["GET"]),
+        Route(f"{API}/housekeeping", ops.housekeeping_run, methods=["POST"]),
+        Route("/backups", ops_pages.backups_page, methods=["GET"]),
+        Route("/backups", ops_pages.backup_now, methods=["POST"]),
+        Route("/audit", ops_pages.audit_page, methods=["GET"]),
+        Route("/jobs/delete", ops_pages.delete_selected, methods=["POST"]),
+        Route("/housekeeping/run", ops_pages.run_housekeeping, methods=["POST"]),
         Route("/setup", setup.setup_page, methods=["GET"]),
         Route("/setup", setup.setup_submit, methods=["POST"]),
         Route(f"{API}/login/access-token", login.access_token, methods=["POST"]),

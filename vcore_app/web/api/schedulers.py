@@ -113,7 +113,7 @@ async def update_scheduler(request: Request) -> JSONResponse:
 
 async def delete_scheduler(request: Request) -> Response:
     """Its past jobs stay (they keep their scheduler_id as history)."""
-    await _work(request, lambda session: session.delete(_one(request, session)))
+    await _work(request, lambda session: schedules.delete_scheduler(session=session, scheduler=_one(request, session)))
     request.app.state.runtime.scheduler.wake()
     return Response(status_code=204)
 

@@ -13,6 +13,7 @@ from vcore_app.auth.guards import current_user, require_superuser
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.system import snapshot
+from vcore_app.web.api.ops import storage_report
 from vcore_app.web.templating import render
 
 _CHART_HEIGHT = 100
@@ -38,6 +39,8 @@ async def dashboard(request: Request) -> HTMLResponse:
         "system": snapshot(runtime),
         "queues": runtime.queues.status(),
         "chart_height": _CHART_HEIGHT,
+        # issue 17: disk used, oldest job kept, last housekeeping run (superusers)
+        "storage": await run_in_threadpool(storage_report, request) if user.is_superuser else None,
         **await run_in_threadpool(gather),
     })
 

@@ -148,6 +148,6 @@ async def run_scheduler_now(request: Request) -> Response:
 
 
 async def delete_scheduler(request: Request) -> Response:
-    await _work(request, lambda session: session.delete(_one(request, session)))
+    await _work(request, lambda session: schedules.delete_scheduler(session=session, scheduler=_one(request, session)))
     request.app.state.runtime.scheduler.wake()
     return RedirectResponse("/schedulers", status_code=303)
