@@ -170,11 +170,11 @@ class Housekeeping:
             run.logs, run.log_bytes = self._trim_logs(settings.JOB_LOGS_MAX_TOTAL_MB * _MB)
             audit_cutoff = run.started_at - timedelta(days=settings.AUDIT_RETENTION_DAYS)
             run.audit = self._delete_batches(lambda s: _audit_batch(s, audit_cutoff))
-            run.checkpointed = checkpoint(self.engine)
             run.vacuumed = self._vacuum_if_worth_it()
             run.finished_at = self._clock()
             with db.session(self.engine) as session:
                 audit.record(session, action="housekeeping.run", target=run.summary(), actor=audit.SYSTEM)
+            run.checkpointed = checkpoint(self.engine)  # last: the WAL is left empty
             self.last = run
             self._storage_cache = None
             if run.jobs or run.logs or run.audit:
