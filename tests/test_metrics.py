@@ -142,3 +142,20 @@ def test_two_apps_in_one_process_keep_their_own_counters(settings: Settings, tmp
         two = samples(second.get("/metrics", headers=token).text)
     assert value(one, "vcore_jobs_created_total", type="command", queue="default") == 1
     assert value(two, "vcore_jobs_created_total", type="command", queue="default") == 0
+
+
+def test_the_grafana_dashboard_charts_only_metrics_the_app_exports(client: TestClient,
+                                                                   admin_headers: dict[str, str]) -> None:
+    import json
+    import re
+
+    dashboard = json.loads((Path(__file__).resolve().parent.parent / "packaging" / "grafana-dashboard.json").read_text())
+    client.app.state.runtime.housekeeping.run_once()  # so its gauges exist
+    wait_status(client, admin_headers, create(client, admin_headers, type="command", command="true")["id"])
+    text = client.app.state.runtime.metrics.render().decode()  # what /metrics serves
+    exported = {family.name for family in text_string_to_metric_families(text)}
+    exported |= {f"{name}_total" for name in exported} | {f"{name}_bucket" for name in exported}
+    used = {name for panel in dashboard["panels"] for target in panel["targets"]
+            for name in re.findall(r"\b((?:vcore|process)_[a-z_]+)\b", target["expr"])}
+    assert used and used <= exported, used - exported
+    assert {"vcore_jobs_created_total", "vcore_http_request_duration_seconds_bucket", "vcore_sqlite_bytes"} <= used
