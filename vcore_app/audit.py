@@ -6,6 +6,11 @@ served (`origin`, set by web/audit.py for every HTTP request) unless the caller 
 the scheduler passes "scheduler N", housekeeping "system", the command line "cli". Failed logins
 are recorded in a transaction of their own (`record_now`), since there is nothing to commit with.
 
+What is recorded: what people (and the command line) do, and what the system does on its own
+initiative that changes data (housekeeping, scheduled backups). The routine jobs of a scheduler are not:
+they are in the job table with their scheduler_id, and a scheduler firing every second would make the
+audit log outgrow the jobs it describes.
+
 Rows hold names and ids only. `_clean` masks anything shaped like a credential anyway (an API key,
 a JWT), so a careless target can never leak one into the table or onto the audit page.
 """

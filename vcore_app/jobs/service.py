@@ -101,8 +101,8 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by
     session.flush()
     _after_commit(session, wiring, job)
     db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
-    audit.record(session, action="job.create", target=_what(job),  # audit (issue 17)
-                 actor=audit.scheduler_actor(scheduler_id) if scheduler_id else None)
+    if scheduler_id is None:  # audit (issue 17): people's jobs; a scheduler's routine runs are in the ledger
+        audit.record(session, action="job.create", target=_what(job))
     return job, True
 
 
