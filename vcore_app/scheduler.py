@@ -16,7 +16,7 @@ from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_
 from sqlmodel import Session, select
 
-from vcore_app import db
+from vcore_app import audit, db
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.jobs.service import JobWiring
@@ -48,7 +48,8 @@ def launch(*, session: Session, wiring: JobWiring, scheduler: JobScheduler, now:
             wiring.hub.notify("scheduler.skipped")  # metrics (issue 17)
             return None
         if scheduler.overlap_policy == "replace":
-            service.kill_job(session=session, wiring=wiring, job=previous, by=f"scheduler {scheduler.id} (replace)")
+            with audit.acting(audit.Origin(audit.scheduler_actor(scheduler.id))):  # audit (issue 17)
+                service.kill_job(session=session, wiring=wiring, job=previous, by=f"scheduler {scheduler.id} (replace)")
     template = scheduler.job_template
     meta = {**(template.get("meta") or {}), "scheduled_for": (planned or now).isoformat()}
     job, _ = service.create_job(session=session, wiring=wiring, spec=JobSpec.model_validate({**template, "meta": meta}),
