@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -82,7 +82,7 @@ def main() -> None:
             token = httpx.post(f"{base}/api/v1/login/access-token",
                                data={"username": USER, "password": PASSWORD}).json()["access_token"]
             client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             database = data_dir / "vcore.sqlite3"
             _insert(database, 1, old, now - timedelta(days=120))
             _insert(database, old + 1, total - old, now - timedelta(hours=1))

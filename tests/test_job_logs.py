@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import psutil
-import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN, app_env, login, start_app
