@@ -10,6 +10,7 @@ BASE_TAG=${BASE_TAG:-localhost/vcore-base:bookworm}
 TAG=${TAG:-localhost/vcore-app:latest}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 PYTHON=${PYTHON:-python3}
+# ISOLATION=chroot where the OCI runtime cannot create cgroups (crun: "cgroups in hybrid mode not supported")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if ! podman image exists "$BASE_TAG"; then
@@ -19,5 +20,5 @@ if ! podman image exists "$BASE_TAG"; then
 fi
 "$PYTHON" -m pip download -q --dest "$work/wheels" . hatchling
 rm -f "$work"/wheels/vcore_app-* "$work"/wheels/vcore-app-*
-podman build --build-arg BASE="$BASE_TAG" --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheelhouse \
+podman build ${ISOLATION:+--isolation "$ISOLATION"} --build-arg BASE="$BASE_TAG" --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheelhouse \
     --volume "$work/wheels:/wheelhouse:ro" --tag "$TAG" .

@@ -41,6 +41,7 @@ from vcore_app.settings import Settings
 BATCH = 500
 PAUSE_SECONDS = 0.01  # between batches: lets waiting writers take the lock
 VACUUM_MIN_BYTES = 64 * 1024 * 1024
+CHECKPOINT_WAIT_MS = 1000
 ORPHAN_LOG_GRACE_SECONDS = 3600  # a log without a job row, older than this, is left over from a crash
 FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 _MB = 1024 * 1024
@@ -291,7 +292,12 @@ def checkpoint(engine: Engine) -> bool:
     False when a reader kept it from finishing (it is tried again at the next run)."""
     with engine.connect() as conn:
         raw: Any = conn.connection.driver_connection
-        busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        # TRUNCATE holds off writers while it waits for readers: wait briefly, not busy_timeout (30 s).
+        raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.execute("PRAGMA busy_timeout=30000")  # the pooled connection's usual wait (db.py)
     return bool(busy == 0)
 
 
