@@ -20,5 +20,5 @@ if ! podman image exists "$BASE_TAG"; then
 fi
 "$PYTHON" -m pip download -q --dest "$work/wheels" . hatchling
 rm -f "$work"/wheels/vcore_app-* "$work"/wheels/vcore-app-*
-podman build ${ISOLATION:+--isolation "$ISOLATION"} --build-arg BASE="$BASE_TAG" --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheelhouse \
+podman build --format docker ${ISOLATION:+--isolation "$ISOLATION"} --build-arg BASE="$BASE_TAG" --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=/wheelhouse \
     --volume "$work/wheels:/wheelhouse:ro" --tag "$TAG" .

