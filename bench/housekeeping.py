@@ -33,12 +33,16 @@ def _free_port() -> int:
 
 def _insert(database: Path, first_id: int, count: int, finished_at: datetime) -> None:
     stamp = finished_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    rows = [(first_id + i, f"bench {first_id + i}", "command", "normal", "default", "done", 1, 0, 0, "true", stamp, stamp)
-            for i in range(count)]
+    rows = [
+        (first_id + i, f"bench {first_id + i}", "command", "normal", "default", "done", 1, 0, 0, "true", stamp, stamp)
+        for i in range(count)
+    ]
     with sqlite3.connect(database, timeout=60) as connection:
         connection.executemany(
             "INSERT INTO job (id, name, type, priority, queue_name, status, attempt, max_retries, retry_delay_seconds, "
-            "command, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "command, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def _latencies(client: httpx.Client, seconds: float | None = None, until: object = None) -> list[float]:
@@ -63,10 +67,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         port = _free_port()
-        env = {**os.environ, "FIRST_SUPERUSER_USERNAME": USER, "FIRST_SUPERUSER_EMAIL": "bench@example.com",
-               "FIRST_SUPERUSER_PASSWORD": PASSWORD, "JOB_RETENTION_DAYS": "90", "WORKERS_DEFAULT": "2"}
-        proc = subprocess.Popen([sys.executable, "-m", "vcore_app", "--port", str(port), "--data-dir", str(data_dir)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        env = {
+            **os.environ,
+            "FIRST_SUPERUSER_USERNAME": USER,
+            "FIRST_SUPERUSER_EMAIL": "bench@example.com",
+            "FIRST_SUPERUSER_PASSWORD": PASSWORD,
+            "JOB_RETENTION_DAYS": "90",
+            "WORKERS_DEFAULT": "2",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vcore_app", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
@@ -79,8 +93,9 @@ def main() -> None:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise SystemExit("the app did not start")
                 time.sleep(0.05)
-            token = httpx.post(f"{base}/api/v1/login/access-token",
-                               data={"username": USER, "password": PASSWORD}).json()["access_token"]
+            token = httpx.post(
+                f"{base}/api/v1/login/access-token", data={"username": USER, "password": PASSWORD}
+            ).json()["access_token"]
             client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
             now = datetime.now(UTC)
             database = data_dir / "vcore.sqlite3"

@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login_tokens, wait_for
-from tests.jobs_support import create, wait_status
+from tests.support.apps import ADMIN
+from tests.support.auth import login_tokens
+from tests.support.jobs import create, wait_status
+from tests.support.waiting import wait_for
 from vcore_app.settings import Settings
 
 ADDRESS = "testclient"  # the client address TestClient gives every request
@@ -24,6 +26,7 @@ def events(client: TestClient, headers: dict[str, str], **filters: Any) -> list[
 
 def one(client: TestClient, headers: dict[str, str], action: str, **match: Any) -> dict[str, Any]:
     """The newest row of `action` whose fields contain `match` (targets: a substring)."""
+
     def found() -> dict[str, Any] | None:
         for row in events(client, headers, action=action):
             if row["action"] == action and all(str(v) in str(row[k]) for k, v in match.items()):
@@ -34,16 +37,23 @@ def one(client: TestClient, headers: dict[str, str], action: str, **match: Any) 
 
 
 def test_every_listed_action_leaves_a_row_with_its_actor_and_no_secret(
-        client: TestClient, admin_headers: dict[str, str], settings: Settings,
-        make_user: Callable[..., dict[str, str]]) -> None:
-    secrets: list[str] = [ADMIN["password"], settings.JWT_ACCESS_SECRET_KEY.get_secret_value(),
-                          settings.JWT_REFRESH_SECRET_KEY.get_secret_value()]
+    client: TestClient, admin_headers: dict[str, str], settings: Settings, make_user: Callable[..., dict[str, str]]
+) -> None:
+    secrets: list[str] = [
+        ADMIN["password"],
+        settings.JWT_ACCESS_SECRET_KEY.get_secret_value(),
+        settings.JWT_REFRESH_SECRET_KEY.get_secret_value(),
+    ]
     h = admin_headers
     secrets.append(h["Authorization"].split()[1])
 
     # logins: success and failure, with the address
-    assert client.post("/api/v1/login/access-token",
-                       data={"username": "admin", "password": "wrong-password-9"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/login/access-token", data={"username": "admin", "password": "wrong-password-9"}
+        ).status_code
+        == 401
+    )
     secrets.append("wrong-password-9")
     failed = one(client, h, "login", outcome="failed")
     assert (failed["actor"], failed["address"]) == ("admin", ADDRESS)
@@ -52,8 +62,9 @@ def test_every_listed_action_leaves_a_row_with_its_actor_and_no_secret(
     assert one(client, h, "login", outcome="ok")["address"] == ADDRESS
 
     # users: created, changed, role, deactivated, deleted
-    user = client.post("/api/v1/users", headers=h, json={"username": "bob", "email": "bob@example.com",
-                                                          "password": "bob-password-1"}).json()
+    user = client.post(
+        "/api/v1/users", headers=h, json={"username": "bob", "email": "bob@example.com", "password": "bob-password-1"}
+    ).json()
     secrets.append("bob-password-1")
     assert one(client, h, "user.create", target="bob")["actor"] == "admin"
     client.put(f"/api/v1/users/{user['id']}", headers=h, json={"full_name": "Bob B", "password": "bob-password-2"})
@@ -90,8 +101,12 @@ def test_every_listed_action_leaves_a_row_with_its_actor_and_no_secret(
     assert client.post("/api/v1/jobs/start-consumer?queue_name=default", headers=h).status_code == 200
 
     # schedulers: created, changed, toggled, deleted; the jobs they create are theirs
-    body = {"name": "every second", "trigger_type": "repeat", "repeat_every_seconds": 1,
-            "job_template": {"type": "command", "command": "true"}}
+    body = {
+        "name": "every second",
+        "trigger_type": "repeat",
+        "repeat_every_seconds": 1,
+        "job_template": {"type": "command", "command": "true"},
+    }
     scheduler = client.post("/api/v1/job-schedulers", headers=h, json=body).json()
     one(client, h, "scheduler.create", target="every second")
     client.put(f"/api/v1/job-schedulers/{scheduler['id']}", headers=h, json={**body, "name": "renamed"})
@@ -104,17 +119,30 @@ def test_every_listed_action_leaves_a_row_with_its_actor_and_no_secret(
     # backups (restores: tests/test_backups.py), by a person and by a scheduler; housekeeping
     archive = client.post("/api/v1/backups", headers=h).json()
     assert one(client, h, "backup.create", target=archive["name"])["actor"] == "admin"
-    nightly = client.post("/api/v1/job-schedulers", headers=h, json={
-        "name": "nightly backup", "trigger_type": "repeat", "repeat_every_seconds": 1,
-        "job_template": {"type": "script", "script": "backup"}}).json()
+    nightly = client.post(
+        "/api/v1/job-schedulers",
+        headers=h,
+        json={
+            "name": "nightly backup",
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 1,
+            "job_template": {"type": "script", "script": "backup"},
+        },
+    ).json()
     by_scheduler = one(client, h, "backup.create", actor=f"scheduler {nightly['id']}")
     assert by_scheduler["address"] is None  # the scheduler acts on no request
     client.post(f"/api/v1/job-schedulers/{nightly['id']}/toggle", headers=h)
     assert one(client, h, "housekeeping.run")["actor"] == "system"
 
     # refused: a regular user trying a superuser's action
-    assert client.post("/api/v1/users", headers=alice, json={"username": "eve", "email": "e@example.com",
-                                                              "password": "eve-password-1"}).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/users",
+            headers=alice,
+            json={"username": "eve", "email": "e@example.com", "password": "eve-password-1"},
+        ).status_code
+        == 403
+    )
     denied = one(client, h, "denied", target="POST /api/v1/users")
     assert (denied["actor"], denied["outcome"], denied["address"]) == ("alice", "denied", ADDRESS)
 
@@ -123,8 +151,9 @@ def test_every_listed_action_leaves_a_row_with_its_actor_and_no_secret(
     assert not leaked, f"secrets in the audit log: {leaked}"
 
 
-def test_the_audit_api_filters_and_is_for_superusers(client: TestClient, admin_headers: dict[str, str],
-                                                    make_user: Callable[..., dict[str, str]]) -> None:
+def test_the_audit_api_filters_and_is_for_superusers(
+    client: TestClient, admin_headers: dict[str, str], make_user: Callable[..., dict[str, str]]
+) -> None:
     alice = make_user("alice")
     client.post("/api/v1/login/access-token", data={"username": "alice", "password": "nope-nope-1"})
     assert client.get("/api/v1/audit", headers=alice).status_code == 403
@@ -136,8 +165,9 @@ def test_the_audit_api_filters_and_is_for_superusers(client: TestClient, admin_h
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "outcome"]
 
 
-def test_a_job_created_through_the_page_is_recorded_for_the_browser_user(client: TestClient,
-                                                                        admin_headers: dict[str, str]) -> None:
+def test_a_job_created_through_the_page_is_recorded_for_the_browser_user(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     from tests.page_support import log_in_browser, submit
 
     browser = log_in_browser(client, ADMIN["username"], ADMIN["password"])

@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, make_settings
-from tests.jobs_support import create, wait_status
+from tests.support.apps import ADMIN, RunningApp, app_env, make_settings
+from tests.support.auth import login
+from tests.support.jobs import create, wait_status
 from vcore_app import backups, db
 from vcore_app.app import create_app
 from vcore_app.models import Job
@@ -30,8 +31,14 @@ from vcore_app.settings import Settings
 
 
 def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcore_app", *args, "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=120, env=app_env(), cwd=data_dir.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "vcore_app", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=app_env(),
+        cwd=data_dir.parent,
+    )
 
 
 def job_ids(database: Path) -> set[int]:
@@ -45,12 +52,17 @@ def integrity(database: Path) -> str:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                   FIRST_SUPERUSER_PASSWORD=ADMIN["password"], **extra)
+    return app_env(
+        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        **extra,
+    )
 
 
 def test_a_backup_taken_while_4_workers_write_restores_every_job_committed_before_it(
-        launch: Callable[..., RunningApp], tmp_path: Path) -> None:
+    launch: Callable[..., RunningApp], tmp_path: Path
+) -> None:
     app = launch(tmp_path / "data", env=_env(WORKERS_DEFAULT="4"))
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
     committed: list[tuple[int, float]] = []  # (job id, when its 201 arrived)
@@ -128,16 +140,21 @@ def _database(tmp_path: Path, revision: str | None = None) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("craft", "message"), [
-    (lambda tmp: _archive_with(tmp, _database(tmp, "9999_from_the_future")), "is newer than this vcore-app"),
-    (lambda tmp: _archive_with(tmp, _database(tmp), {"../evil.sh": b"rm -rf /"}), "unexpected entry '../evil.sh'"),
-    (lambda tmp: _archive_with(tmp, None, {"notes.txt": b"hi"}), "unexpected entry 'notes.txt'"),
-    (lambda tmp: _archive_with(tmp, None, {"manifest.json": b"{}"}), "not a vcore-app backup"),
-    (lambda tmp: (tmp / "plain.tar.gz").write_bytes(b"not an archive") and tmp / "plain.tar.gz", "not a readable"),
-    (lambda tmp: _archive_with(tmp, None, {"vcore.sqlite3": b"SQLite format 3\x00" + b"\x00" * 200}), "damaged"),
-], ids=["newer schema", "path traversal", "foreign file", "no database", "not an archive", "damaged database"])
-def test_restore_refuses_a_bad_archive_and_changes_nothing(tmp_path: Path, craft: Callable[[Path], Path],
-                                                          message: str) -> None:
+@pytest.mark.parametrize(
+    ("craft", "message"),
+    [
+        (lambda tmp: _archive_with(tmp, _database(tmp, "9999_from_the_future")), "is newer than this vcore-app"),
+        (lambda tmp: _archive_with(tmp, _database(tmp), {"../evil.sh": b"rm -rf /"}), "unexpected entry '../evil.sh'"),
+        (lambda tmp: _archive_with(tmp, None, {"notes.txt": b"hi"}), "unexpected entry 'notes.txt'"),
+        (lambda tmp: _archive_with(tmp, None, {"manifest.json": b"{}"}), "not a vcore-app backup"),
+        (lambda tmp: (tmp / "plain.tar.gz").write_bytes(b"not an archive") and tmp / "plain.tar.gz", "not a readable"),
+        (lambda tmp: _archive_with(tmp, None, {"vcore.sqlite3": b"SQLite format 3\x00" + b"\x00" * 200}), "damaged"),
+    ],
+    ids=["newer schema", "path traversal", "foreign file", "no database", "not an archive", "damaged database"],
+)
+def test_restore_refuses_a_bad_archive_and_changes_nothing(
+    tmp_path: Path, craft: Callable[[Path], Path], message: str
+) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     assert cli("db", "upgrade", data_dir=data_dir).returncode == 0
@@ -161,16 +178,27 @@ def stopped_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     db.migrate(settings.DB_URL)
     engine = db.make_engine(settings.DB_URL)
     with db.session(engine) as session:
-        session.add(Job(id=1, name="was running", type="command", command="sleep 100", status="running",
-                        attempt=1, boot_id="0" * 32, pid=None))
+        session.add(
+            Job(
+                id=1,
+                name="was running",
+                type="command",
+                command="sleep 100",
+                status="running",
+                attempt=1,
+                boot_id="0" * 32,
+                pid=None,
+            )
+        )
         session.add(Job(id=2, name="was waiting", type="command", command="true", status="queued"))
     archive = backups.create_backup(settings=settings, engine=engine, actor="test")
     engine.dispose()
     yield settings, archive
 
 
-def test_a_restored_app_settles_running_jobs_like_after_a_crash(stopped_source: tuple[Settings, Path],
-                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_restored_app_settles_running_jobs_like_after_a_crash(
+    stopped_source: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source, archive = stopped_source
     (tmp_path / "b").mkdir()
     target = make_settings(tmp_path / "b", monkeypatch)
@@ -215,16 +243,19 @@ def test_backups_through_the_api_are_private_kept_n_and_downloadable(settings: S
             assert client.get(f"/api/v1/backups/{bad}", headers=headers).status_code == 404
 
 
-def test_the_builtin_backup_script_runs_for_a_superuser_only(client: TestClient, admin_headers: dict[str, str],
-                                                            make_user: Callable[..., dict[str, str]]) -> None:
-    done = wait_status(client, admin_headers, create(client, admin_headers, type="script", script="backup")["id"],
-                       timeout=60)
+def test_the_builtin_backup_script_runs_for_a_superuser_only(
+    client: TestClient, admin_headers: dict[str, str], make_user: Callable[..., dict[str, str]]
+) -> None:
+    done = wait_status(
+        client, admin_headers, create(client, admin_headers, type="script", script="backup")["id"], timeout=60
+    )
     assert done["status"] == "done", done
     archive = done["result"]["output"]["archive"]
     assert (client.app.state.settings.backups_dir / archive).exists()
     alice = make_user("alice")
-    refused = wait_status(client, admin_headers, create(client, alice, type="script", script="backup")["id"],
-                          timeout=60)
+    refused = wait_status(
+        client, admin_headers, create(client, alice, type="script", script="backup")["id"], timeout=60
+    )
     assert refused["status"] == "failed" and "only a superuser" in refused["error"]
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN, RunningApp, free_port, wait_for
+from tests.support.apps import ADMIN, RunningApp, free_port
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -47,13 +48,16 @@ def test_the_dockerfile_is_multi_stage_slim_and_runs_as_a_user_without_privilege
     assert '"127.0.0.1:5000:5000"' in COMPOSE and "vcore-data:/data" in COMPOSE
 
 
-def test_the_healthcheck_command_of_the_image_works_against_a_running_app(launch: Callable[..., RunningApp],
-                                                                         tmp_path: Path) -> None:
+def test_the_healthcheck_command_of_the_image_works_against_a_running_app(
+    launch: Callable[..., RunningApp], tmp_path: Path
+) -> None:
     """The exact HEALTHCHECK command, pointed at a real app: 0 while healthy, 1 once it is gone."""
     healthcheck = json.loads(_instruction("HEALTHCHECK")[0].split("CMD", 1)[1])
     app = launch(tmp_path / "data")
-    command = [sys.executable if part == "python" else part.replace("127.0.0.1:5000", f"127.0.0.1:{app.port}")
-               for part in healthcheck]
+    command = [
+        sys.executable if part == "python" else part.replace("127.0.0.1:5000", f"127.0.0.1:{app.port}")
+        for part in healthcheck
+    ]
     assert subprocess.run(command, timeout=30).returncode == 0
     app.stop()
     assert subprocess.run(command, timeout=30, capture_output=True).returncode != 0
@@ -116,19 +120,33 @@ def started(image: str, env: dict[str, str]) -> Iterator[Started]:
     port = free_port()
     name = f"vcore-test-{port}"
     env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
-    run = subprocess.run(["podman", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", *env_args, image],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["podman", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:5000", *env_args, image],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     try:
         if run.returncode == 0:
+
             def stop_container() -> int:
                 subprocess.run(["podman", "stop", "-t", "20", name], capture_output=True, timeout=60)
-                code = subprocess.run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name],
-                                      capture_output=True, text=True, timeout=60).stdout.strip()
+                code = subprocess.run(
+                    ["podman", "inspect", "--format", "{{.State.ExitCode}}", name],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                ).stdout.strip()
                 return int(code or -1)
 
-            yield Started("podman run", f"http://127.0.0.1:{port}",
-                          lambda argv: subprocess.run(["podman", "exec", name, *argv], capture_output=True, text=True,
-                                                      timeout=60), stop_container)
+            yield Started(
+                "podman run",
+                f"http://127.0.0.1:{port}",
+                lambda argv: subprocess.run(
+                    ["podman", "exec", name, *argv], capture_output=True, text=True, timeout=60
+                ),
+                stop_container,
+            )
             return
         if "OCI permission denied" not in run.stderr:
             raise AssertionError(run.stderr)
@@ -140,10 +158,14 @@ def started(image: str, env: dict[str, str]) -> Iterator[Started]:
 def _chrooted(image: str, name: str, port: int, env: dict[str, str]) -> Iterator[Started]:
     subprocess.run(["podman", "rm", "-f", name], capture_output=True, timeout=60)
     subprocess.run(["podman", "create", "--name", name, image], check=True, capture_output=True, timeout=60)
-    config = json.loads(subprocess.run(["podman", "image", "inspect", image], check=True, capture_output=True,
-                                       text=True, timeout=60).stdout)[0]["Config"]
-    root = Path(subprocess.run(["podman", "mount", name], check=True, capture_output=True, text=True,
-                               timeout=60).stdout.strip())
+    config = json.loads(
+        subprocess.run(
+            ["podman", "image", "inspect", image], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
+    )[0]["Config"]
+    root = Path(
+        subprocess.run(["podman", "mount", name], check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    )
     mounts = [("/proc", root / "proc"), ("/dev", root / "dev"), ("/dev/shm", root / "dev" / "shm")]
     for source, target in mounts:
         subprocess.run(["mount", "--bind", source, str(target)], check=True, timeout=60)
@@ -152,14 +174,35 @@ def _chrooted(image: str, name: str, port: int, env: dict[str, str]) -> Iterator
     environment = {**image_env, **env, "SERVER_PORT": str(port), "HOME": config.get("WorkingDir") or "/"}
 
     def inside(argv: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["chroot", f"--userspec={user}", str(root), "/usr/bin/env", "-i",
-                               *[f"{k}={v}" for k, v in environment.items()], *argv],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [
+                "chroot",
+                f"--userspec={user}",
+                str(root),
+                "/usr/bin/env",
+                "-i",
+                *[f"{k}={v}" for k, v in environment.items()],
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     command = [*config["Entrypoint"], *config["Cmd"]]
-    proc = subprocess.Popen(["chroot", f"--userspec={user}", str(root), "/usr/bin/env", "-i",
-                             *[f"{k}={v}" for k, v in environment.items()], *command],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "chroot",
+            f"--userspec={user}",
+            str(root),
+            "/usr/bin/env",
+            "-i",
+            *[f"{k}={v}" for k, v in environment.items()],
+            *command,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def stop() -> int:
         proc.send_signal(signal.SIGTERM)
@@ -186,8 +229,11 @@ def _ids(root: Path, user: str) -> str:
 
 @pytest.mark.slow
 def test_the_image_starts_as_a_user_keeps_its_data_in_the_volume_and_stops_cleanly(image: str) -> None:
-    env = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-           "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
+    env = {
+        "FIRST_SUPERUSER_USERNAME": ADMIN["username"],
+        "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
+        "FIRST_SUPERUSER_PASSWORD": ADMIN["password"],
+    }
     with started(image, env) as container:
         print(f"\nimage {image} run by {container.how}")
         wait_for(lambda: _healthy(f"{container.url}/healthz"), timeout=120)
@@ -195,9 +241,19 @@ def test_the_image_starts_as_a_user_keeps_its_data_in_the_volume_and_stops_clean
         listing = container.run_inside(["ls", "/data"]).stdout
         assert "vcore.sqlite3" in listing and "secrets.env" in listing
         assert httpx.get(f"{container.url}/readyz", timeout=10).json() == {"status": "ready"}
-        assert "vcore_jobs_created" in container.run_inside(
-            ["python", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:%s/metrics' % "
-             "__import__('os').environ['SERVER_PORT']).read().decode())"]).stdout  # loopback inside: no token
+        assert (
+            "vcore_jobs_created"
+            in container.run_inside(
+                [
+                    "python",
+                    "-c",
+                    (
+                        "import urllib.request as u; print(u.urlopen('http://127.0.0.1:%s/metrics' % "
+                        "__import__('os').environ['SERVER_PORT']).read().decode())"
+                    ),
+                ]
+            ).stdout
+        )  # loopback inside: no token
         started_at = time.monotonic()
         assert container.stop() == 0 and time.monotonic() - started_at < 20  # SIGTERM handled, not killed
 

@@ -7,13 +7,12 @@ from pathlib import Path
 import psutil
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, start_app
-from tests.jobs_support import create, log_text, wait_status
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, log_text, wait_status
 from vcore_app.jobs.logs import MARKER
 
 H = dict[str, str]
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
 
 
 def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp_path: Path) -> None:
@@ -24,7 +23,9 @@ def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp
         warm = create(app.http, auth, type="command", command="yes line | head -n 1000")
         wait_status(app.http, auth, warm["id"], "done")
         rss_before = server.memory_info().rss
-        command = "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        command = (
+            "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        )
         created = create(app.http, auth, type="command", command=command)
         wait_status(app.http, auth, created["id"], "done", timeout=60)
         rss_growth = server.memory_info().rss - rss_before
@@ -59,7 +60,8 @@ def test_the_log_is_read_from_an_offset_or_as_the_last_lines(client: TestClient,
 
 
 def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
-        client: TestClient, admin_headers: H, settings) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, admin_headers: H, settings
+) -> None:  # type: ignore[no-untyped-def]
     running = create(client, admin_headers, type="command", command="sleep 30")
     wait_status(client, admin_headers, running["id"], "running")
     assert client.delete(f"/api/v1/jobs/{running['id']}", headers=admin_headers).status_code == 409

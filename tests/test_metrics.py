@@ -13,8 +13,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, wait_for
-from tests.jobs_support import create, wait_status
+from tests.support.apps import ADMIN, RunningApp, app_env
+from tests.support.auth import login
+from tests.support.jobs import create, wait_status
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.settings import Settings
 
@@ -23,8 +25,11 @@ TOKEN = "metrics-token-" + "t" * 30
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """{(sample name, labels): value} of an exposition, as Prometheus would read it."""
-    return {(sample.name, frozenset(sample.labels.items())): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
@@ -32,8 +37,12 @@ def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
 
 
 def _env() -> dict[str, str]:
-    return app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                   FIRST_SUPERUSER_PASSWORD=ADMIN["password"], METRICS_TOKEN=TOKEN)
+    return app_env(
+        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        METRICS_TOKEN=TOKEN,
+    )
 
 
 def _own_address() -> str | None:
@@ -90,9 +99,16 @@ def test_counters_move_when_a_job_runs_and_the_text_parses(launch: Callable[...,
 def test_a_scheduler_fire_is_counted(launch: Callable[..., RunningApp], tmp_path: Path) -> None:
     app = launch(tmp_path / "data", env=_env())
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
-    created = app.http.post("/api/v1/job-schedulers", headers=headers, json={
-        "name": "tick", "trigger_type": "repeat", "repeat_every_seconds": 1,
-        "job_template": {"type": "command", "command": "true"}})
+    created = app.http.post(
+        "/api/v1/job-schedulers",
+        headers=headers,
+        json={
+            "name": "tick",
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 1,
+            "job_template": {"type": "command", "command": "true"},
+        },
+    )
     assert created.status_code == 201, created.text
     wait_for(lambda: value(samples(app.http.get("/metrics").text), "vcore_scheduler_runs_total", outcome="fired") >= 1)
 
@@ -127,15 +143,18 @@ def test_readyz_says_why_it_is_not_ready(client: TestClient, admin_headers: dict
     assert client.get("/healthz").status_code == 200  # liveness stays cheap and green
 
 
-def test_two_apps_in_one_process_keep_their_own_counters(settings: Settings, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import make_settings
+def test_two_apps_in_one_process_keep_their_own_counters(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.apps import make_settings
 
     (tmp_path / "other").mkdir()
     other = make_settings(tmp_path / "other", monkeypatch, METRICS_TOKEN=TOKEN)
     token = {"Authorization": f"Bearer {TOKEN}"}
-    with TestClient(create_app(settings.model_copy(update={"METRICS_TOKEN": other.METRICS_TOKEN}))) as first, \
-            TestClient(create_app(other)) as second:
+    with (
+        TestClient(create_app(settings.model_copy(update={"METRICS_TOKEN": other.METRICS_TOKEN}))) as first,
+        TestClient(create_app(other)) as second,
+    ):
         headers = login(first, ADMIN["username"], ADMIN["password"])
         wait_status(first, headers, create(first, headers, type="command", command="true")["id"])
         one = samples(first.get("/metrics", headers=token).text)
@@ -144,18 +163,25 @@ def test_two_apps_in_one_process_keep_their_own_counters(settings: Settings, tmp
     assert value(two, "vcore_jobs_created_total", type="command", queue="default") == 0
 
 
-def test_the_grafana_dashboard_charts_only_metrics_the_app_exports(client: TestClient,
-                                                                   admin_headers: dict[str, str]) -> None:
+def test_the_grafana_dashboard_charts_only_metrics_the_app_exports(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     import json
     import re
 
-    dashboard = json.loads((Path(__file__).resolve().parent.parent / "packaging" / "grafana-dashboard.json").read_text())
+    dashboard = json.loads(
+        (Path(__file__).resolve().parent.parent / "packaging" / "grafana-dashboard.json").read_text()
+    )
     client.app.state.runtime.housekeeping.run_once()  # so its gauges exist
     wait_status(client, admin_headers, create(client, admin_headers, type="command", command="true")["id"])
     text = client.app.state.runtime.metrics.render().decode()  # what /metrics serves
     exported = {family.name for family in text_string_to_metric_families(text)}
     exported |= {f"{name}_total" for name in exported} | {f"{name}_bucket" for name in exported}
-    used = {name for panel in dashboard["panels"] for target in panel["targets"]
-            for name in re.findall(r"\b((?:vcore|process)_[a-z_]+)\b", target["expr"])}
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b((?:vcore|process)_[a-z_]+)\b", target["expr"])
+    }
     assert used and used <= exported, used - exported
     assert {"vcore_jobs_created_total", "vcore_http_request_duration_seconds_bucket", "vcore_sqlite_bytes"} <= used

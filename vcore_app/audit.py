@@ -76,12 +76,26 @@ def _clean(text: str, limit: int) -> str:
     return _SECRET.sub("***", text)[:limit]
 
 
-def record(session: Session, *, action: str, target: str = "", actor: User | str | None = None,
-           outcome: str = OK, address: str | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    action: str,
+    target: str = "",
+    actor: User | str | None = None,
+    outcome: str = OK,
+    address: str | None = None,
+) -> None:
     """One audit row in this session's transaction."""
     origin = _origin.get()
-    session.add(AuditEvent(actor=_clean(actor_name(actor), 100), action=action, target=_clean(target, 200),
-                           address=address or (origin.address if origin else None), outcome=outcome))
+    session.add(
+        AuditEvent(
+            actor=_clean(actor_name(actor), 100),
+            action=action,
+            target=_clean(target, 200),
+            address=address or (origin.address if origin else None),
+            outcome=outcome,
+        )
+    )
 
 
 def record_now(engine: Engine, **event: str | None) -> None:
@@ -99,8 +113,9 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def list_events(*, session: Session, where: AuditFilter, limit: int = 50, offset: int = 0
-                ) -> tuple[list[AuditEvent], int]:
+def list_events(
+    *, session: Session, where: AuditFilter, limit: int = 50, offset: int = 0
+) -> tuple[list[AuditEvent], int]:
     """Newest first, and the total matching."""
     filters: list[ColumnElement[bool]] = []
     if where.actor:
@@ -113,10 +128,14 @@ def list_events(*, session: Session, where: AuditFilter, limit: int = 50, offset
         filters.append(col(col(AuditEvent.at)) >= where.since)
     if where.until:
         filters.append(col(col(AuditEvent.at)) < where.until)
-    rows = session.exec(select(AuditEvent).where(*filters).order_by(col(col(AuditEvent.id)).desc()).limit(limit).offset(offset))
+    rows = session.exec(
+        select(AuditEvent).where(*filters).order_by(col(col(AuditEvent.id)).desc()).limit(limit).offset(offset)
+    )
     total = session.exec(select(func.count()).select_from(AuditEvent).where(*filters)).one()
     return list(rows.all()), total
 
 
 def last(*, session: Session, action: str) -> AuditEvent | None:
-    return session.exec(select(AuditEvent).where(col(col(AuditEvent.action)) == action).order_by(col(col(AuditEvent.id)).desc())).first()
+    return session.exec(
+        select(AuditEvent).where(col(col(AuditEvent.action)) == action).order_by(col(col(AuditEvent.id)).desc())
+    ).first()

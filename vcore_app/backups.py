@@ -66,8 +66,11 @@ def _db_file(settings: Settings) -> Path:
 def list_archives(settings: Settings) -> list[Archive]:
     """The archives in DATA_DIR/backups, newest first."""
     folder = settings.backups_dir
-    found = [describe(path) for path in (folder.glob("vcore-backup-*.tar.gz") if folder.is_dir() else [])
-             if _NAME.match(path.name)]
+    found = [
+        describe(path)
+        for path in (folder.glob("vcore-backup-*.tar.gz") if folder.is_dir() else [])
+        if _NAME.match(path.name)
+    ]
     return sorted(found, key=lambda archive: archive.name, reverse=True)
 
 
@@ -133,7 +136,7 @@ def _plain_files(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
 def prune(settings: Settings) -> list[str]:
     """Remove all but the newest BACKUP_KEEP archives; return the names removed."""
     removed = []
-    for archive in list_archives(settings)[settings.BACKUP_KEEP:]:
+    for archive in list_archives(settings)[settings.BACKUP_KEEP :]:
         (settings.backups_dir / archive.name).unlink(missing_ok=True)
         removed.append(archive.name)
     return removed
@@ -157,6 +160,7 @@ def known_revisions(settings: Settings) -> set[str]:
 
 # -- restore ---------------------------------------------------------------------------------------
 
+
 def restore(*, settings: Settings, archive: Path) -> Path:
     """Restore `archive` into the (stopped) data folder; return where the previous data went."""
     if not archive.is_file():
@@ -165,8 +169,9 @@ def restore(*, settings: Settings, archive: Path) -> Path:
         lock = InstanceLock.acquire(settings.DATA_DIR)
     except AlreadyRunning as running:
         where = f" at {running.holder.url}" if running.holder.url else ""
-        raise BackupError(f"vcore-app is running on {settings.DATA_DIR}{where} (pid {running.holder.pid}); "
-                          "stop it before restoring") from None
+        raise BackupError(
+            f"vcore-app is running on {settings.DATA_DIR}{where} (pid {running.holder.pid}); stop it before restoring"
+        ) from None
     try:
         return _restore_locked(settings, archive)
     finally:
@@ -196,8 +201,12 @@ def _restore_locked(settings: Settings, archive: Path) -> Path:
     engine = db.make_engine(settings.DB_URL)
     try:
         with db.session(engine) as session:
-            audit.record(session, action="backup.restore", target=f"{archive.name}; previous data in {aside.name}",
-                         actor=audit.CLI)
+            audit.record(
+                session,
+                action="backup.restore",
+                target=f"{archive.name}; previous data in {aside.name}",
+                actor=audit.CLI,
+            )
     finally:
         engine.dispose()
     return aside
@@ -210,7 +219,12 @@ def _extract(archive: Path, staging: Path) -> None:
             for member in tar.getmembers():
                 parts = PurePosixPath(member.name).parts
                 allowed = parts and parts[0] in (DB_MEMBER, SECRETS_FILE, MANIFEST, PLUGINS)
-                if not allowed or ".." in parts or member.name.startswith("/") or not (member.isfile() or member.isdir()):
+                if (
+                    not allowed
+                    or ".." in parts
+                    or member.name.startswith("/")
+                    or not (member.isfile() or member.isdir())
+                ):
                     raise BackupError(f"'{archive.name}': unexpected entry '{member.name}'; not restoring it")
             tar.extractall(staging, filter="data")
     except (tarfile.TarError, EOFError, OSError) as exc:
@@ -229,8 +243,10 @@ def _check_database(settings: Settings, restored: Path, name: str) -> None:
         raise BackupError(f"'{name}': the database in it fails integrity_check ({result[0][0]})")
     revision = schema_revision(restored)
     if revision is not None and revision not in known_revisions(settings):
-        raise BackupError(f"'{name}': its schema (revision {revision}) is newer than this vcore-app {__version__}; "
-                          "restore it with a newer version")
+        raise BackupError(
+            f"'{name}': its schema (revision {revision}) is newer than this vcore-app {__version__}; "
+            "restore it with a newer version"
+        )
 
 
 def _move_aside(settings: Settings, database: Path) -> Path:

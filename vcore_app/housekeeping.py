@@ -81,12 +81,14 @@ def finished_before(cutoff: datetime) -> list[ColumnElement[bool]]:
     return [col(Job.status).in_(FINISHED), col(Job.finished_at).is_not(None), col(Job.finished_at) < cutoff]
 
 
-def delete_job_batch(*, session: Session, filters: Sequence[ColumnElement[bool]], logs_dir: Path,
-                     limit: int = BATCH) -> int:
+def delete_job_batch(
+    *, session: Session, filters: Sequence[ColumnElement[bool]], logs_dir: Path, limit: int = BATCH
+) -> int:
     """Delete up to `limit` finished jobs matching `filters`, oldest first, and (after the commit)
     their logs. Returns how many; repeat until it returns less than `limit`."""
-    found = session.exec(select(col(Job.id)).where(col(Job.status).in_(FINISHED), *filters)
-                         .order_by(col(Job.id)).limit(limit)).all()
+    found = session.exec(
+        select(col(Job.id)).where(col(Job.status).in_(FINISHED), *filters).order_by(col(Job.id)).limit(limit)
+    ).all()
     ids = [job_id for job_id in found if job_id is not None]
     if ids:
         session.execute(delete(Job).where(col(Job.id).in_(ids)), execution_options={"synchronize_session": False})
@@ -123,8 +125,9 @@ class Housekeeping:
 
     interval = 86400.0
 
-    def __init__(self, *, engine: Engine, settings: Settings, idle: Callable[[], bool],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, *, engine: Engine, settings: Settings, idle: Callable[[], bool], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self._idle = idle
@@ -262,8 +265,13 @@ class Housekeeping:
         databases = {name: _file_bytes(path) for name, path in database_files.items()}
         with db.session(self.engine, readonly=True) as session:
             oldest, count = session.exec(select(func.min(col(Job.created_at)), func.count()).select_from(Job)).one()
-        storage = Storage(logs_bytes=sum(size for _, size, _ in files), log_files=len(files), databases=databases,
-                          oldest_job_at=oldest, jobs=count)
+        storage = Storage(
+            logs_bytes=sum(size for _, size, _ in files),
+            log_files=len(files),
+            databases=databases,
+            oldest_job_at=oldest,
+            jobs=count,
+        )
         self._storage_cache = (time.monotonic(), storage)
         return storage
 
@@ -279,11 +287,15 @@ def _file_bytes(path: Path) -> int:
 
 
 def _audit_batch(session: Session, cutoff: datetime) -> int:
-    ids = list(session.exec(select(col(AuditEvent.id)).where(col(AuditEvent.at) < cutoff)
-                            .order_by(col(AuditEvent.id)).limit(BATCH)).all())
+    ids = list(
+        session.exec(
+            select(col(AuditEvent.id)).where(col(AuditEvent.at) < cutoff).order_by(col(AuditEvent.id)).limit(BATCH)
+        ).all()
+    )
     if ids:
-        session.execute(delete(AuditEvent).where(col(AuditEvent.id).in_(ids)),
-                        execution_options={"synchronize_session": False})
+        session.execute(
+            delete(AuditEvent).where(col(AuditEvent.id).in_(ids)), execution_options={"synchronize_session": False}
+        )
     return len(ids)
 
 
@@ -303,8 +315,10 @@ def checkpoint(engine: Engine) -> bool:
 
 # -- bulk delete by a person (DELETE /api/v1/jobs, the jobs page's selection) -------------------------
 
-def bulk_filters(*, actor: User, status: str | None = None, before: datetime | None = None,
-                 ids: Sequence[int] | None = None) -> list[ColumnElement[bool]]:
+
+def bulk_filters(
+    *, actor: User, status: str | None = None, before: datetime | None = None, ids: Sequence[int] | None = None
+) -> list[ColumnElement[bool]]:
     """What a bulk delete by `actor` may remove: finished jobs only (kill a running one first), and
     only its own unless a superuser. `delete_job_batch` applies them in short batches."""
     if status is not None and status not in FINISHED:

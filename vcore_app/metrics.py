@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vcore_app.models import Job, JobStatus
 
 if TYPE_CHECKING:
-    from vcore_app.runtime import Runtime
+    from vcore_app.housekeeping import Housekeeping
+    from vcore_app.jobs.queues import QueueSet
+    from vcore_app.live import Hub
+    from vcore_app.settings import Settings
+
+
+class Runtime(Protocol):
+    """What the metrics read of the app's runtime (runtime.py builds one AppMetrics from itself;
+    a Protocol, so this module does not import runtime.py back)."""
+
+    settings: Settings
+    queues: QueueSet
+    hub: Hub
+    housekeeping: Housekeeping
+
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 JOB_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, float("inf"))
@@ -146,18 +160,43 @@ class _Collector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         m = self._metrics
-        yield _counter(CounterMetricFamily, "vcore_jobs_created", "Jobs created, by type and queue.",
-                       ["type", "queue"], m.jobs_created)
-        yield _counter(CounterMetricFamily, "vcore_jobs_finished", "Jobs that reached a final status.",
-                       ["type", "queue", "status"], m.jobs_finished)
-        yield _histogram("vcore_job_duration_seconds", "Run time of finished attempts.", ["type", "queue"],
-                         m.job_duration)
-        yield _counter(CounterMetricFamily, "vcore_scheduler_runs", "Scheduler slots: fired, missed (misfire "
-                       "policy skip) or skipped (overlap policy skip).", ["outcome"], m.scheduler)
-        yield _counter(CounterMetricFamily, "vcore_http_requests", "HTTP requests by route template and status.",
-                       ["method", "route", "status"], m.http_requests)
-        yield _histogram("vcore_http_request_duration_seconds", "HTTP request latency by route template.",
-                         ["method", "route"], m.http_duration)
+        yield _counter(
+            CounterMetricFamily,
+            "vcore_jobs_created",
+            "Jobs created, by type and queue.",
+            ["type", "queue"],
+            m.jobs_created,
+        )
+        yield _counter(
+            CounterMetricFamily,
+            "vcore_jobs_finished",
+            "Jobs that reached a final status.",
+            ["type", "queue", "status"],
+            m.jobs_finished,
+        )
+        yield _histogram(
+            "vcore_job_duration_seconds", "Run time of finished attempts.", ["type", "queue"], m.job_duration
+        )
+        yield _counter(
+            CounterMetricFamily,
+            "vcore_scheduler_runs",
+            "Scheduler slots: fired, missed (misfire policy skip) or skipped (overlap policy skip).",
+            ["outcome"],
+            m.scheduler,
+        )
+        yield _counter(
+            CounterMetricFamily,
+            "vcore_http_requests",
+            "HTTP requests by route template and status.",
+            ["method", "route", "status"],
+            m.http_requests,
+        )
+        yield _histogram(
+            "vcore_http_request_duration_seconds",
+            "HTTP request latency by route template.",
+            ["method", "route"],
+            m.http_duration,
+        )
         yield from self._gauges(GaugeMetricFamily)
 
     def _gauges(self, gauge: Any) -> Iterator[Any]:
@@ -175,18 +214,23 @@ class _Collector:
             consuming.add_metric([name], 1 if status["consuming"] else 0)
         yield from (depth, scheduled, busy, workers, consuming)
         yield gauge("vcore_websocket_clients", "Open WebSocket clients.", value=runtime.hub.client_count)
-        files = gauge("vcore_sqlite_bytes", "Size of the SQLite files: the database and its WAL.",
-                      labels=["database", "file"])
+        files = gauge(
+            "vcore_sqlite_bytes", "Size of the SQLite files: the database and its WAL.", labels=["database", "file"]
+        )
         for database, path in sqlite_files(runtime).items():
             for kind, suffix in (("main", ""), ("wal", "-wal")):
                 files.add_metric([database, kind], _size(Path(f"{path}{suffix}")))
         yield files
         last = runtime.housekeeping.last
         if last is not None:
-            yield gauge("vcore_housekeeping_last_run_timestamp_seconds", "When housekeeping last finished.",
-                        value=last.finished_at.timestamp())
-            removed = gauge("vcore_housekeeping_last_removed", "What the last housekeeping run removed.",
-                            labels=["kind"])
+            yield gauge(
+                "vcore_housekeeping_last_run_timestamp_seconds",
+                "When housekeeping last finished.",
+                value=last.finished_at.timestamp(),
+            )
+            removed = gauge(
+                "vcore_housekeeping_last_removed", "What the last housekeeping run removed.", labels=["kind"]
+            )
             for kind, count in (("jobs", last.jobs), ("logs", last.logs), ("audit", last.audit)):
                 removed.add_metric([kind], count)
             yield removed
@@ -219,6 +263,7 @@ def _counter(family: Any, name: str, documentation: str, labels: list[str], coun
 
 def _histogram(name: str, documentation: str, labels: list[str], histogram: _Histogram) -> Any:
     from prometheus_client.core import HistogramMetricFamily
+
     metric = HistogramMetricFamily(name, documentation, labels=labels)
     for values, counts, total in sorted(histogram.items()):
         buckets = [(_bound(bound), count) for bound, count in zip(histogram.buckets, counts, strict=True)]

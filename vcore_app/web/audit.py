@@ -47,6 +47,13 @@ class AuditOrigin:
             await self.app(scope, receive, send_and_watch)
         if status == 403 and scope.get("method") not in _SAFE_METHODS:
             runtime = scope["app"].state.runtime
-            await to_thread.run_sync(lambda: audit.record_now(
-                runtime.engine, action="denied", target=f"{scope['method']} {scope['path']}", actor=origin.actor,
-                address=origin.address, outcome=audit.DENIED))
+            await to_thread.run_sync(
+                lambda: audit.record_now(
+                    runtime.engine,
+                    action="denied",
+                    target=f"{scope['method']} {scope['path']}",
+                    actor=origin.actor,
+                    address=origin.address,
+                    outcome=audit.DENIED,
+                )
+            )

@@ -14,8 +14,12 @@ from vcore_app.web.deps import runtime, settings, superuser
 
 
 def archive_out(archive: backups.Archive) -> dict[str, Any]:
-    return {"name": archive.name, "bytes": archive.size, "created_at": archive.created_at.isoformat(),
-            "download": f"/api/v1/backups/{archive.name}"}
+    return {
+        "name": archive.name,
+        "bytes": archive.size,
+        "created_at": archive.created_at.isoformat(),
+        "download": f"/api/v1/backups/{archive.name}",
+    }
 
 
 async def take_backup(request: Request) -> backups.Archive:
@@ -25,8 +29,9 @@ async def take_backup(request: Request) -> backups.Archive:
     user = superuser(request)
     active = runtime(request)
     try:
-        path = await to_thread.run_sync(lambda: backups.create_backup(
-            settings=active.settings, engine=active.engine, actor=user.username))
+        path = await to_thread.run_sync(
+            lambda: backups.create_backup(settings=active.settings, engine=active.engine, actor=user.username)
+        )
     except backups.BackupError as exc:
         raise AppError(str(exc), 409) from None
     return backups.describe(path)
@@ -35,8 +40,9 @@ async def take_backup(request: Request) -> backups.Archive:
 async def list_backups(request: Request) -> JSONResponse:
     superuser(request)
     archives = await to_thread.run_sync(backups.list_archives, settings(request))
-    return JSONResponse({"items": [archive_out(a) for a in archives], "total": len(archives),
-                         "keep": settings(request).BACKUP_KEEP})
+    return JSONResponse(
+        {"items": [archive_out(a) for a in archives], "total": len(archives), "keep": settings(request).BACKUP_KEEP}
+    )
 
 
 async def create_backup(request: Request) -> JSONResponse:
@@ -49,5 +55,4 @@ async def download_backup(request: Request) -> FileResponse:
         path = backups.archive_path(settings(request), request.path_params["name"])
     except backups.BackupError as exc:
         raise AppError(str(exc), 404) from None
-    return FileResponse(path, media_type="application/gzip", filename=path.name,
-                        headers={"Cache-Control": "no-store"})
+    return FileResponse(path, media_type="application/gzip", filename=path.name, headers={"Cache-Control": "no-store"})

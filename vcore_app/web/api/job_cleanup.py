@@ -50,13 +50,15 @@ async def delete_in_batches(request: Request, user: User, filters: Sequence[Colu
     logs_dir = settings(request).job_logs_dir
     total = 0
     while True:
-        count = await in_db(request, lambda session: housekeeping.delete_job_batch(
-            session=session, filters=filters, logs_dir=logs_dir))
+        count = await in_db(
+            request, lambda session: housekeeping.delete_job_batch(session=session, filters=filters, logs_dir=logs_dir)
+        )
         total += count
         if count < housekeeping.BATCH:
             break
-    await in_db(request, lambda session: housekeeping.record_bulk_delete(session=session, actor=user, count=total,
-                                                                          what=what))
+    await in_db(
+        request, lambda session: housekeeping.record_bulk_delete(session=session, actor=user, count=total, what=what)
+    )
     runtime(request).hub.refresh()
     return total
 
@@ -65,7 +67,9 @@ async def delete_jobs(request: Request) -> JSONResponse:
     user = actor(request)
     query = query_params(request, BulkQuery)
     if query.status is None and not query.older_than:
-        raise invalid("older_than", "give status or older_than (or both): a bare DELETE would remove every job", "query")
+        raise invalid(
+            "older_than", "give status or older_than (or both): a bare DELETE would remove every job", "query"
+        )
     before = cutoff(query.older_than, utcnow())
     filters = housekeeping.bulk_filters(actor=user, status=query.status, before=before)
     what = ", ".join(f"{key}={value}" for key, value in query.model_dump(exclude_none=True).items())

@@ -38,8 +38,11 @@ async def metrics(request: Request) -> Response:
         token = settings(request).METRICS_TOKEN.get_secret_value()
         given = bearer_token(request) or ""
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            raise AppError("Metrics need METRICS_TOKEN as a bearer token from this address", 401,
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise AppError(
+                "Metrics need METRICS_TOKEN as a bearer token from this address",
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     body = await to_thread.run_sync(runtime(request).metrics.render)  # queue counts read SQLite
     return Response(body, media_type=CONTENT_TYPE)
 
@@ -62,10 +65,17 @@ def storage_report(request: Request) -> dict[str, Any]:
         "databases_bytes": storage.databases,
         "jobs": storage.jobs,
         "oldest_job_at": storage.oldest_job_at.isoformat() if storage.oldest_job_at else None,
-        "last_run": None if last is None else {
-            "started_at": last.started_at.isoformat(), "finished_at": last.finished_at.isoformat(),
-            "removed_jobs": last.jobs, "removed_logs": last.logs, "removed_log_bytes": last.log_bytes,
-            "removed_audit_rows": last.audit, "vacuumed": last.vacuumed, "summary": last.summary(),
+        "last_run": None
+        if last is None
+        else {
+            "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat(),
+            "removed_jobs": last.jobs,
+            "removed_logs": last.logs,
+            "removed_log_bytes": last.log_bytes,
+            "removed_audit_rows": last.audit,
+            "vacuumed": last.vacuumed,
+            "summary": last.summary(),
         },
     }
 
@@ -93,18 +103,33 @@ class AuditQuery(BaseModel):
     offset: int = Field(0, ge=0)
 
     def where(self) -> audit.AuditFilter:
-        return audit.AuditFilter(actor=self.actor or None, action=self.action or None, outcome=self.outcome or None,
-                                 since=self.since, until=self.until)
+        return audit.AuditFilter(
+            actor=self.actor or None,
+            action=self.action or None,
+            outcome=self.outcome or None,
+            since=self.since,
+            until=self.until,
+        )
 
 
 def event_out(event: Any) -> dict[str, Any]:
-    return {"id": event.id, "at": event.at.isoformat(), "actor": event.actor, "action": event.action,
-            "target": event.target, "address": event.address, "outcome": event.outcome}
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "target": event.target,
+        "address": event.address,
+        "outcome": event.outcome,
+    }
 
 
 async def list_audit(request: Request) -> JSONResponse:
     superuser(request)
     query = query_params(request, AuditQuery)
-    rows, total = await in_db(request, lambda session: audit.list_events(
-        session=session, where=query.where(), limit=query.limit, offset=query.offset), readonly=True)
+    rows, total = await in_db(
+        request,
+        lambda session: audit.list_events(session=session, where=query.where(), limit=query.limit, offset=query.offset),
+        readonly=True,
+    )
     return JSONResponse({"items": [event_out(row) for row in rows], "total": total})

@@ -24,8 +24,11 @@ MAX_SELECTED = 500
 
 async def backups_page(request: Request) -> Response:
     superuser(request)
-    return render(request, "ops/backups.html", {"nav": "Backups", "archives": backups.list_archives(settings(request)),
-                                                "keep": settings(request).BACKUP_KEEP})
+    return render(
+        request,
+        "ops/backups.html",
+        {"nav": "Backups", "archives": backups.list_archives(settings(request)), "keep": settings(request).BACKUP_KEEP},
+    )
 
 
 async def backup_now(request: Request) -> Response:
@@ -42,13 +45,19 @@ async def audit_page(request: Request) -> Response:
     superuser(request)
     raw = {key: value for key, value in request.query_params.items() if value != ""}
     query = validate(AuditQuery, raw, prefix=("query",))
-    rows, total = await in_db(request, lambda session: audit.list_events(
-        session=session, where=query.where(), limit=query.limit, offset=query.offset), readonly=True)
+    rows, total = await in_db(
+        request,
+        lambda session: audit.list_events(session=session, where=query.where(), limit=query.limit, offset=query.offset),
+        readonly=True,
+    )
     base = {key: value for key, value in raw.items() if key != "offset"}
     older = urlencode({**base, "offset": query.offset + query.limit}) if query.offset + query.limit < total else None
     newer = urlencode({**base, "offset": max(query.offset - query.limit, 0)}) if query.offset else None
-    return render(request, "ops/audit.html", {"nav": "Audit", "rows": rows, "total": total, "query": query,
-                                              "older": older, "newer": newer})
+    return render(
+        request,
+        "ops/audit.html",
+        {"nav": "Audit", "rows": rows, "total": total, "query": query, "older": older, "newer": newer},
+    )
 
 
 async def delete_selected(request: Request) -> Response:
@@ -64,7 +73,9 @@ async def delete_selected(request: Request) -> Response:
     filters = housekeeping.bulk_filters(actor=user, ids=ids)
     deleted = await delete_in_batches(request, user, filters, f"selected: {len(ids)}")
     skipped = len(ids) - deleted
-    message = f"{deleted} jobs deleted." + (f" {skipped} not deleted: still active (kill them first)." if skipped else "")
+    message = f"{deleted} jobs deleted." + (
+        f" {skipped} not deleted: still active (kill them first)." if skipped else ""
+    )
     return flash.redirect(request, back, message, "success" if not skipped else "warning")
 
 
@@ -72,4 +83,3 @@ async def run_housekeeping(request: Request) -> Response:
     superuser(request)
     runtime(request).housekeeping.wake()
     return flash.redirect(request, "/", "Housekeeping started; reload in a moment to see what it removed.")
-
