@@ -28,7 +28,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 API = "/api/v1"
 ID_MAX = 10**18 - 1  # the `id` path convertor's bound (web/routes.py): a bigger id is a 404, never an overflow
 
-ResponseKind = type[BaseModel] | Literal["empty", "text"]
+ResponseKind = type[BaseModel] | Literal["empty", "text", "gzip"]
 _ERROR_TEXT = {
     400: "Bad request",
     401: "Not authenticated",
@@ -225,6 +225,11 @@ def _response(kind: ResponseKind, schemas: dict[str, Any]) -> dict[str, Any]:
         return {"description": "Done; no content"}
     if kind == "text":
         return {"description": "Plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if kind == "gzip":
+        return {
+            "description": "A gzip file (a download)",
+            "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
+        }
     assert not isinstance(kind, str)
     return {
         "description": (kind.__doc__ or kind.__name__).strip().splitlines()[0],

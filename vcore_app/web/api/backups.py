@@ -10,7 +10,9 @@ from starlette.responses import FileResponse, JSONResponse
 
 from vcore_app import backups
 from vcore_app.errors import AppError
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import runtime, settings, superuser
+from vcore_app.web.schemas import BackupOut, BackupPage
 
 
 def archive_out(archive: backups.Archive) -> dict[str, Any]:
@@ -37,6 +39,7 @@ async def take_backup(request: Request) -> backups.Archive:
     return backups.describe(path)
 
 
+@operation("The backup archives (superusers)", tags=["operations"], responses={200: BackupPage}, errors=[403])
 async def list_backups(request: Request) -> JSONResponse:
     superuser(request)
     archives = await to_thread.run_sync(backups.list_archives, settings(request))
@@ -45,10 +48,19 @@ async def list_backups(request: Request) -> JSONResponse:
     )
 
 
+@operation(
+    "Back up the database, secrets and plugins now (superusers)",
+    tags=["operations"],
+    responses={201: BackupOut},
+    errors=[403, 409],
+    description="A consistent live copy (VACUUM INTO) in a timestamped archive under DATA_DIR/backups; "
+    "the oldest archives past BACKUP_KEEP are removed.",
+)
 async def create_backup(request: Request) -> JSONResponse:
     return JSONResponse(archive_out(await take_backup(request)), status_code=201)
 
 
+@operation("Download a backup archive (superusers)", tags=["operations"], responses={200: "gzip"}, errors=[403])
 async def download_backup(request: Request) -> FileResponse:
     superuser(request)
     try:

@@ -19,7 +19,9 @@ from starlette.responses import JSONResponse
 from vcore_app import housekeeping
 from vcore_app.errors import invalid
 from vcore_app.models import JobStatus, User, utcnow
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import actor, in_db, runtime, settings
+from vcore_app.web.schemas import BulkDeleted
 from vcore_app.web.validation import query_params
 
 _AGE = re.compile(r"^(\d{1,6})([dhm])$")
@@ -63,6 +65,14 @@ async def delete_in_batches(request: Request, user: User, filters: Sequence[Colu
     return total
 
 
+@operation(
+    "Delete finished jobs in bulk (a regular user: its own)",
+    tags=["jobs"],
+    query=BulkQuery,
+    responses={200: BulkDeleted},
+    description="`status` and/or `older_than` (an age like 30d, 12h, 90m, or an ISO 8601 time); running "
+    "and waiting jobs are never removed.",
+)
 async def delete_jobs(request: Request) -> JSONResponse:
     user = actor(request)
     query = query_params(request, BulkQuery)

@@ -21,7 +21,9 @@ from vcore_app import audit
 from vcore_app.auth.backend import bearer_token
 from vcore_app.errors import AppError
 from vcore_app.metrics import CONTENT_TYPE, sqlite_files
+from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import in_db, runtime, settings, superuser
+from vcore_app.web.schemas import AuditPage, Started, StorageReport
 from vcore_app.web.validation import query_params
 
 
@@ -80,11 +82,18 @@ def storage_report(request: Request) -> dict[str, Any]:
     }
 
 
+@operation(
+    "Disk use, oldest job kept and the last housekeeping run (superusers)",
+    tags=["operations"],
+    responses={200: StorageReport},
+    errors=[403],
+)
 async def housekeeping_status(request: Request) -> JSONResponse:
     superuser(request)
     return JSONResponse(await to_thread.run_sync(storage_report, request))
 
 
+@operation("Run housekeeping now (superusers)", tags=["operations"], responses={202: Started}, errors=[403])
 async def housekeeping_run(request: Request) -> JSONResponse:
     """Run housekeeping now, in its own thread; 202 (GET shows the outcome)."""
     superuser(request)
@@ -124,6 +133,13 @@ def event_out(event: Any) -> dict[str, Any]:
     }
 
 
+@operation(
+    "The audit log, newest first, with filters (superusers)",
+    tags=["operations"],
+    query=AuditQuery,
+    responses={200: AuditPage},
+    errors=[403],
+)
 async def list_audit(request: Request) -> JSONResponse:
     superuser(request)
     query = query_params(request, AuditQuery)
