@@ -168,7 +168,7 @@ def test_the_audit_api_filters_and_is_for_superusers(
 def test_a_job_created_through_the_page_is_recorded_for_the_browser_user(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    from tests.page_support import log_in_browser, submit
+    from tests.support.pages import log_in_browser, submit
 
     browser = log_in_browser(client, ADMIN["username"], ADMIN["password"])
     response = submit(browser, "/jobs/new", {"type": "command", "command": "true", "name": "from the page"})

@@ -79,7 +79,7 @@ def test_counters_move_when_a_job_runs_and_the_text_parses(launch: Callable[...,
     assert value(after, "vcore_job_duration_seconds_bucket", type="command", queue="default", le="+Inf") == 2
     # HTTP by route template: the job ids in the paths are not label values
     assert value(after, "vcore_http_requests_total", method="POST", route="/api/v1/jobs", status="201") >= 2
-    assert value(after, "vcore_http_requests_total", method="GET", route="/api/v1/jobs/{job_id:int}", status="200") >= 2
+    assert value(after, "vcore_http_requests_total", method="GET", route="/api/v1/jobs/{job_id:id}", status="200") >= 2
     routes = {dict(labels).get("route") for name, labels in after if name == "vcore_http_requests_total"}
     assert not any(route and route[-1].isdigit() for route in routes), routes
     assert value(after, "vcore_http_request_duration_seconds_count", method="POST", route="/api/v1/jobs") >= 2
