@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import vcore_app.models  # noqa: F401
+import vcore_app.notify.models  # noqa: F401
 from vcore_app.db import alembic_config, make_engine, migrate
 
 

@@ -139,6 +139,8 @@ class Job(SQLModel, table=True):
     pid: int | None = None
     boot_id: str | None = Field(default=None, max_length=32)
     idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    # Which events of this job go to which channels (vcore_app/notify/rules.py); None: the scheduler's or the defaults.
+    notify: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class JobScheduler(SQLModel, table=True):
@@ -165,3 +167,5 @@ class JobScheduler(SQLModel, table=True):
     last_job_id: int | None = None
     # Indexed: the scheduler thread asks for the earliest due one.
     next_run_at: datetime | None = Field(default=None, index=True)
+    # Which events of its jobs go to which channels (vcore_app/notify/rules.py); None: the defaults.
+    notify: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

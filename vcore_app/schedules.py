@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from vcore_app.errors import AppError, invalid
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobScheduler, User, utcnow
+from vcore_app.notify.rules import NotifyRule
 from vcore_app.schedule_times import (
     UTC,
     check_cron,
@@ -61,6 +62,7 @@ class SchedulerIn(TriggerIn):
     enabled: bool = True
     overlap_policy: Literal["skip", "queue", "replace"] = "skip"
     misfire_policy: Literal["run_once", "skip"] = "run_once"
+    notify: NotifyRule | None = None
 
 
 def check_trigger_fields(data: TriggerIn) -> None:

@@ -24,6 +24,9 @@ APP_NAME = "vcore-app"
 DATA_DIR_ENV = "VCORE_DATA_DIR"
 SECRETS_FILE = "secrets.env"
 GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
+# What a job or scheduler can be notified about (vcore_app/notify/rules.py); here so NOTIFY_EVENTS
+# is checked when the settings load.
+NOTIFY_RULE_EVENTS = ("failed", "succeeded", "recovered", "missed", "long_running")
 
 
 class SettingsError(Exception):
@@ -96,6 +99,23 @@ class Settings(BaseSettings):
     EMAILS_FROM_EMAIL: str = Field("vcore@localhost", description="Sender address of mails.")
     EMAILS_FROM_NAME: str = Field("vCore", description="Sender name of mails.")
     EMAIL_RESET_TOKEN_EXPIRE_HOURS: int = Field(48, ge=1, description="Lifetime of a password-reset link.")
+    NOTIFY_EMAIL_ENABLED: bool = Field(False, description="Send notifications by mail to NOTIFY_EMAIL_TO through SMTP_*.")
+    NOTIFY_EMAIL_TO: str = Field("", description="Address (or comma-separated addresses) that gets notification mails.")
+    NOTIFY_TELEGRAM_ENABLED: bool = Field(False, description="Send notifications to TELEGRAM_CHAT_ID through the Telegram bot TELEGRAM_API_TOKEN.")
+    TELEGRAM_API_TOKEN: SecretStr = Field(SecretStr(""), description="Telegram bot token (from @BotFather); never logged or shown.")
+    TELEGRAM_CHAT_ID: int = Field(0, description="Telegram chat that gets notifications (negative for groups).")
+    TELEGRAM_API_URL: str = Field("https://api.telegram.org", description="Base URL of the Telegram Bot API (a local server in tests).")
+    NOTIFY_WEBHOOK_URL: str = Field("", description="POST a JSON notification to this URL (empty: no webhook).")
+    NOTIFY_WEBHOOK_SECRET: SecretStr = Field(SecretStr(""), description="Key signing webhook bodies (HMAC-SHA256 in X-Vcore-Signature); empty: unsigned.")
+    NOTIFY_ON_START: bool = Field(False, description="Notify every channel when the app has started.")
+    NOTIFY_EVENTS: str = Field(
+        "failed,recovered,missed,long_running",
+        description="Events notified unless a job or scheduler says otherwise: failed, succeeded, recovered, missed, long_running.",
+    )
+    NOTIFY_BURST: int = Field(3, ge=1, le=100, description="Storm control: messages per channel and group (event + scheduler) per window before a digest.")
+    NOTIFY_DIGEST_WINDOW_SECONDS: float = Field(60.0, ge=1, le=86400, description="Storm control: notifications over NOTIFY_BURST within this window go out as one digest.")
+    NOTIFY_MAX_ATTEMPTS: int = Field(6, ge=1, le=50, description="Attempts to deliver one notification before it is marked failed.")
+    NOTIFY_RETRY_BASE_SECONDS: float = Field(5.0, ge=0.05, le=3600, description="First retry delay of a notification; it doubles per attempt (capped at one hour).")
     PROJECT_NAME: str = Field("vCore", description="Name shown in the title and the navbar.")
     PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
@@ -116,6 +136,21 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
             raise ValueError("expected a colour as #rrggbb")
         return value
+
+    @field_validator("NOTIFY_EVENTS")
+    @classmethod
+    def _known_events(cls, value: str) -> str:
+        unknown = [name for name in split_list(value) if name not in NOTIFY_RULE_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r} (choose from {', '.join(NOTIFY_RULE_EVENTS)})")
+        return value
+
+    @field_validator("TELEGRAM_API_URL", "NOTIFY_WEBHOOK_URL")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
@@ -147,6 +182,11 @@ class Settings(BaseSettings):
     @property
     def backups_dir(self) -> Path:
         return self.DATA_DIR / "backups"
+
+
+def split_list(value: str) -> list[str]:
+    """A comma-separated setting as its non-empty items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def local_url(host: str, port: int) -> str:
@@ -223,6 +263,6 @@ def describe_validation_error(exc: ValidationError) -> str:
     """The first problem as one line: `NAME='value': what is wrong`; secret values are not echoed."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "settings"
-    value = "***" if "SECRET" in name or "PASSWORD" in name else error.get("input")
+    value = "***" if any(word in name for word in ("SECRET", "PASSWORD", "TOKEN")) else error.get("input")
     message = error["msg"].removeprefix("Value error, ")
     return f"{name}='{value}': {message}"

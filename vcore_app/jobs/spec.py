@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vcore_app.errors import AppError
 from vcore_app.models import Job, JobPriority, JobType
+from vcore_app.notify.rules import NotifyRule
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
 from vcore_app.web.validation import validation_detail
 
@@ -34,6 +35,7 @@ class JobSpec(BaseModel):
     retry_delay_seconds: float = Field(0, ge=0, le=86400)
     timeout_seconds: float | None = Field(None, gt=0, le=7 * 86400)
     meta: dict[str, Any] | None = None
+    notify: NotifyRule | None = Field(None, description="Which events of this job go to which channels.")
     command: str | None = Field(None, min_length=1, max_length=100_000)
     cwd: str | None = Field(None, min_length=1, max_length=1024)
     env: dict[str, str] | None = None
@@ -48,7 +50,7 @@ class JobSpec(BaseModel):
     def of(cls, job: Job) -> JobSpec:
         """The spec a job was made from (for rerun and edits)."""
         fields = {"type", "name", "priority", "queue_name", "max_retries", "retry_delay_seconds", "timeout_seconds",
-                  "meta", *TYPE_FIELDS[JobType(job.type)][0], *TYPE_FIELDS[JobType(job.type)][1]}
+                  "meta", "notify", *TYPE_FIELDS[JobType(job.type)][0], *TYPE_FIELDS[JobType(job.type)][1]}
         return cls.model_validate({name: getattr(job, name) for name in fields if getattr(job, name) is not None})
 
     def checked(self, scripts: ScriptRegistry) -> JobSpec:
