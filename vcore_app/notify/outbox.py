@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loguru import logger
@@ -300,4 +300,4 @@ def _digest_payload(group_key: str, held: list[NotifyDelivery]) -> dict[str, Any
 
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes from aggregate queries; ours are all UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

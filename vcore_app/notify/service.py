@@ -19,8 +19,18 @@ from sqlmodel import Session, col, select
 from vcore_app.errors import AppError, invalid
 from vcore_app.models import User
 from vcore_app.notify import outbox
-from vcore_app.notify.channels import Channel, EmailChannel, TelegramChannel, WebhookChannel
-from vcore_app.notify.models import ChannelKind, DeliveryStatus, NotifyChannel, NotifyDelivery
+from vcore_app.notify.channels import (
+    Channel,
+    EmailChannel,
+    TelegramChannel,
+    WebhookChannel,
+)
+from vcore_app.notify.models import (
+    ChannelKind,
+    DeliveryStatus,
+    NotifyChannel,
+    NotifyDelivery,
+)
 from vcore_app.notify.rules import CHANNEL_NAME_PATTERN
 from vcore_app.settings import Settings, split_list
 
@@ -177,14 +187,15 @@ def healthy(row: NotifyChannel) -> bool:
     return row.consecutive_failures < UNHEALTHY_AFTER
 
 
-def channel_out(row: NotifyChannel, settings: Settings) -> dict[str, Any]:
-    """A channel for the API and the pages: whether a secret is set and its last 4 characters, never more."""
+def channel_out(row: NotifyChannel, settings: Settings, *, json: bool = True) -> dict[str, Any]:
+    """A channel for the API (`json`) and the pages: whether a secret is set and its last 4
+    characters, never more."""
     if row.source == "settings":
         secret = {"telegram": settings.TELEGRAM_API_TOKEN.get_secret_value(),
                   "webhook": settings.NOTIFY_WEBHOOK_SECRET.get_secret_value()}.get(row.kind, "")
     else:
         secret = row.secret
-    body = row.model_dump(mode="json", exclude={"secret"})
+    body = row.model_dump(mode="json" if json else "python", exclude={"secret"})
     body["secret_set"] = bool(secret)
     body["secret_hint"] = "…" + secret[-4:] if len(secret) >= 16 else ""
     body["healthy"] = healthy(row)
@@ -237,8 +248,8 @@ def list_deliveries(*, session: Session, actor: User, status: str | None = None,
     return list(rows), total
 
 
-def delivery_out(row: NotifyDelivery, channel_names: dict[int, str]) -> dict[str, Any]:
-    body = row.model_dump(mode="json", exclude={"payload", "boot_id", "dedupe_key"})
+def delivery_out(row: NotifyDelivery, channel_names: dict[int, str], *, json: bool = True) -> dict[str, Any]:
+    body = row.model_dump(mode="json" if json else "python", exclude={"payload", "boot_id", "dedupe_key"})
     body["channel"] = channel_names.get(row.channel_id, "")
     body["title"] = row.payload.get("title", row.event)
     body["url"] = row.payload.get("url")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
-from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
+from vcore_app.web.api import apikeys, health, jobs, login, notifications, password, schedulers, users
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import login as login_pages
+from vcore_app.web.pages import notifications as notification_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
 from vcore_app.web.pages import users as user_pages
@@ -88,6 +89,13 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/job-schedulers/{{scheduler_id:int}}/run-now", schedulers.run_now, methods=["POST"]),
         Route(f"{API}/job-schedulers/{{scheduler_id:int}}/jobs", schedulers.scheduler_jobs, methods=["GET"]),
         Route(f"{API}/job-schedulers/preview", schedulers.preview_draft, methods=["POST"]),
+        Route(f"{API}/notifications/test", notifications.send_test, methods=["POST"]),
+        Route(f"{API}/notifications/channels", notifications.list_channels, methods=["GET"]),
+        Route(f"{API}/notifications/channels", notifications.create_channel, methods=["POST"]),
+        Route(f"{API}/notifications/channels/{{channel_id:int}}", notifications.get_channel, methods=["GET"]),
+        Route(f"{API}/notifications/channels/{{channel_id:int}}", notifications.update_channel, methods=["PUT"]),
+        Route(f"{API}/notifications/channels/{{channel_id:int}}", notifications.delete_channel, methods=["DELETE"]),
+        Route(f"{API}/notifications/deliveries", notifications.list_deliveries, methods=["GET"]),
         Route("/login", login_pages.login_page, methods=["GET"]),
         Route("/login", login_pages.login_submit, methods=["POST"]),
         Route("/logout", login_pages.logout_page, methods=["GET"]),
@@ -106,6 +114,11 @@ def routes() -> list[BaseRoute]:
         Route("/schedulers/{scheduler_id:int}/toggle", scheduler_pages.toggle_scheduler, methods=["POST"]),
         Route("/schedulers/{scheduler_id:int}/run-now", scheduler_pages.run_scheduler_now, methods=["POST"]),
         Route("/schedulers/{scheduler_id:int}/delete", scheduler_pages.delete_scheduler, methods=["POST"]),
+        Route("/notifications", notification_pages.notifications_page, methods=["GET"]),
+        Route("/notifications/channels", notification_pages.create_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:int}/toggle", notification_pages.toggle_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:int}/delete", notification_pages.delete_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:int}/test", notification_pages.test_channel, methods=["POST"]),
         Route("/scripts", scripts.scripts_index, methods=["GET"]),
         Route("/scripts/{name}", scripts.script_page, methods=["GET"]),
         Route("/scripts/{name}", scripts.run_script, methods=["POST"]),

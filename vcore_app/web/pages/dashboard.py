@@ -12,6 +12,7 @@ from vcore_app import db, stats
 from vcore_app.auth.guards import current_user, require_superuser
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
+from vcore_app.notify import service as notify_service
 from vcore_app.system import snapshot
 from vcore_app.web.templating import render
 
@@ -31,6 +32,8 @@ async def dashboard(request: Request) -> HTMLResponse:
                 "peak": max([bar.total for bar in bars] + [1]),
                 "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
                 "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
+                # NOTIFY HOOK (issue 14): channels that keep failing, for superusers.
+                "unhealthy_channels": notify_service.unhealthy_channels(session=session) if user.is_superuser else [],
             }
 
     return render(request, "dashboard/index.html", {

@@ -1,0 +1,106 @@
+"""`/api/v1/notifications/...`: channels (CRUD), a test message, the delivery history. Superusers
+only; the Notifications page calls the same domain functions (vcore_app/notify/service.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from vcore_app.notify import service
+from vcore_app.notify.service import ChannelIn, DeliveryFilter
+from vcore_app.web.deps import in_db, settings, superuser
+from vcore_app.web.validation import json_body_raw, query_params, validate
+
+
+class TestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel_id: int | None = Field(default=None, description="Only this channel; default every enabled one.")
+    text: str = Field(default="", max_length=1000)
+
+
+class DeliveryQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: DeliveryFilter | None = None
+    channel: str | None = Field(default=None, max_length=64, description="A channel's id or name.")
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+def _id(request: Request) -> int:
+    channel_id: int = request.path_params["channel_id"]
+    return channel_id
+
+
+async def list_channels(request: Request) -> JSONResponse:
+    actor, config = superuser(request), settings(request)
+    items = await in_db(request, lambda session: [
+        service.channel_out(row, config) for row in service.list_channels(session=session, actor=actor)], readonly=True)
+    return JSONResponse({"items": items, "total": len(items)})
+
+
+async def create_channel(request: Request) -> JSONResponse:
+    actor, config = superuser(request), settings(request)
+    data = validate(ChannelIn, await json_body_raw(request))
+    body = await in_db(request, lambda session: service.channel_out(
+        service.create_channel(session=session, actor=actor, data=data), config))
+    return JSONResponse(body, status_code=201)
+
+
+async def get_channel(request: Request) -> JSONResponse:
+    actor, config = superuser(request), settings(request)
+    body = await in_db(request, lambda session: service.channel_out(
+        service.get_channel(session=session, actor=actor, channel_id=_id(request)), config), readonly=True)
+    return JSONResponse(body)
+
+
+async def update_channel(request: Request) -> JSONResponse:
+    """A whole channel, or only the fields sent (the rest as stored; an empty secret keeps it)."""
+    actor, config = superuser(request), settings(request)
+    payload = await json_body_raw(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        current = service.get_channel(session=session, actor=actor, channel_id=_id(request))
+        merged = {"name": current.name, "kind": current.kind, "enabled": current.enabled, **current.config,
+                  **payload}
+        merged = {key: str(value) if key == "chat_id" and value is not None else value for key, value in merged.items()}
+        data = validate(ChannelIn, merged)
+        return service.channel_out(service.update_channel(session=session, actor=actor, channel_id=current.id,
+                                                          data=data), config)
+
+    return JSONResponse(await in_db(request, work))
+
+
+async def delete_channel(request: Request) -> Response:
+    actor = superuser(request)
+    await in_db(request, lambda session: service.delete_channel(session=session, actor=actor, channel_id=_id(request)))
+    return Response(status_code=204)
+
+
+async def send_test(request: Request) -> JSONResponse:
+    """Queue a test message; 202 with the deliveries (follow them in the history)."""
+    actor = superuser(request)
+    data = validate(TestIn, await json_body_raw(request))
+
+    def work(session: Session) -> dict[str, Any]:
+        rows = service.send_test(session=session, actor=actor, channel_id=data.channel_id, text=data.text)
+        names = service.channel_names(session=session)
+        return {"items": [service.delivery_out(row, names) for row in rows]}
+
+    return JSONResponse(await in_db(request, work), status_code=202)
+
+
+async def list_deliveries(request: Request) -> JSONResponse:
+    actor = superuser(request)
+    query = query_params(request, DeliveryQuery)
+
+    def work(session: Session) -> dict[str, Any]:
+        rows, total = service.list_deliveries(session=session, actor=actor, status=query.status,
+                                              channel=query.channel, limit=query.limit, offset=query.offset)
+        names = service.channel_names(session=session)
+        return {"items": [service.delivery_out(row, names) for row in rows], "total": total}
+
+    return JSONResponse(await in_db(request, work, readonly=True))
