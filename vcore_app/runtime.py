@@ -56,7 +56,7 @@ class Runtime:
         self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
                                           running=self.controls.running)
         # NOTIFY HOOK (issue 14): the outbox sender (started in start(), stopped in stop()).
-        self.notifier = Sender(engine=self.engine, settings=settings, clock=clock)
+        self.notifier = Sender(engine=self.engine, settings=settings)
         self._started = False
 
     def start(self) -> None:
