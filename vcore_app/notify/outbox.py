@@ -118,14 +118,16 @@ class Sender:
         with db.session(self.engine) as session:
             sync_settings_channels(session=session, settings=self.settings)
             app_started(session=session, settings=self.settings, boot_id=boot_id)
-            stale = session.exec(select(NotifyDelivery).where(NotifyDelivery.status == S.SENDING,
-                                                              NotifyDelivery.boot_id != boot_id)).all()
-            for row in stale:
+            # Left `sending` by a dead process, or waiting for a retry: try now (a restart is often
+            # how a channel's settings get fixed).
+            waiting = session.exec(select(NotifyDelivery).where(
+                col(NotifyDelivery.status).in_((S.SENDING, S.PENDING)), NotifyDelivery.boot_id != boot_id)).all()
+            for row in waiting:
                 row.status = S.PENDING
                 row.next_attempt_at = self.clock()
                 session.add(row)
-        if stale:
-            logger.info("{} notifications interrupted by a restart are sent again", len(stale))
+        if waiting:
+            logger.info("{} notifications left by the previous run are sent now", len(waiting))
         _SENDERS[self.engine] = self
         self._thread.start()
         self._started = True
