@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -138,3 +140,61 @@ def _balanced_html(text: str) -> bool:
         else:
             stack.append(match.group(2).lower())
     return not stack
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key), made by the openssl command line."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@dataclass
+class TlsMailbox:
+    """What a real SMTP server with TLS and login on loopback received."""
+
+    host: str
+    port: int
+    messages: list[Any] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+@contextmanager
+def tls_smtp_server(cert: Path, key: Path, *, implicit: bool, user: str, password: str) -> Iterator[TlsMailbox]:
+    """aiosmtpd with STARTTLS required (or implicit TLS, port-465 style) and a login checked against
+    `user`/`password`."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message as MessageHandler
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from tests.conftest import free_port
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = TlsMailbox(host="127.0.0.1", port=free_port())
+
+    class Collect(MessageHandler):
+        def handle_message(self, message: Any) -> None:
+            box.messages.append(message)
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == (user, password)
+        if ok:
+            box.logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=ok)
+
+    options: dict[str, Any] = {"authenticator": authenticate, "auth_required": True}
+    if implicit:
+        # aiosmtpd only counts STARTTLS as TLS for AUTH (and warns); this connection is TLS from the first byte.
+        controller = Controller(Collect(), hostname=box.host, port=box.port, ssl_context=context,
+                                server_hostname="127.0.0.1", auth_require_tls=False, **options)
+    else:
+        controller = Controller(Collect(), hostname=box.host, port=box.port, tls_context=context,
+                                require_starttls=True, **options)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
