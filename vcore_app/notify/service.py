@@ -13,7 +13,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from vcore_app.errors import AppError, invalid
@@ -172,9 +172,13 @@ def set_enabled(*, session: Session, actor: User, channel_id: int, enabled: bool
 def delete_channel(*, session: Session, actor: User, channel_id: int) -> None:
     """Its delivery history goes with it."""
     row = _editable(get_channel(session=session, actor=actor, channel_id=channel_id))
-    for delivery in session.exec(select(NotifyDelivery).where(NotifyDelivery.channel_id == row.id)):
-        session.delete(delivery)
+    session.execute(delete(NotifyDelivery).where(col(NotifyDelivery.channel_id) == row.id))
     session.delete(row)
+
+
+def editable_channel(*, session: Session, actor: User, channel_id: int) -> NotifyChannel:
+    """A channel a superuser may change: 409 for one configured by the settings."""
+    return _editable(get_channel(session=session, actor=actor, channel_id=channel_id))
 
 
 def _editable(row: NotifyChannel) -> NotifyChannel:

@@ -63,7 +63,7 @@ async def update_channel(request: Request) -> JSONResponse:
     payload = await json_body_raw(request)
 
     def work(session: Session) -> dict[str, Any]:
-        current = service.get_channel(session=session, actor=actor, channel_id=_id(request))
+        current = service.editable_channel(session=session, actor=actor, channel_id=_id(request))
         merged = {"name": current.name, "kind": current.kind, "enabled": current.enabled, **current.config,
                   **payload}
         merged = {key: str(value) if key == "chat_id" and value is not None else value for key, value in merged.items()}
