@@ -17,7 +17,7 @@ from vcore_app.web import flash
 from vcore_app.web.deps import in_db, settings, superuser
 from vcore_app.web.forms import form_errors
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields, query_params, validate
+from vcore_app.web.validation import form_fields, validate
 
 PAGE_SIZE = 50
 _CHANNEL_FIELDS = ("name", "kind", "to", "chat_id", "url", "secret")
@@ -36,8 +36,9 @@ def _id(request: Request) -> int:
 
 async def _page(request: Request, values: dict[str, Any] | None = None, exc: AppError | None = None) -> Response:
     actor, config = superuser(request), settings(request)
-    raw = {key: value for key, value in request.query_params.items() if value}
-    query = query_params(request, HistoryQuery) if raw.keys() <= {"status", "channel"} else HistoryQuery()
+    # The filter form sends empty fields for "any".
+    query = validate(HistoryQuery, {key: value for key, value in request.query_params.items() if value},
+                     prefix=("query",))
 
     def work(session: Session) -> dict[str, Any]:
         channels = [service.channel_out(row, config, json=False) for row in service.list_channels(session=session, actor=actor)]
