@@ -23,7 +23,7 @@ def readme_verify() -> Callable[..., bool]:
     """The `verify` function of the README's webhook section, executed as documented."""
     text = README.read_text()
     section = text[text.index("## Notifications"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code is not None, "the README has no verification snippet"
     assert len(code.group(1).strip().splitlines()) <= 5, "the snippet is meant to be five lines"
     scope: dict[str, Any] = {}
@@ -56,7 +56,7 @@ class Receiver:
 def _serve(receiver: Receiver, handle: Callable[[BaseHTTPRequestHandler, bytes], dict[str, Any]],
            port: int = 0) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             record = handle(self, body)
             status = record.get("status") or receiver.answer()

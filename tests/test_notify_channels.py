@@ -4,7 +4,6 @@ subset, escaped), and the test message of the API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -97,7 +96,8 @@ def test_the_start_message_goes_out_when_asked(tmp_path: Path, monkeypatch: pyte
             with TestClient(create_app(settings)) as client:
                 headers = login(client, ADMIN["username"], ADMIN["password"])
                 client.post("/api/v1/notifications/test", json={"text": "ping"}, headers=headers)
-                wait_for(lambda: len(_deliveries(client, headers, status="sent")) == 1 + 2 * notify_on_start)
+                expected = 1 + 2 * notify_on_start  # the start message once, then the test, per boot
+                wait_for(lambda c=client, h=headers, n=expected: len(_deliveries(c, h, status="sent")) == n)
     texts = [m["body"]["text"] for m in bot.accepted()]
     assert [("started" in t, "ping" in t) for t in texts] == [(False, True), (True, False), (False, True)]
 
@@ -106,3 +106,25 @@ def test_a_test_with_no_channel_is_a_409(client: TestClient, admin_headers: dict
     response = client.post("/api/v1/notifications/test", json={}, headers=admin_headers)
     assert response.status_code == 409
     assert response.json() == {"detail": "No enabled notification channel to send to"}
+
+
+@pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")  # inside apprise
+def test_apprise_urls_reach_their_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOTIFY_URLS through Apprise's json:// service, pointed at a local receiver."""
+    from tests.notify_support import webhook_receiver
+
+    with webhook_receiver() as receiver:
+        urls = f"json://127.0.0.1:{receiver.port}/apprise?token=apprise-url-token-123"
+        settings = make_settings(tmp_path, monkeypatch, NOTIFY_URLS=urls)
+        with TestClient(create_app(settings)) as client:
+            headers = login(client, ADMIN["username"], ADMIN["password"])
+            [channel] = client.get("/api/v1/notifications/channels", headers=headers).json()["items"]
+            assert channel["name"] == "apprise" and channel["config"] == {"services": "json"}
+            assert channel["secret_set"] and channel["secret_hint"] == ""
+            assert client.post("/api/v1/notifications/test", json={"text": "via apprise"},
+                               headers=headers).status_code == 202
+            wait_for(lambda: _deliveries(client, headers, status="sent"))
+            listed = client.get("/api/v1/notifications/channels", headers=headers).text
+    [request] = receiver.requests
+    assert request["body"]["title"] == "[vCore] Test message from admin" and "via apprise" in request["body"]["message"]
+    assert "apprise-url-token-123" not in listed

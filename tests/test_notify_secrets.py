@@ -7,7 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import ADMIN, app_env, login, start_app, wait_for
-from tests.notify_support import fake_telegram, self_signed_cert, tls_smtp_server, webhook_receiver
+from tests.notify_support import (
+    fake_telegram,
+    self_signed_cert,
+    tls_smtp_server,
+    webhook_receiver,
+)
 from tests.page_support import HTML
 
 TOKEN = "987654321:AAF-the-real-bot-token-never-shown-xyz"

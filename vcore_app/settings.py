@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     TELEGRAM_API_URL: str = Field("https://api.telegram.org", description="Base URL of the Telegram Bot API (a local server in tests).")
     NOTIFY_WEBHOOK_URL: str = Field("", description="POST a JSON notification to this URL (empty: no webhook).")
     NOTIFY_WEBHOOK_SECRET: SecretStr = Field(SecretStr(""), description="Key signing webhook bodies (HMAC-SHA256 in X-Vcore-Signature); empty: unsigned.")
+    NOTIFY_URLS: SecretStr = Field(
+        SecretStr(""), description="Apprise URLs (Slack, Discord, ntfy, Gotify, Matrix, ...), comma-separated; they hold tokens, so never shown."
+    )
     NOTIFY_ON_START: bool = Field(False, description="Notify every channel when the app has started.")
     NOTIFY_EVENTS: str = Field(
         "failed,recovered,missed,long_running",

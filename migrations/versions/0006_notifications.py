@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('config', sa.JSON(), nullable=False),
-    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),

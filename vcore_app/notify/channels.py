@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import time
 from dataclasses import dataclass, field
@@ -86,7 +87,8 @@ class EmailChannel(Channel):
 
 def _smtp_reason(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"[:300]
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {text}"[:300]
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "recipients refused: " + ", ".join(exc.recipients)[:300]
     return (str(exc) or type(exc).__name__)[:300]
@@ -154,3 +156,27 @@ class WebhookChannel(Channel):
         status = response.status_code
         if status >= 300:
             raise DeliveryError(f"webhook answered {status}", permanent=400 <= status < 500 and status not in (408, 429))
+
+
+class AppriseChannel(Channel):
+    """Slack, Discord, ntfy, Gotify, Matrix and ~100 more, each by an Apprise URL (NOTIFY_URLS).
+
+    Apprise is imported on the first send, never at start (its import and plugin scan cost about a
+    second). Its own log is kept at WARNING: at DEBUG it prints request URLs, which hold the services'
+    tokens."""
+
+    kind = "apprise"
+
+    def __init__(self, *, urls: list[str]) -> None:
+        self.urls = urls
+
+    def send(self, message: Message) -> None:
+        import apprise
+
+        logging.getLogger("apprise").setLevel(logging.WARNING)
+        notifier = apprise.Apprise()
+        for number, url in enumerate(self.urls, start=1):
+            if not notifier.add(url):
+                raise DeliveryError(f"Apprise does not understand URL number {number}", permanent=True)
+        if not notifier.notify(title=message.subject, body=message.text, body_format=apprise.NotifyFormat.TEXT):
+            raise DeliveryError("Apprise could not deliver to every service (see the app log)")

@@ -104,6 +104,7 @@ def long_running(*, session: Session, settings: Settings, now: datetime) -> None
 
 def job_payload(job: Job, scheduler: JobScheduler | None, settings: Settings, title: str) -> dict[str, Any]:
     """What the templates show of a job, captured now (the log may be gone when the send happens)."""
+    assert job.id is not None
     duration = (job.finished_at - job.started_at).total_seconds() if job.finished_at and job.started_at else None
     exit_code = job.result.get("exit_code") if isinstance(job.result, dict) else None
     return {

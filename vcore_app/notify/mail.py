@@ -34,9 +34,10 @@ def build_mail(*, settings: Settings, to: str, subject: str, text: str, html: st
 def smtp_send(settings: Settings, message: EmailMessage) -> None:
     """Send through SMTP_HOST: implicit TLS with SMTP_SSL, else STARTTLS with SMTP_TLS. Raises
     OSError or smtplib.SMTPException."""
-    smtp_class = smtplib.SMTP_SSL if settings.SMTP_SSL else smtplib.SMTP
-    extra = {"context": ssl.create_default_context()} if settings.SMTP_SSL else {}
-    with smtp_class(settings.SMTP_HOST, settings.SMTP_PORT, timeout=_TIMEOUT_SECONDS, **extra) as smtp:
+    host, port = settings.SMTP_HOST, settings.SMTP_PORT
+    smtp = (smtplib.SMTP_SSL(host, port, timeout=_TIMEOUT_SECONDS, context=ssl.create_default_context())
+            if settings.SMTP_SSL else smtplib.SMTP(host, port, timeout=_TIMEOUT_SECONDS))
+    with smtp:
         if settings.SMTP_TLS and not settings.SMTP_SSL:
             smtp.starttls(context=ssl.create_default_context())
         if settings.SMTP_USER:

@@ -22,6 +22,7 @@ class ChannelKind(StrEnum):
     EMAIL = "email"
     TELEGRAM = "telegram"
     WEBHOOK = "webhook"
+    APPRISE = "apprise"
 
 
 class DeliveryStatus(StrEnum):
@@ -44,10 +45,10 @@ class NotifyChannel(SQLModel, table=True):
     kind: str = Field(max_length=16)
     source: str = Field(default="db", max_length=16)
     enabled: bool = True
-    # Non-secret parts: `to` (email), `chat_id` (telegram), `url` (webhook).
+    # Non-secret parts: `to` (email), `chat_id` (telegram), `url` (webhook), `services` (apprise: schemes).
     config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # Bot token or webhook signing key of a "db" channel; never sent back in full.
-    secret: str = Field(default="", max_length=512)
+    # Bot token, webhook signing key or Apprise URLs of a "db" channel; never sent back in full.
+    secret: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
     last_success_at: datetime | None = None
     last_error_at: datetime | None = None

@@ -60,6 +60,7 @@ def enqueue(*, session: Session, event: str, payload: dict[str, Any], channels: 
         query = query.where(col(NotifyChannel.name).in_(channels))
     rows = []
     for channel in session.exec(query.order_by(col(NotifyChannel.id))).all():
+        assert channel.id is not None
         key = f"{dedupe_key}:c{channel.id}" if dedupe_key else None
         if key and session.exec(select(NotifyDelivery.id).where(NotifyDelivery.dedupe_key == key)).first():
             continue
@@ -69,8 +70,7 @@ def enqueue(*, session: Session, event: str, payload: dict[str, Any], channels: 
         return []
     session.add_all(rows)
     session.flush()
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
+    engine = session.get_bind().engine
     db.on_commit(session, lambda: wake(engine))
     return rows
 
@@ -151,7 +151,7 @@ class Sender:
         while not self._stopping.is_set():
             try:
                 delay = self.run_once()
-            except Exception:
+            except Exception:  # noqa: BLE001  (a background loop logs and goes on)
                 logger.exception("notification sender failed; trying again in {} s", _RETRY_AFTER_ERROR_SECONDS)
                 delay = _RETRY_AFTER_ERROR_SECONDS
             self._wake.wait(delay)
@@ -197,6 +197,7 @@ class Sender:
                         session.add(row)
                         continue
                     sent_in_window[group] += 1
+                assert row.id is not None
                 row.status = S.SENDING
                 row.attempts += 1
                 row.boot_id = self.boot_id
@@ -211,7 +212,7 @@ class Sender:
             groups = session.exec(select(NotifyDelivery.channel_id, NotifyDelivery.group_key,
                                          func.min(NotifyDelivery.created_at))
                                   .where(NotifyDelivery.status == S.HELD)
-                                  .group_by(NotifyDelivery.channel_id, NotifyDelivery.group_key)).all()
+                                  .group_by(col(NotifyDelivery.channel_id), col(NotifyDelivery.group_key))).all()
             for channel_id, group_key, oldest in groups:
                 if oldest is not None and _aware(oldest) + window > now:
                     continue
@@ -219,7 +220,7 @@ class Sender:
                     NotifyDelivery.status == S.HELD, NotifyDelivery.channel_id == channel_id,
                     NotifyDelivery.group_key == group_key).order_by(col(NotifyDelivery.id))).all()
                 digest = NotifyDelivery(channel_id=channel_id, event="digest", group_key="", next_attempt_at=now,
-                                        payload=_digest_payload(group_key, held))
+                                        payload=_digest_payload(group_key, list(held)))
                 session.add(digest)
                 session.flush()
                 for row in held:
@@ -248,12 +249,12 @@ class Sender:
             self.build(item.channel, self.settings).send(message)
         except DeliveryError as exc:
             error = exc
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (a bug in one channel must not stop the sender)
             logger.exception("notification {} could not be sent", item.delivery_id)
             error = DeliveryError(f"internal error: {type(exc).__name__}")
         try:
             self._record(item, error)
-        except Exception:
+        except Exception:  # noqa: BLE001  (retried after a restart: the row stays `sending`)
             logger.exception("could not record the delivery of notification {}", item.delivery_id)
         self.wake()
 

@@ -20,6 +20,7 @@ from vcore_app.errors import AppError, invalid
 from vcore_app.models import User
 from vcore_app.notify import outbox
 from vcore_app.notify.channels import (
+    AppriseChannel,
     Channel,
     EmailChannel,
     TelegramChannel,
@@ -34,7 +35,7 @@ from vcore_app.notify.models import (
 from vcore_app.notify.rules import CHANNEL_NAME_PATTERN
 from vcore_app.settings import Settings, split_list
 
-SETTINGS_CHANNELS = ("email", "telegram", "webhook")
+SETTINGS_CHANNELS = ("email", "telegram", "webhook", "apprise")
 UNHEALTHY_AFTER = 3  # consecutive failed attempts
 
 
@@ -55,7 +56,15 @@ def channel_for(row: NotifyChannel, settings: Settings) -> Channel:
     if row.kind == ChannelKind.WEBHOOK:
         secret = settings.NOTIFY_WEBHOOK_SECRET.get_secret_value() if from_settings else row.secret
         return WebhookChannel(url=settings.NOTIFY_WEBHOOK_URL if from_settings else row.config["url"], secret=secret)
+    if row.kind == ChannelKind.APPRISE:
+        urls = settings.NOTIFY_URLS.get_secret_value() if from_settings else row.secret
+        return AppriseChannel(urls=apprise_urls(urls))
     raise ValueError(f"unknown channel kind {row.kind!r}")
+
+
+def apprise_urls(value: str) -> list[str]:
+    """Apprise URLs separated by commas, spaces or new lines."""
+    return [url for url in re.split(r"[\s,]+", value) if url]
 
 
 def _from_settings(settings: Settings) -> dict[str, tuple[bool, dict[str, Any]]]:
@@ -65,7 +74,14 @@ def _from_settings(settings: Settings) -> dict[str, tuple[bool, dict[str, Any]]]
         "telegram": (settings.NOTIFY_TELEGRAM_ENABLED and bool(settings.TELEGRAM_API_TOKEN.get_secret_value())
                      and settings.TELEGRAM_CHAT_ID != 0, {"chat_id": settings.TELEGRAM_CHAT_ID}),
         "webhook": (bool(settings.NOTIFY_WEBHOOK_URL), {"url": settings.NOTIFY_WEBHOOK_URL}),
+        # The URLs hold the services' tokens: only their schemes are shown.
+        "apprise": (bool(settings.NOTIFY_URLS.get_secret_value()),
+                    {"services": _schemes(settings.NOTIFY_URLS.get_secret_value())}),
     }
+
+
+def _schemes(urls: str) -> str:
+    return ", ".join(url.split("://", 1)[0] for url in apprise_urls(urls))
 
 
 def sync_settings_channels(*, session: Session, settings: Settings) -> None:
@@ -87,12 +103,13 @@ class ChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=CHANNEL_NAME_PATTERN, description="Letters, digits, _ . -; used in notify rules.")
-    kind: Literal["email", "telegram", "webhook"]
+    kind: Literal["email", "telegram", "webhook", "apprise"]
     enabled: bool = True
     to: str | None = Field(default=None, max_length=1000, description="email: address(es), comma-separated")
     chat_id: str | None = Field(default=None, max_length=64, description="telegram: chat id or @channel")
     url: str | None = Field(default=None, max_length=2048, description="webhook: where to POST")
-    secret: str | None = Field(default=None, max_length=512, description="telegram: bot token; webhook: signing key")
+    secret: str | None = Field(default=None, max_length=2000,
+                               description="telegram: bot token; webhook: signing key; apprise: the service URL(s)")
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> ChannelIn:
@@ -115,6 +132,12 @@ def _check_kind_fields(data: ChannelIn, *, has_secret: bool) -> dict[str, Any]:
         if not (data.secret or has_secret):
             raise invalid("secret", "the bot token is required")
         return {"chat_id": int(chat) if chat.lstrip("-").isdigit() else chat}
+    if data.kind == "apprise":
+        if not (data.secret or has_secret):
+            raise invalid("secret", "one or more Apprise URLs (e.g. ntfy://topic), which hold the service's token")
+        if data.secret and not all("://" in url for url in apprise_urls(data.secret)):
+            raise invalid("secret", "Apprise URLs look like scheme://...")
+        return {"services": _schemes(data.secret)} if data.secret else {}
     url = (data.url or "").strip()
     if not re.match(r"https?://[^/\s]+", url):
         raise invalid("url", "an http:// or https:// URL")
@@ -155,7 +178,8 @@ def update_channel(*, session: Session, actor: User, channel_id: int, data: Chan
                                                         NotifyChannel.id != row.id)).first()
     if clash is not None:
         raise invalid("name", f"a channel named {data.name!r} exists")
-    row.name, row.enabled, row.config = data.name, data.enabled, config
+    keep_config = data.kind == "apprise" and not data.secret  # the schemes come from the kept URLs
+    row.name, row.enabled, row.config = data.name, data.enabled, row.config if keep_config else config
     if data.secret:
         row.secret = data.secret
     session.add(row)
@@ -196,12 +220,14 @@ def channel_out(row: NotifyChannel, settings: Settings, *, json: bool = True) ->
     characters, never more."""
     if row.source == "settings":
         secret = {"telegram": settings.TELEGRAM_API_TOKEN.get_secret_value(),
-                  "webhook": settings.NOTIFY_WEBHOOK_SECRET.get_secret_value()}.get(row.kind, "")
+                  "webhook": settings.NOTIFY_WEBHOOK_SECRET.get_secret_value(),
+                  "apprise": settings.NOTIFY_URLS.get_secret_value()}.get(row.kind, "")
     else:
         secret = row.secret
     body = row.model_dump(mode="json" if json else "python", exclude={"secret"})
     body["secret_set"] = bool(secret)
-    body["secret_hint"] = "…" + secret[-4:] if len(secret) >= 16 else ""
+    # Apprise URLs end in a topic or a token: no hint.
+    body["secret_hint"] = "…" + secret[-4:] if len(secret) >= 16 and row.kind != ChannelKind.APPRISE else ""
     body["healthy"] = healthy(row)
     return body
 
@@ -261,4 +287,4 @@ def delivery_out(row: NotifyDelivery, channel_names: dict[int, str], *, json: bo
 
 
 def channel_names(*, session: Session) -> dict[int, str]:
-    return {row.id: row.name for row in session.exec(select(NotifyChannel))}
+    return {row.id: row.name for row in session.exec(select(NotifyChannel)) if row.id is not None}

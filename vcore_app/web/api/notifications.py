@@ -64,11 +64,11 @@ async def update_channel(request: Request) -> JSONResponse:
 
     def work(session: Session) -> dict[str, Any]:
         current = service.editable_channel(session=session, actor=actor, channel_id=_id(request))
-        merged = {"name": current.name, "kind": current.kind, "enabled": current.enabled, **current.config,
-                  **payload}
+        stored = {key: value for key, value in current.config.items() if key in ChannelIn.model_fields}
+        merged = {"name": current.name, "kind": current.kind, "enabled": current.enabled, **stored, **payload}
         merged = {key: str(value) if key == "chat_id" and value is not None else value for key, value in merged.items()}
         data = validate(ChannelIn, merged)
-        return service.channel_out(service.update_channel(session=session, actor=actor, channel_id=current.id,
+        return service.channel_out(service.update_channel(session=session, actor=actor, channel_id=_id(request),
                                                           data=data), config)
 
     return JSONResponse(await in_db(request, work))

@@ -79,7 +79,7 @@ async def toggle_channel(request: Request) -> Response:
 
     def work(session: Session) -> str:
         row = service.get_channel(session=session, actor=actor, channel_id=_id(request))
-        changed = service.set_enabled(session=session, actor=actor, channel_id=row.id, enabled=not row.enabled)
+        changed = service.set_enabled(session=session, actor=actor, channel_id=_id(request), enabled=not row.enabled)
         return f"Channel {changed.name} {'enabled' if changed.enabled else 'disabled'}."
 
     return flash.redirect(request, "/notifications", await in_db(request, work))
