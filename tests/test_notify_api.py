@@ -110,3 +110,18 @@ def test_the_history_filters_by_status_and_channel(api: tuple[TestClient, dict[s
     assert client.get(f"{history}?channel=nope", headers=headers).json() == {"items": [], "total": 0}
     bad = client.get(f"{history}?status=lost", headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "status"]
+
+
+def test_the_new_job_form_takes_a_notify_rule_and_names_a_bad_one(client: TestClient,
+                                                                   admin_headers: dict[str, str]) -> None:
+    from tests.page_support import HTML, field_error
+
+    form = {"type": "command", "command": "true", "notify": '{"events": ["failed", "succeeded"]}'}
+    created = client.post("/jobs/new", data=form, headers={**admin_headers, **HTML}, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    job_id = created.headers["location"].rsplit("/", 1)[1]
+    shown = client.get(f"/api/v1/jobs/{job_id}", headers=admin_headers).json()
+    assert shown["notify"] == {"events": ["failed", "succeeded"], "channels": None, "long_running_seconds": None}
+    bad = client.post("/jobs/new", data={**form, "notify": '{"events": ["sometimes"]}'}, headers={**admin_headers, **HTML})
+    assert bad.status_code == 422
+    assert "unknown event &#39;sometimes&#39;" in (field_error(bad.text, "notify") or "")

@@ -155,7 +155,9 @@ async def save_scheduler(request: Request) -> Response:
         else:
             runtime.scheduler.wake()
             return RedirectResponse(f"/schedulers/{saved.id}", status_code=303)
-    current = await _work(request, lambda session: _one(request, session), readonly=True) if scheduler_id is not None else None
+    current = None
+    if scheduler_id is not None:
+        current = await _work(request, lambda session: _one(request, session), readonly=True)
     return _form_page(request, current, {**form, "enabled": "enabled" in form}, errors, status=422)
 
 
