@@ -128,3 +128,19 @@ def test_apprise_urls_reach_their_service(tmp_path: Path, monkeypatch: pytest.Mo
     [request] = receiver.requests
     assert request["body"]["title"] == "[vCore] Test message from admin" and "via apprise" in request["body"]["message"]
     assert "apprise-url-token-123" not in listed
+
+
+def test_a_long_log_still_makes_a_telegram_message_within_its_limit() -> None:
+    """20 log lines of 300 escaped characters would pass 4096: older lines go, the HTML stays whole."""
+    from tests.notify_support import _balanced_html
+    from vcore_app.notify.templates import render_message
+    from vcore_app.settings import Settings
+
+    payload = {"title": "Job #1 'x' failed", "job": {"id": 1, "name": "x", "status": "failed", "attempt": 1,
+                                                     "max_retries": 0, "duration_seconds": 1.0, "exit_code": 1,
+                                                     "error": "exit code 1"},
+               "log_tail": [f"line {n} " + "<&>" * 97 for n in range(20)], "url": "http://h/jobs/1"}
+    message = render_message(delivery_id=1, event="failed", payload=payload, settings=Settings())
+    assert len(message.telegram_html) <= 4096 and _balanced_html(message.telegram_html)
+    assert "line 19 " in message.telegram_html and "line 0 " not in message.telegram_html
+    assert "line 0 " in message.text  # mail and webhooks keep all 20

@@ -23,7 +23,7 @@ from vcore_app.notify.mail import build_mail, smtp_send
 from vcore_app.settings import Settings
 
 _HTTP_TIMEOUT_SECONDS = 10.0
-_TELEGRAM_MAX_CHARS = 4096
+TELEGRAM_MAX_CHARS = 4096
 SIGNATURE_HEADER = "X-Vcore-Signature"
 TIMESTAMP_HEADER = "X-Vcore-Timestamp"
 DELIVERY_HEADER = "X-Vcore-Delivery"
@@ -107,7 +107,7 @@ class TelegramChannel(Channel):
     def send(self, message: Message) -> None:
         if not self.token:
             raise DeliveryError("no bot token set", permanent=True)
-        body = {"chat_id": self.chat_id, "text": message.telegram_html[:_TELEGRAM_MAX_CHARS], "parse_mode": "HTML",
+        body = {"chat_id": self.chat_id, "text": message.telegram_html, "parse_mode": "HTML",
                 "disable_web_page_preview": True}
         try:
             response = httpx.post(f"{self.api_url}/bot{self.token}/sendMessage", json=body,

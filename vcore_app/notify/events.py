@@ -19,7 +19,8 @@ from vcore_app.filetail import tail_offset
 from vcore_app.jobs.logs import log_path
 from vcore_app.models import Job, JobScheduler, JobStatus
 from vcore_app.notify import outbox
-from vcore_app.notify.rules import effective_rule, wants
+from vcore_app.notify.models import NotifyDelivery
+from vcore_app.notify.rules import NotifyRule, effective_rule, wants
 from vcore_app.settings import Settings
 
 LOG_TAIL_LINES = 20
@@ -84,6 +85,19 @@ def app_started(*, session: Session, settings: Settings, boot_id: str) -> None:
 
 def long_running(*, session: Session, settings: Settings, now: datetime) -> None:
     """Jobs running longer than their rule's `long_running_seconds`: notified once per attempt."""
+    for job, scheduler, rule in overdue_jobs(session=session, settings=settings, now=now):
+        assert job.started_at is not None and rule.long_running_seconds is not None
+        title = f"Job #{job.id} '{job.name}' is running for more than {rule.long_running_seconds:g} s"
+        outbox.enqueue(session=session, event="long_running", payload=job_payload(job, scheduler, settings, title),
+                       channels=rule.channels, group_key=_group("long_running", scheduler),
+                       dedupe_key=_long_running_key(job))
+
+
+def overdue_jobs(*, session: Session, settings: Settings, now: datetime
+                 ) -> list[tuple[Job, JobScheduler | None, NotifyRule]]:
+    """Running jobs past their rule's `long_running_seconds` and not notified yet (a read-only
+    question, so the sender takes the write lock only when there is something to write)."""
+    found: list[tuple[Job, JobScheduler | None, NotifyRule]] = []
     running = session.exec(select(Job).where(Job.status == JobStatus.RUNNING)).all()
     schedulers: dict[int, JobScheduler | None] = {}
     for job in running:
@@ -96,10 +110,15 @@ def long_running(*, session: Session, settings: Settings, now: datetime) -> None
         limit = rule.long_running_seconds
         if limit is None or now - job.started_at < timedelta(seconds=limit) or not wants(rule, "long_running", settings):
             continue
-        title = f"Job #{job.id} '{job.name}' is running for more than {limit:g} s"
-        outbox.enqueue(session=session, event="long_running", payload=job_payload(job, scheduler, settings, title),
-                       channels=rule.channels, group_key=_group("long_running", scheduler),
-                       dedupe_key=f"long_running:job:{job.id}:{job.started_at.isoformat()}")
+        noted = session.exec(select(NotifyDelivery.id).where(
+            col(NotifyDelivery.dedupe_key).startswith(_long_running_key(job) + ":"))).first()
+        if noted is None:
+            found.append((job, scheduler, rule))
+    return found
+
+
+def _long_running_key(job: Job) -> str:
+    return f"long_running:job:{job.id}:{job.started_at.isoformat() if job.started_at else ''}"
 
 
 def job_payload(job: Job, scheduler: JobScheduler | None, settings: Settings, title: str) -> dict[str, Any]:

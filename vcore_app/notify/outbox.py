@@ -159,15 +159,25 @@ class Sender:
 
     def run_once(self) -> float:
         """One pass: note long-running jobs, fold held rows into digests, hand due rows to the
-        pool. Returns the seconds until something is due."""
-        from vcore_app.notify.events import long_running
+        pool. Returns the seconds until something is due. The write lock (which job workers need
+        too) is taken only for what a read-only look found to do."""
+        from vcore_app.notify.events import long_running, overdue_jobs
 
         now = self.clock()
-        with db.session(self.engine) as session:
-            long_running(session=session, settings=self.settings, now=now)
-        self._fold_digests(now)
-        for item in self._claim(now):
-            self._pool.submit(self._deliver, item)
+        window = timedelta(seconds=self.settings.NOTIFY_DIGEST_WINDOW_SECONDS)
+        with db.session(self.engine, readonly=True) as session:
+            overdue = bool(overdue_jobs(session=session, settings=self.settings, now=now))
+            due = session.exec(select(NotifyDelivery.id).where(
+                NotifyDelivery.status == S.PENDING, NotifyDelivery.next_attempt_at <= now).limit(1)).first()
+            held = session.exec(select(func.min(NotifyDelivery.created_at)).where(NotifyDelivery.status == S.HELD)).one()
+        if overdue:
+            with db.session(self.engine) as session:
+                long_running(session=session, settings=self.settings, now=now)
+        if held is not None and _aware(held) + window <= now:
+            self._fold_digests(now)
+        if due is not None or overdue:
+            for item in self._claim(now):
+                self._pool.submit(self._deliver, item)
         return self._next_due(self.clock())
 
     def _claim(self, now: datetime) -> list[_Claimed]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from vcore_app.notify.channels import Message
+from vcore_app.notify.channels import TELEGRAM_MAX_CHARS, Message
 from vcore_app.paths import assets_dir
 from vcore_app.settings import Settings
 
@@ -40,6 +40,21 @@ def render_message(*, delivery_id: int, event: str, payload: dict[str, Any], set
         subject=subject,
         text=env.get_template("body.txt").render(context).strip() + "\n",
         html=env.get_template("body.html").render(context),
-        telegram_html=env.get_template("telegram.html").render(context).strip(),
+        telegram_html=_telegram_html(env, context),
         data=data,
     )
+
+
+def _telegram_html(env: Environment, context: dict[str, Any]) -> str:
+    """Telegram refuses a message over 4096 characters, and cutting HTML can break a tag: drop log
+    lines (oldest first) until it fits, then the log, then shorten the error."""
+    template = env.get_template("telegram.html")
+    tail = list(context["log_tail"])
+    for keep in range(len(tail), -1, -1):
+        text = template.render({**context, "log_tail": tail[len(tail) - keep:]}).strip()
+        if len(text) <= TELEGRAM_MAX_CHARS:
+            return text
+    job = context.get("job") or {}
+    short = {**context, "log_tail": [], "detail": str(context.get("detail", ""))[:500],
+             "job": {**job, "error": str(job.get("error") or "")[:500]} if job else None}
+    return template.render(short).strip()
