@@ -17,6 +17,16 @@ from pathlib import Path
 from typing import Any
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+# A real server's start on a busy 2-core CI box can pass the usual 30 s; a slow start is not what these
+# tests are about.
+STARTUP_SECONDS = 120.0
+
+
+def eventually(condition: Callable[[], Any], timeout: float = 90.0) -> Any:
+    """`wait_for` with a deadline for a loaded machine: deliveries wait on jobs, retries and a sender."""
+    from tests.conftest import wait_for
+
+    return wait_for(condition, timeout)
 
 
 def readme_verify() -> Callable[..., bool]:

@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
-from tests.notify_support import Receiver, webhook_receiver
+from tests.conftest import (
+    ADMIN,
+    RunningApp,
+    app_env,
+    login,
+    start_app,
+    wait_until_healthy,
+)
+from tests.notify_support import STARTUP_SECONDS, Receiver, eventually, webhook_receiver
 from tests.ui_support import log_in, save_screenshot
 
 
@@ -25,7 +32,9 @@ def hooks() -> Iterator[tuple[Receiver, Receiver]]:
 def notify_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     app = start_app(tmp_path_factory.mktemp("notify-ui") / "data", env=app_env(
         FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], NOTIFY_RETRY_BASE_SECONDS="0.1", NOTIFY_MAX_ATTEMPTS="4"))
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], NOTIFY_RETRY_BASE_SECONDS="0.1", NOTIFY_MAX_ATTEMPTS="4"),
+        wait=False)
+    wait_until_healthy(app, timeout=STARTUP_SECONDS)
     yield app
     app.stop()
 
@@ -62,13 +71,13 @@ def test_a_channel_is_added_tested_and_its_delivery_shown(tab: Any, notify_app: 
     expect(tab.locator("#c-secret")).to_have_value("")
     row.get_by_role("button", name="Send test").click()
     expect(tab.locator(".alert-info")).to_contain_text("Test message queued")
-    wait_for(lambda: good.accepted("test"))
+    eventually(lambda: good.accepted("test"))
 
     def delivered() -> bool:
         tab.reload()
         return tab.locator('#deliveries tr[data-status="sent"]').count() == 1
 
-    wait_for(delivered)
+    eventually(delivered)
     expect(tab.locator("#deliveries")).to_contain_text("Test message from admin")
     expect(row.locator(".vc-channel-status")).to_have_text("healthy")
     expect(row.locator("td").nth(4)).not_to_have_text("—")  # last success
@@ -86,9 +95,9 @@ def test_a_failing_channel_is_unhealthy_here_and_on_the_dashboard(tab: Any, noti
         tab.reload()
         return tab.locator('tr[data-channel="dead-hook"] .vc-channel-status').inner_text() == "unhealthy"
 
-    wait_for(unhealthy)
+    eventually(unhealthy)
     expect(tab.locator('tr[data-channel="dead-hook"] .vc-last-error')).to_have_text("webhook answered 500")
-    wait_for(lambda: (tab.reload(), tab.locator('#deliveries tr[data-status="failed"]').count() == 1)[1])
+    eventually(lambda: (tab.reload(), tab.locator('#deliveries tr[data-status="failed"]').count() == 1)[1])
     tab.select_option("#f-status", "failed")
     tab.click("#history-filter button[type=submit]")
     expect(tab.locator("#deliveries tbody tr")).to_have_count(1)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, make_settings, wait_for
-from tests.notify_support import Receiver, webhook_receiver
+from tests.conftest import ADMIN, login, make_settings
+from tests.notify_support import Receiver, eventually, webhook_receiver
 from vcore_app.app import create_app
 
 URL = "/api/v1/notifications/channels"
@@ -49,7 +49,7 @@ def test_a_channel_is_created_read_changed_and_deleted_without_showing_its_secre
     assert renamed.json()["name"] == "ops" and renamed.json()["secret_set"]  # an omitted secret is kept
     sent = client.post("/api/v1/notifications/test", json={"channel_id": channel["id"]}, headers=headers)
     assert sent.status_code == 202, sent.text
-    wait_for(lambda: hook.accepted("test"))  # signed with the kept secret: the receiver verified it
+    eventually(lambda: hook.accepted("test"))  # signed with the kept secret: the receiver verified it
     assert client.delete(f"{URL}/{channel['id']}", headers=headers).status_code == 204
     assert client.get(f"{URL}/{channel['id']}", headers=headers).status_code == 404
 
@@ -99,7 +99,7 @@ def test_the_history_filters_by_status_and_channel(api: tuple[TestClient, dict[s
                                                  "secret": HOOK_SECRET}).json()
     assert client.post("/api/v1/notifications/test", json={}, headers=headers).status_code == 202
     history = "/api/v1/notifications/deliveries"
-    wait_for(lambda: client.get(f"{history}?status=pending", headers=headers).json()["total"] == 0)
+    eventually(lambda: client.get(f"{history}?status=pending", headers=headers).json()["total"] == 0)
     everything = client.get(history, headers=headers).json()
     assert {(d["channel"], d["status"]) for d in everything["items"]} == {("email", "failed"), ("good", "sent")}
     failed = client.get(f"{history}?status=failed", headers=headers).json()["items"]

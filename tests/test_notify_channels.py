@@ -11,9 +11,14 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, make_settings, wait_for
+from tests.conftest import ADMIN, login, make_settings
 from tests.jobs_support import create, wait_status
-from tests.notify_support import fake_telegram, self_signed_cert, tls_smtp_server
+from tests.notify_support import (
+    eventually,
+    fake_telegram,
+    self_signed_cert,
+    tls_smtp_server,
+)
 from vcore_app.app import create_app
 
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp-password-Very-Secret-1"
@@ -47,8 +52,8 @@ def test_a_failed_job_is_mailed_with_text_and_html_over_tls(tmp_path: Path, monk
             headers = login(client, ADMIN["username"], ADMIN["password"])
             job = create(client, headers, type="command", command=f"echo '{NASTY}'; exit 2", name="mail <me>")
             wait_status(client, headers, job["id"])
-            mail: Message = wait_for(lambda: box.messages and box.messages[0])
-            wait_for(lambda: _deliveries(client, headers, status="sent"))
+            mail: Message = eventually(lambda: box.messages and box.messages[0])
+            eventually(lambda: _deliveries(client, headers, status="sent"))
     assert box.logins == [(SMTP_USER, SMTP_PASSWORD)]
     assert mail["To"] == "ops@example.com, oncall@example.com"
     assert mail["Subject"] == f"[vCore] Job #{job['id']} 'mail <me>' failed"
@@ -68,15 +73,15 @@ def test_telegram_gets_its_html_subset_escaped_and_a_bad_token_fails_for_good(
             headers = login(client, ADMIN["username"], ADMIN["password"])
             job = create(client, headers, type="command", command=f"echo '{NASTY}'; exit 1", name="tg & <co>")
             wait_status(client, headers, job["id"])
-            wait_for(lambda: bot.accepted())
-            sent = wait_for(lambda: _deliveries(client, headers, status="sent"))
+            eventually(lambda: bot.accepted())
+            sent = eventually(lambda: _deliveries(client, headers, status="sent"))
             # A channel added in the UI or API with a wrong token: Telegram says 401, no retry.
             added = client.post("/api/v1/notifications/channels", headers=headers, json={
                 "name": "wrong-bot", "kind": "telegram", "chat_id": "-42", "secret": "999:wrong-token-xxxxxxxx"})
             assert added.status_code == 201, added.text
             test = client.post("/api/v1/notifications/test", json={"channel_id": added.json()["id"]}, headers=headers)
             assert test.status_code == 202, test.text
-            [failed] = wait_for(lambda: _deliveries(client, headers, status="failed"))
+            [failed] = eventually(lambda: _deliveries(client, headers, status="failed"))
     [message] = bot.accepted()
     body = message["body"]
     assert body["chat_id"] == -100123 and body["parse_mode"] == "HTML"
@@ -97,7 +102,7 @@ def test_the_start_message_goes_out_when_asked(tmp_path: Path, monkeypatch: pyte
                 headers = login(client, ADMIN["username"], ADMIN["password"])
                 client.post("/api/v1/notifications/test", json={"text": "ping"}, headers=headers)
                 expected = 1 + 2 * notify_on_start  # the start message once, then the test, per boot
-                wait_for(lambda c=client, h=headers, n=expected: len(_deliveries(c, h, status="sent")) == n)
+                eventually(lambda c=client, h=headers, n=expected: len(_deliveries(c, h, status="sent")) == n)
     texts = [m["body"]["text"] for m in bot.accepted()]
     assert [("started" in t, "ping" in t) for t in texts] == [(False, True), (True, False), (False, True)]
 
@@ -123,7 +128,7 @@ def test_apprise_urls_reach_their_service(tmp_path: Path, monkeypatch: pytest.Mo
             assert channel["secret_set"] and channel["secret_hint"] == ""
             assert client.post("/api/v1/notifications/test", json={"text": "via apprise"},
                                headers=headers).status_code == 202
-            wait_for(lambda: _deliveries(client, headers, status="sent"))
+            eventually(lambda: _deliveries(client, headers, status="sent"))
             listed = client.get("/api/v1/notifications/channels", headers=headers).text
     [request] = receiver.requests
     assert request["body"]["title"] == "[vCore] Test message from admin" and "via apprise" in request["body"]["message"]

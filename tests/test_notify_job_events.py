@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, make_settings, wait_for
+from tests.conftest import ADMIN, login, make_settings
 from tests.jobs_support import create, wait_status
-from tests.notify_support import Receiver, webhook_receiver
+from tests.notify_support import Receiver, eventually, webhook_receiver
 from vcore_app.app import create_app
 
 SECRET = "webhook-signing-secret-1234"
@@ -41,7 +41,7 @@ def deliveries(client: TestClient, headers: dict[str, str], **params: Any) -> li
 
 def settled(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     """The history once nothing is pending any more."""
-    return wait_for(lambda: (rows := deliveries(client, headers)) and not deliveries(
+    return eventually(lambda: (rows := deliveries(client, headers)) and not deliveries(
         client, headers, status="pending") and rows)
 
 
@@ -51,7 +51,7 @@ def test_a_job_with_two_retries_that_fails_three_times_notifies_once(app: tuple[
     job = create(client, headers, type="command", command="echo 'broken <b>tag</b>'; exit 3", max_retries=2,
                  name="nightly-backup")
     assert wait_status(client, headers, job["id"])["attempt"] == 3
-    wait_for(lambda: hook.accepted("failed"))
+    eventually(lambda: hook.accepted("failed"))
     settled(client, headers)
     [failed] = hook.accepted("failed")
     assert len(hook.requests) == 1
@@ -69,7 +69,7 @@ def test_a_success_is_not_notified_unless_asked_and_a_rule_can_ask(app: tuple[Te
     muted = create(client, headers, type="command", command="false", notify={"events": []})
     for job in (quiet, loud, muted):
         wait_status(client, headers, job["id"])
-    wait_for(lambda: hook.accepted("succeeded"))
+    eventually(lambda: hook.accepted("succeeded"))
     settled(client, headers)
     assert [r["body"]["job"]["id"] for r in hook.requests] == [loud["id"]]
 
@@ -81,7 +81,7 @@ def test_a_rule_naming_another_channel_sends_nothing_here(app: tuple[TestClient,
     wait_status(client, headers, job["id"])
     other = create(client, headers, type="command", command="false", notify={"channels": ["webhook"]})
     wait_status(client, headers, other["id"])
-    wait_for(lambda: hook.accepted("failed"))
+    eventually(lambda: hook.accepted("failed"))
     settled(client, headers)
     assert [r["body"]["job"]["id"] for r in hook.requests] == [other["id"]]
 
@@ -114,7 +114,7 @@ def test_a_scheduler_that_recovers_notifies_recovered_once(app: tuple[TestClient
         run = client.post(url, headers=headers)
         assert run.status_code == 201, run.text
         wait_status(client, headers, run.json()["id"])
-    wait_for(lambda: hook.accepted("recovered"))
+    eventually(lambda: hook.accepted("recovered"))
     settled(client, headers)
     assert [r["event"] for r in hook.requests] == ["failed", "recovered"]
     assert hook.accepted("recovered")[0]["body"]["scheduler"]["name"] == "flaky"
@@ -124,7 +124,7 @@ def test_a_job_running_longer_than_its_rule_allows_is_notified_once(app: tuple[T
                                                                     hook: Receiver) -> None:
     client, headers = app
     job = create(client, headers, type="command", command="sleep 4", notify={"long_running_seconds": 1})
-    wait_for(lambda: hook.accepted("long_running"))
+    eventually(lambda: hook.accepted("long_running"))
     assert wait_status(client, headers, job["id"])["status"] == "done"
     settled(client, headers)
     assert [r["event"] for r in hook.requests] == ["long_running"]
@@ -137,7 +137,7 @@ def test_a_channel_answering_500_three_times_delivers_once_with_the_retries_in_t
     hook.script[:] = [500, 500, 500]
     job = create(client, headers, type="command", command="false")
     wait_status(client, headers, job["id"])
-    wait_for(lambda: hook.accepted("failed"))
+    eventually(lambda: hook.accepted("failed"))
     [row] = settled(client, headers)
     assert len(hook.requests) == 4 and len(hook.accepted()) == 1
     assert {r["delivery"] for r in hook.requests} == {str(row["id"])}  # one delivery id: receivers can dedupe
@@ -155,7 +155,7 @@ def test_a_channel_that_keeps_failing_is_unhealthy_and_the_job_is_untouched(
     hook.script[:] = [503] * 100
     job = create(client, headers, type="command", command="true", notify={"events": ["succeeded"]})
     assert wait_status(client, headers, job["id"])["status"] == "done"
-    wait_for(lambda: not client.get(f"{API}/channels", headers=headers).json()["items"][0]["healthy"])
+    eventually(lambda: not client.get(f"{API}/channels", headers=headers).json()["items"][0]["healthy"])
     assert client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()["status"] == "done"
     page = client.get("/", headers={**headers, "accept": "text/html"})
     assert 'data-unhealthy-channel="webhook"' in page.text and "webhook answered 503" in page.text
@@ -169,6 +169,6 @@ def test_a_bad_signature_is_refused_by_the_documented_check(tmp_path: Path, monk
         with TestClient(create_app(settings)) as client:
             headers = login(client, ADMIN["username"], ADMIN["password"])
             assert client.post(f"{API}/test", json={}, headers=headers).status_code == 202
-            [row] = wait_for(lambda: deliveries(client, headers, status="failed"))
+            [row] = eventually(lambda: deliveries(client, headers, status="failed"))
     assert [r["status"] for r in receiver.requests] == [401]
     assert row["last_error"] == "webhook answered 401"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_settings, wait_for
-from tests.notify_support import Receiver, webhook_receiver
+from tests.conftest import make_settings
+from tests.notify_support import Receiver, eventually, webhook_receiver
 from tests.test_scheduler_firing import T0, FakeClock, Scene
 from tests.test_scheduler_firing import _run as run_app
 from vcore_app.settings import Settings
@@ -34,7 +34,7 @@ def _settled(scene: Scene) -> list[dict[str, Any]]:
         return None if pending["total"] else scene.client.get("/api/v1/notifications/deliveries",
                                                                headers=scene.headers).json()["items"]
 
-    return wait_for(done)
+    return eventually(done)
 
 
 @pytest.mark.parametrize(("misfire_policy", "outcome"), [("run_once", "ran job #"), ("skip", "skipped (misfire policy)")])
@@ -50,7 +50,7 @@ def test_a_scheduler_due_while_the_app_was_down_notifies_missed_once_after_start
     scene = next(boots)
     scene.tick(seconds=1)
     scene.tick(seconds=1)
-    wait_for(lambda: hook.accepted("missed"))
+    eventually(lambda: hook.accepted("missed"))
     _settled(scene)
     assert [r["event"] for r in hook.requests] == ["missed"]
     body = hook.requests[0]["body"]
@@ -72,7 +72,7 @@ def test_a_run_skipped_by_the_overlap_policy_notifies_missed_once_per_slot(setti
     created = scene.create(overlap_policy="skip")
     scene.tick(seconds=60)  # runs (stays queued: the consumer is stopped)
     scene.tick(seconds=60)  # skipped
-    wait_for(lambda: hook.accepted("missed"))
+    eventually(lambda: hook.accepted("missed"))
     _settled(scene)
     assert [r["event"] for r in hook.requests] == ["missed"]
     assert "overlap policy" in hook.requests[0]["body"]["detail"]
@@ -87,7 +87,7 @@ def test_a_scheduler_rule_can_turn_missed_off(settings: Settings, hook: Receiver
     scene.tick(seconds=60)
     scene.tick(seconds=60)
     scene.client.post("/api/v1/notifications/test", json={}, headers=scene.headers)
-    wait_for(lambda: hook.accepted("test"))
+    eventually(lambda: hook.accepted("test"))
     _settled(scene)
     assert [r["event"] for r in hook.requests] == ["test"]
     boots.close()

@@ -7,8 +7,15 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import ADMIN, RunningApp, app_env, free_port, login, wait_for
-from tests.notify_support import webhook_receiver
+from tests.conftest import (
+    ADMIN,
+    RunningApp,
+    app_env,
+    free_port,
+    login,
+    wait_until_healthy,
+)
+from tests.notify_support import STARTUP_SECONDS, eventually, webhook_receiver
 
 SECRET = "restart-signing-secret"
 
@@ -19,17 +26,19 @@ def test_kill_9_after_the_final_commit_delivers_after_restart_exactly_once(
     env = app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
                   FIRST_SUPERUSER_PASSWORD=ADMIN["password"], NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
                   NOTIFY_WEBHOOK_SECRET=SECRET, NOTIFY_RETRY_BASE_SECONDS="600")
-    app = launch(tmp_path / "data", env=env)
+    app = launch(tmp_path / "data", env=env, wait=False)
+    wait_until_healthy(app, timeout=STARTUP_SECONDS)
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
     job = app.http.post("/api/v1/jobs", json={"type": "command", "command": "exit 7", "name": "doomed"},
                         headers=headers).json()
-    wait_for(lambda: app.http.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()["status"] == "failed")
-    [row] = wait_for(lambda: app.http.get("/api/v1/notifications/deliveries", headers=headers).json()["items"])
+    eventually(lambda: app.http.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()["status"] == "failed")
+    [row] = eventually(lambda: app.http.get("/api/v1/notifications/deliveries", headers=headers).json()["items"])
     assert row["status"] in ("pending", "sending")  # committed with the job, not delivered
     app.stop(signal.SIGKILL)
 
     with webhook_receiver(secret=SECRET, port=port) as hook:
-        again = launch(tmp_path / "data", env=env)
+        again = launch(tmp_path / "data", env=env, wait=False)
+        wait_until_healthy(again, timeout=STARTUP_SECONDS)
         headers = login(again.http, ADMIN["username"], ADMIN["password"])
 
         def delivered() -> dict[str, object] | None:
@@ -37,7 +46,7 @@ def test_kill_9_after_the_final_commit_delivers_after_restart_exactly_once(
             return items[0] if items and items[0]["status"] == "sent" else None
 
         # The first attempt failed before the crash and would retry in 10 minutes; the restart sends now.
-        sent = wait_for(delivered, timeout=25)
+        sent = eventually(delivered, timeout=120)
         assert sent["id"] == row["id"]
         [received] = hook.requests
         assert received["status"] == 200 and received["event"] == "failed"

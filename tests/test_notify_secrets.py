@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import ADMIN, app_env, login, start_app, wait_for
+from tests.conftest import (
+    ADMIN,
+    app_env,
+    login,
+    start_app,
+    wait_until_healthy,
+)
 from tests.notify_support import (
+    STARTUP_SECONDS,
+    eventually,
     fake_telegram,
     self_signed_cert,
     tls_smtp_server,
@@ -32,7 +40,8 @@ def test_no_bot_token_or_smtp_password_in_any_log_or_page(tmp_path: Path) -> Non
             TELEGRAM_API_URL=bot.url, NOTIFY_EMAIL_ENABLED="true", NOTIFY_EMAIL_TO="ops@example.com",
             SMTP_HOST=box.host, SMTP_PORT=str(box.port), SMTP_TLS="true", SMTP_USER="mailer",
             SMTP_PASSWORD=SMTP_PASSWORD, NOTIFY_WEBHOOK_URL=hook.url, NOTIFY_WEBHOOK_SECRET=HOOK_SECRET,
-            NOTIFY_ON_START="true", NOTIFY_MAX_ATTEMPTS="1"))
+            NOTIFY_ON_START="true", NOTIFY_MAX_ATTEMPTS="1"), wait=False)
+        wait_until_healthy(app, timeout=STARTUP_SECONDS)
         http = app.http
         headers = login(http, ADMIN["username"], ADMIN["password"])
         job = http.post("/api/v1/jobs", headers=headers, json={
@@ -41,7 +50,7 @@ def test_no_bot_token_or_smtp_password_in_any_log_or_page(tmp_path: Path) -> Non
             "name": "wrong-bot", "kind": "telegram", "chat_id": "12", "secret": DB_SECRET}).json()
         http.post("/api/v1/notifications/test", json={"channel_id": wrong["id"]}, headers=headers)
         history = "/api/v1/notifications/deliveries"
-        wait_for(lambda: http.get(history, headers=headers).json()["total"] == 8  # 3 start, 4 failed, 1 test
+        eventually(lambda: http.get(history, headers=headers).json()["total"] == 8  # 3 start, 4 failed, 1 test
                  and http.get(f"{history}?status=pending", headers=headers).json()["total"] == 0)
         assert len(bot.accepted()) == 2 and len(hook.accepted()) == 2 and len(box.messages) == 2
         assert box.logins and http.get(f"{history}?status=failed", headers=headers).json()["total"] == 2
