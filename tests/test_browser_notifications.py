@@ -10,16 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import (
-    ADMIN,
-    RunningApp,
-    app_env,
-    login,
-    start_app,
-    wait_until_healthy,
-)
-from tests.notify_support import STARTUP_SECONDS, Receiver, eventually, webhook_receiver
-from tests.ui_support import log_in, save_screenshot
+from tests.support.apps import ADMIN, RunningApp, app_env, start_app, wait_until_healthy
+from tests.support.auth import login
+from tests.support.browser import log_in, save_screenshot
+from tests.support.notify import STARTUP_SECONDS, Receiver, eventually, webhook_receiver
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +24,17 @@ def hooks() -> Iterator[tuple[Receiver, Receiver]]:
 
 @pytest.fixture(scope="module")
 def notify_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    app = start_app(tmp_path_factory.mktemp("notify-ui") / "data", env=app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"], NOTIFY_RETRY_BASE_SECONDS="0.1", NOTIFY_MAX_ATTEMPTS="4"),
-        wait=False)
+    app = start_app(
+        tmp_path_factory.mktemp("notify-ui") / "data",
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            NOTIFY_RETRY_BASE_SECONDS="0.1",
+            NOTIFY_MAX_ATTEMPTS="4",
+        ),
+        wait=False,
+    )
     wait_until_healthy(app, timeout=STARTUP_SECONDS)
     yield app
     app.stop()
@@ -58,8 +59,9 @@ def _add_channel(tab: Any, name: str, url: str, secret: str = "") -> None:
     expect(tab.locator(".alert-success")).to_contain_text(f"Channel {name} added.")
 
 
-def test_a_channel_is_added_tested_and_its_delivery_shown(tab: Any, notify_app: RunningApp,
-                                                          hooks: tuple[Receiver, Receiver]) -> None:
+def test_a_channel_is_added_tested_and_its_delivery_shown(
+    tab: Any, notify_app: RunningApp, hooks: tuple[Receiver, Receiver]
+) -> None:
     good, _ = hooks
     tab.goto(f"{notify_app.url}/")
     tab.click("nav >> text=Notifications")
@@ -84,8 +86,9 @@ def test_a_channel_is_added_tested_and_its_delivery_shown(tab: Any, notify_app: 
     save_screenshot(tab, "notifications-light")
 
 
-def test_a_failing_channel_is_unhealthy_here_and_on_the_dashboard(tab: Any, notify_app: RunningApp,
-                                                                  hooks: tuple[Receiver, Receiver]) -> None:
+def test_a_failing_channel_is_unhealthy_here_and_on_the_dashboard(
+    tab: Any, notify_app: RunningApp, hooks: tuple[Receiver, Receiver]
+) -> None:
     _, bad = hooks
     tab.goto(f"{notify_app.url}/notifications")
     _add_channel(tab, "dead-hook", bad.url)
@@ -132,8 +135,11 @@ def test_the_scheduler_form_sets_and_shows_its_notify_rule(tab: Any, notify_app:
     scheduler_id = tab.url.rsplit("/", 1)[1]
     headers = login(notify_app.http, ADMIN["username"], ADMIN["password"])
     saved = notify_app.http.get(f"/api/v1/job-schedulers/{scheduler_id}", headers=headers).json()
-    assert saved["notify"] == {"events": ["failed", "succeeded"], "channels": ["ops-hook", "dead-hook"],
-                               "long_running_seconds": 90.0}
+    assert saved["notify"] == {
+        "events": ["failed", "succeeded"],
+        "channels": ["ops-hook", "dead-hook"],
+        "long_running_seconds": 90.0,
+    }
     tab.fill("#f-notify-channels", "not a name")
     tab.click("#scheduler-form button[type=submit]")
     expect(tab.locator('[data-error-for="notify"]')).to_contain_text("is not a channel name")

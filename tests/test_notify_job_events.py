@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, make_settings
-from tests.jobs_support import create, wait_status
-from tests.notify_support import Receiver, eventually, webhook_receiver
+from tests.support.apps import ADMIN, make_settings
+from tests.support.auth import login
+from tests.support.jobs import create, wait_status
+from tests.support.notify import Receiver, eventually, webhook_receiver
 from vcore_app.app import create_app
 
 SECRET = "webhook-signing-secret-1234"
@@ -27,8 +28,13 @@ def hook() -> Iterator[Receiver]:
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: Receiver) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    settings = make_settings(tmp_path, monkeypatch, NOTIFY_WEBHOOK_URL=f"{hook.url}/hook",
-                             NOTIFY_WEBHOOK_SECRET=SECRET, NOTIFY_RETRY_BASE_SECONDS=0.1)
+    settings = make_settings(
+        tmp_path,
+        monkeypatch,
+        NOTIFY_WEBHOOK_URL=f"{hook.url}/hook",
+        NOTIFY_WEBHOOK_SECRET=SECRET,
+        NOTIFY_RETRY_BASE_SECONDS=0.1,
+    )
     with TestClient(create_app(settings)) as client:
         yield client, login(client, ADMIN["username"], ADMIN["password"])
 
@@ -41,15 +47,23 @@ def deliveries(client: TestClient, headers: dict[str, str], **params: Any) -> li
 
 def settled(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     """The history once nothing is pending any more."""
-    return eventually(lambda: (rows := deliveries(client, headers)) and not deliveries(
-        client, headers, status="pending") and rows)
+    return eventually(
+        lambda: (rows := deliveries(client, headers)) and not deliveries(client, headers, status="pending") and rows
+    )
 
 
-def test_a_job_with_two_retries_that_fails_three_times_notifies_once(app: tuple[TestClient, dict[str, str]],
-                                                                     hook: Receiver) -> None:
+def test_a_job_with_two_retries_that_fails_three_times_notifies_once(
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
-    job = create(client, headers, type="command", command="echo 'broken <b>tag</b>'; exit 3", max_retries=2,
-                 name="nightly-backup")
+    job = create(
+        client,
+        headers,
+        type="command",
+        command="echo 'broken <b>tag</b>'; exit 3",
+        max_retries=2,
+        name="nightly-backup",
+    )
     assert wait_status(client, headers, job["id"])["attempt"] == 3
     eventually(lambda: hook.accepted("failed"))
     settled(client, headers)
@@ -61,8 +75,9 @@ def test_a_job_with_two_retries_that_fails_three_times_notifies_once(app: tuple[
     assert "nightly-backup" in body["subject"] and "broken <b>tag</b>" in body["text"]
 
 
-def test_a_success_is_not_notified_unless_asked_and_a_rule_can_ask(app: tuple[TestClient, dict[str, str]],
-                                                                   hook: Receiver) -> None:
+def test_a_success_is_not_notified_unless_asked_and_a_rule_can_ask(
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
     quiet = create(client, headers, type="command", command="true")
     loud = create(client, headers, type="command", command="true", notify={"events": ["succeeded"]})
@@ -74,8 +89,9 @@ def test_a_success_is_not_notified_unless_asked_and_a_rule_can_ask(app: tuple[Te
     assert [r["body"]["job"]["id"] for r in hook.requests] == [loud["id"]]
 
 
-def test_a_rule_naming_another_channel_sends_nothing_here(app: tuple[TestClient, dict[str, str]],
-                                                          hook: Receiver) -> None:
+def test_a_rule_naming_another_channel_sends_nothing_here(
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
     job = create(client, headers, type="command", command="false", notify={"channels": ["elsewhere"]})
     wait_status(client, headers, job["id"])
@@ -86,28 +102,41 @@ def test_a_rule_naming_another_channel_sends_nothing_here(app: tuple[TestClient,
     assert [r["body"]["job"]["id"] for r in hook.requests] == [other["id"]]
 
 
-@pytest.mark.parametrize(("notify", "field"), [
-    ({"events": ["exploded"]}, "events"),
-    ({"channels": ["no spaces"]}, "channels"),
-    ({"long_running_seconds": -1}, "long_running_seconds"),
-    ({"whatever": 1}, "whatever"),
-])
-def test_a_bad_notify_rule_is_a_422_naming_the_field(app: tuple[TestClient, dict[str, str]], notify: dict[str, Any],
-                                                     field: str) -> None:
+@pytest.mark.parametrize(
+    ("notify", "field"),
+    [
+        ({"events": ["exploded"]}, "events"),
+        ({"channels": ["no spaces"]}, "channels"),
+        ({"long_running_seconds": -1}, "long_running_seconds"),
+        ({"whatever": 1}, "whatever"),
+    ],
+)
+def test_a_bad_notify_rule_is_a_422_naming_the_field(
+    app: tuple[TestClient, dict[str, str]], notify: dict[str, Any], field: str
+) -> None:
     client, headers = app
-    response = client.post("/api/v1/jobs", json={"type": "command", "command": "true", "notify": notify},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/jobs", json={"type": "command", "command": "true", "notify": notify}, headers=headers
+    )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][:3] == ["body", "notify", field]
 
 
-def test_a_scheduler_that_recovers_notifies_recovered_once(app: tuple[TestClient, dict[str, str]], hook: Receiver,
-                                                           tmp_path: Path) -> None:
+def test_a_scheduler_that_recovers_notifies_recovered_once(
+    app: tuple[TestClient, dict[str, str]], hook: Receiver, tmp_path: Path
+) -> None:
     client, headers = app
     marker = tmp_path / "second-run"
-    scheduler = client.post("/api/v1/job-schedulers", headers=headers, json={
-        "name": "flaky", "trigger_type": "cron", "cron": "0 3 * * *",
-        "job_template": {"type": "command", "command": f"test -f {marker} || {{ touch {marker}; exit 1; }}"}})
+    scheduler = client.post(
+        "/api/v1/job-schedulers",
+        headers=headers,
+        json={
+            "name": "flaky",
+            "trigger_type": "cron",
+            "cron": "0 3 * * *",
+            "job_template": {"type": "command", "command": f"test -f {marker} || {{ touch {marker}; exit 1; }}"},
+        },
+    )
     assert scheduler.status_code == 201, scheduler.text
     url = f"/api/v1/job-schedulers/{scheduler.json()['id']}/run-now"
     for _ in range(3):  # fails, recovers, succeeds again
@@ -120,8 +149,9 @@ def test_a_scheduler_that_recovers_notifies_recovered_once(app: tuple[TestClient
     assert hook.accepted("recovered")[0]["body"]["scheduler"]["name"] == "flaky"
 
 
-def test_a_job_running_longer_than_its_rule_allows_is_notified_once(app: tuple[TestClient, dict[str, str]],
-                                                                    hook: Receiver) -> None:
+def test_a_job_running_longer_than_its_rule_allows_is_notified_once(
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
     job = create(client, headers, type="command", command="sleep 4", notify={"long_running_seconds": 1})
     eventually(lambda: hook.accepted("long_running"))
@@ -132,7 +162,8 @@ def test_a_job_running_longer_than_its_rule_allows_is_notified_once(app: tuple[T
 
 
 def test_a_channel_answering_500_three_times_delivers_once_with_the_retries_in_the_history(
-        app: tuple[TestClient, dict[str, str]], hook: Receiver) -> None:
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
     hook.script[:] = [500, 500, 500]
     job = create(client, headers, type="command", command="false")
@@ -150,7 +181,8 @@ def test_a_channel_answering_500_three_times_delivers_once_with_the_retries_in_t
 
 
 def test_a_channel_that_keeps_failing_is_unhealthy_and_the_job_is_untouched(
-        app: tuple[TestClient, dict[str, str]], hook: Receiver) -> None:
+    app: tuple[TestClient, dict[str, str]], hook: Receiver
+) -> None:
     client, headers = app
     hook.script[:] = [503] * 100
     job = create(client, headers, type="command", command="true", notify={"events": ["succeeded"]})
@@ -164,8 +196,13 @@ def test_a_channel_that_keeps_failing_is_unhealthy_and_the_job_is_untouched(
 def test_a_bad_signature_is_refused_by_the_documented_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The receiver's check is the README snippet: a wrong key fails it (so the passing tests mean something)."""
     with webhook_receiver(secret="the-right-key") as receiver:
-        settings = make_settings(tmp_path, monkeypatch, NOTIFY_WEBHOOK_URL=receiver.url,
-                                 NOTIFY_WEBHOOK_SECRET="a-wrong-key", NOTIFY_MAX_ATTEMPTS=1)
+        settings = make_settings(
+            tmp_path,
+            monkeypatch,
+            NOTIFY_WEBHOOK_URL=receiver.url,
+            NOTIFY_WEBHOOK_SECRET="a-wrong-key",
+            NOTIFY_MAX_ATTEMPTS=1,
+        )
         with TestClient(create_app(settings)) as client:
             headers = login(client, ADMIN["username"], ADMIN["password"])
             assert client.post(f"{API}/test", json={}, headers=headers).status_code == 202

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_settings
-from tests.notify_support import Receiver, eventually, webhook_receiver
+from tests.support.apps import make_settings
+from tests.support.notify import Receiver, eventually, webhook_receiver
 from tests.test_scheduler_firing import T0, FakeClock, Scene
 from tests.test_scheduler_firing import _run as run_app
 from vcore_app.settings import Settings
@@ -31,15 +31,21 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: Receiver) ->
 def _settled(scene: Scene) -> list[dict[str, Any]]:
     def done() -> list[dict[str, Any]] | None:
         pending = scene.client.get("/api/v1/notifications/deliveries?status=pending", headers=scene.headers).json()
-        return None if pending["total"] else scene.client.get("/api/v1/notifications/deliveries",
-                                                               headers=scene.headers).json()["items"]
+        return (
+            None
+            if pending["total"]
+            else scene.client.get("/api/v1/notifications/deliveries", headers=scene.headers).json()["items"]
+        )
 
     return eventually(done)
 
 
-@pytest.mark.parametrize(("misfire_policy", "outcome"), [("run_once", "ran job #"), ("skip", "skipped (misfire policy)")])
+@pytest.mark.parametrize(
+    ("misfire_policy", "outcome"), [("run_once", "ran job #"), ("skip", "skipped (misfire policy)")]
+)
 def test_a_scheduler_due_while_the_app_was_down_notifies_missed_once_after_start(
-        settings: Settings, hook: Receiver, misfire_policy: str, outcome: str) -> None:
+    settings: Settings, hook: Receiver, misfire_policy: str, outcome: str
+) -> None:
     clock = FakeClock(T0)
     boots = run_app(settings, clock)
     scene = next(boots)

@@ -7,30 +7,31 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import (
-    ADMIN,
-    RunningApp,
-    app_env,
-    free_port,
-    login,
-    wait_until_healthy,
-)
-from tests.notify_support import STARTUP_SECONDS, eventually, webhook_receiver
+from tests.support.apps import ADMIN, RunningApp, app_env, free_port, wait_until_healthy
+from tests.support.auth import login
+from tests.support.notify import STARTUP_SECONDS, eventually, webhook_receiver
 
 SECRET = "restart-signing-secret"
 
 
 def test_kill_9_after_the_final_commit_delivers_after_restart_exactly_once(
-        tmp_path: Path, launch: Callable[..., RunningApp]) -> None:
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
     port = free_port()  # nothing listens here until after the crash
-    env = app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                  FIRST_SUPERUSER_PASSWORD=ADMIN["password"], NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
-                  NOTIFY_WEBHOOK_SECRET=SECRET, NOTIFY_RETRY_BASE_SECONDS="600")
+    env = app_env(
+        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        NOTIFY_WEBHOOK_SECRET=SECRET,
+        NOTIFY_RETRY_BASE_SECONDS="600",
+    )
     app = launch(tmp_path / "data", env=env, wait=False)
     wait_until_healthy(app, timeout=STARTUP_SECONDS)
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
-    job = app.http.post("/api/v1/jobs", json={"type": "command", "command": "exit 7", "name": "doomed"},
-                        headers=headers).json()
+    job = app.http.post(
+        "/api/v1/jobs", json={"type": "command", "command": "exit 7", "name": "doomed"}, headers=headers
+    ).json()
     eventually(lambda: app.http.get(f"/api/v1/jobs/{job['id']}", headers=headers).json()["status"] == "failed")
     [row] = eventually(lambda: app.http.get("/api/v1/notifications/deliveries", headers=headers).json()["items"])
     assert row["status"] in ("pending", "sending")  # committed with the job, not delivered

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, make_settings
-from tests.notify_support import eventually, webhook_receiver
+from tests.support.apps import ADMIN, make_settings
+from tests.support.auth import login
+from tests.support.notify import eventually, webhook_receiver
 from vcore_app.app import create_app
 
 JOBS = 500
@@ -19,22 +20,39 @@ BURST = 3
 WINDOW = 10.0
 
 
-def test_five_hundred_failures_in_a_minute_send_a_bounded_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_five_hundred_failures_in_a_minute_send_a_bounded_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with webhook_receiver() as hook:
-        settings = make_settings(tmp_path, monkeypatch, NOTIFY_WEBHOOK_URL=hook.url, NOTIFY_BURST=BURST,
-                                 NOTIFY_DIGEST_WINDOW_SECONDS=WINDOW, WORKERS_DEFAULT=4)
+        settings = make_settings(
+            tmp_path,
+            monkeypatch,
+            NOTIFY_WEBHOOK_URL=hook.url,
+            NOTIFY_BURST=BURST,
+            NOTIFY_DIGEST_WINDOW_SECONDS=WINDOW,
+            WORKERS_DEFAULT=4,
+        )
         with TestClient(create_app(settings)) as client:
             headers = login(client, ADMIN["username"], ADMIN["password"])
             started = time.monotonic()
             for number in range(JOBS):
-                response = client.post("/api/v1/jobs", headers=headers,
-                                       json={"type": "command", "command": "exit 1", "name": f"storm-{number}"})
+                response = client.post(
+                    "/api/v1/jobs",
+                    headers=headers,
+                    json={"type": "command", "command": "exit 1", "name": f"storm-{number}"},
+                )
                 assert response.status_code == 201, response.text
-            eventually(lambda: client.get("/api/v1/jobs?status=failed&limit=1", headers=headers).json()["total"] == JOBS,
-                     timeout=240)
+            eventually(
+                lambda: client.get("/api/v1/jobs?status=failed&limit=1", headers=headers).json()["total"] == JOBS,
+                timeout=240,
+            )
             storm_seconds = time.monotonic() - started  # about 30 s here; more on a loaded machine
-            eventually(lambda: client.get("/api/v1/notifications/deliveries?status=pending",
-                                        headers=headers).json()["total"] == 0, timeout=120)
+            eventually(
+                lambda: (
+                    client.get("/api/v1/notifications/deliveries?status=pending", headers=headers).json()["total"] == 0
+                ),
+                timeout=120,
+            )
             digested = client.get("/api/v1/notifications/deliveries?status=digested&limit=1", headers=headers).json()
     single = hook.accepted("failed")
     digests = hook.accepted("digest")

@@ -7,18 +7,21 @@ inside the data folder; they are filled in once DATA_DIR is known.
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator, validate_email
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "vcore-app"
 DATA_DIR_ENV = "VCORE_DATA_DIR"
@@ -27,6 +30,25 @@ GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
 # What a job or scheduler can be notified about (vcore_app/notify/rules.py); here so NOTIFY_EVENTS
 # is checked when the settings load.
 NOTIFY_RULE_EVENTS = ("failed", "succeeded", "recovered", "missed", "long_running")
+# Keys of the seed's example configuration that this app has no use for: one process serves on one
+# address (no proxy or uvicorn entry point of its own), Huey logs into the app log, the name and
+# version are the package's, JWT is always HS256 and the API always lives under /api/v1. Named in
+# the start-up warning rather than silently dropped (README, "Settings").
+SEED_KEYS_IGNORED = frozenset(
+    {
+        "BASE_DOMAIN",
+        "PROXY_HOST",
+        "UVICORN_RELOAD",
+        "UVICORN_ENTRYPOINT",
+        "UVICORN_WORKERS",
+        "HUEY_DEFAULT_LOG_PATH",
+        "HUEY_RESERVED_LOG_PATH",
+        "PACKAGE_NAME",
+        "VERSION",
+        "ALGORITHM",
+        "API_V1_PREFIX",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -54,7 +76,9 @@ class Settings(BaseSettings):
     DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
-    BASE_URL: str = Field("", description="Public URL of the app, used in links and mails (default: from host and port).")
+    BASE_URL: str = Field(
+        "", description="Public URL of the app, used in links and mails (default: from host and port)."
+    )
     OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
     JWT_ACCESS_SECRET_KEY: SecretStr = Field(
         SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
@@ -73,20 +97,35 @@ class Settings(BaseSettings):
     HUEY_RESERVED_SQLITE_PATH: Path | None = Field(
         None, description="Storage of the `reserved` queue (default: DATA_DIR/huey_reserved.sqlite3)."
     )
-    WORKERS_DEFAULT: int = Field(2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default).")
-    WORKERS_RESERVED: int = Field(1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved).")
+    WORKERS_DEFAULT: int = Field(
+        2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default)."
+    )
+    WORKERS_RESERVED: int = Field(
+        1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved)."
+    )
     SHUTDOWN_TIMEOUT: float = Field(
         5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
     )
     JOB_LOG_MAX_BYTES: int = Field(
-        10_000_000, ge=1_000_000, description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between."
+        10_000_000,
+        ge=1_000_000,
+        description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between.",
     )
-    JOB_LOG_RETENTION_DAYS: int = Field(30, ge=1, description="Job log files untouched for this many days are removed (checked daily).")
+    JOB_LOG_RETENTION_DAYS: int = Field(
+        30, ge=1, description="Job log files untouched for this many days are removed (checked daily)."
+    )
     JOB_KILL_GRACE_SECONDS: float = Field(
-        5.0, ge=0, le=60, description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL."
+        5.0,
+        ge=0,
+        le=60,
+        description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL.",
     )
-    FIRST_SUPERUSER_USERNAME: str = Field("", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists.")
-    FIRST_SUPERUSER_EMAIL: str = Field("", description="E-mail of the first superuser.")
+    FIRST_SUPERUSER_USERNAME: str = Field(
+        "", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists."
+    )
+    FIRST_SUPERUSER_EMAIL: str = Field(
+        "", description="E-mail of the first superuser (checked like the API checks e-mails)."
+    )
     FIRST_SUPERUSER_PASSWORD: SecretStr = Field(SecretStr(""), description="Password of the first superuser.")
     USERS_OPEN_REGISTRATION: bool = Field(False, description="Let anyone create a regular account at /api/v1/register.")
     EMAILS_ENABLED: bool = Field(False, description="Send mail (password reset, notifications) through SMTP_*.")
@@ -99,37 +138,81 @@ class Settings(BaseSettings):
     EMAILS_FROM_EMAIL: str = Field("vcore@localhost", description="Sender address of mails.")
     EMAILS_FROM_NAME: str = Field("vCore", description="Sender name of mails.")
     EMAIL_RESET_TOKEN_EXPIRE_HOURS: int = Field(48, ge=1, description="Lifetime of a password-reset link.")
-    NOTIFY_EMAIL_ENABLED: bool = Field(False, description="Send notifications by mail to NOTIFY_EMAIL_TO through SMTP_*.")
+    NOTIFY_EMAIL_ENABLED: bool = Field(
+        False, description="Send notifications by mail to NOTIFY_EMAIL_TO through SMTP_*."
+    )
     NOTIFY_EMAIL_TO: str = Field("", description="Address (or comma-separated addresses) that gets notification mails.")
-    NOTIFY_TELEGRAM_ENABLED: bool = Field(False, description="Send notifications to TELEGRAM_CHAT_ID through the Telegram bot TELEGRAM_API_TOKEN.")
-    TELEGRAM_API_TOKEN: SecretStr = Field(SecretStr(""), description="Telegram bot token (from @BotFather); never logged or shown.")
+    NOTIFY_TELEGRAM_ENABLED: bool = Field(
+        False, description="Send notifications to TELEGRAM_CHAT_ID through the Telegram bot TELEGRAM_API_TOKEN."
+    )
+    TELEGRAM_API_TOKEN: SecretStr = Field(
+        SecretStr(""), description="Telegram bot token (from @BotFather); never logged or shown."
+    )
     TELEGRAM_CHAT_ID: int = Field(0, description="Telegram chat that gets notifications (negative for groups).")
-    TELEGRAM_API_URL: str = Field("https://api.telegram.org", description="Base URL of the Telegram Bot API (a local server in tests).")
+    TELEGRAM_API_URL: str = Field(
+        "https://api.telegram.org", description="Base URL of the Telegram Bot API (a local server in tests)."
+    )
     NOTIFY_WEBHOOK_URL: str = Field("", description="POST a JSON notification to this URL (empty: no webhook).")
-    NOTIFY_WEBHOOK_SECRET: SecretStr = Field(SecretStr(""), description="Key signing webhook bodies (HMAC-SHA256 in X-Vcore-Signature); empty: unsigned.")
+    NOTIFY_WEBHOOK_SECRET: SecretStr = Field(
+        SecretStr(""), description="Key signing webhook bodies (HMAC-SHA256 in X-Vcore-Signature); empty: unsigned."
+    )
     NOTIFY_URLS: SecretStr = Field(
-        SecretStr(""), description="Apprise URLs (Slack, Discord, ntfy, Gotify, Matrix, ...), comma-separated; they hold tokens, so never shown."
+        SecretStr(""),
+        description=(
+            "Apprise URLs (Slack, Discord, ntfy, Gotify, Matrix, ...), comma-separated;"
+            " they hold tokens, so never shown."
+        ),
     )
     NOTIFY_ON_START: bool = Field(False, description="Notify every channel when the app has started.")
     NOTIFY_EVENTS: str = Field(
         "failed,recovered,missed,long_running",
-        description="Events notified unless a job or scheduler says otherwise: failed, succeeded, recovered, missed, long_running.",
+        description=(
+            "Events notified unless a job or scheduler says otherwise:"
+            " failed, succeeded, recovered, missed, long_running."
+        ),
     )
-    NOTIFY_BURST: int = Field(3, ge=1, le=100, description="Storm control: messages per channel and group (event + scheduler) per window before a digest.")
-    NOTIFY_DIGEST_WINDOW_SECONDS: float = Field(60.0, ge=1, le=86400, description="Storm control: notifications over NOTIFY_BURST within this window go out as one digest.")
-    NOTIFY_MAX_ATTEMPTS: int = Field(6, ge=1, le=50, description="Attempts to deliver one notification before it is marked failed.")
-    NOTIFY_RETRY_BASE_SECONDS: float = Field(5.0, ge=0.05, le=3600, description="First retry delay of a notification; it doubles per attempt (capped at one hour).")
+    NOTIFY_BURST: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Storm control: messages per channel and group (event + scheduler) per window before a digest.",
+    )
+    NOTIFY_DIGEST_WINDOW_SECONDS: float = Field(
+        60.0,
+        ge=1,
+        le=86400,
+        description="Storm control: notifications over NOTIFY_BURST within this window go out as one digest.",
+    )
+    NOTIFY_MAX_ATTEMPTS: int = Field(
+        6, ge=1, le=50, description="Attempts to deliver one notification before it is marked failed."
+    )
+    NOTIFY_RETRY_BASE_SECONDS: float = Field(
+        5.0,
+        ge=0.05,
+        le=3600,
+        description="First retry delay of a notification; it doubles per attempt (capped at one hour).",
+    )
     PROJECT_NAME: str = Field("vCore", description="Name shown in the title and the navbar.")
     PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
     ACCENT: str = Field("#0d6efd", description="Brand colour of the UI, as #rrggbb.")
+    API_DOCS_PUBLIC: bool = Field(
+        False,
+        description="Serve /docs, /redoc and /api/v1/openapi.json without a login (the API itself still needs one).",
+    )
+    BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose browser pages may call the API with credentials, "
+        "comma-separated or a JSON list; `*` lets any origin call it without credentials. "
+        "Empty: no CORS headers at all.",
+    )
 
     @field_validator("TIMEZONE")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder such as "America"
             raise ValueError("unknown IANA time zone (e.g. UTC, Europe/Berlin)") from None
         return value
 
@@ -154,6 +237,33 @@ class Settings(BaseSettings):
         if value and not re.match(r"https?://[^/\s]+", value):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("FIRST_SUPERUSER_EMAIL")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        # pydantic's validate_email is what EmailStr (the API's e-mail fields) runs.
+        return validate_email(value)[1] if value else value
+
+    @field_validator("BACKEND_CORS_ORIGINS", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return (
+                json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+            )
+        return value
+
+    @field_validator("BACKEND_CORS_ORIGINS")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = [origin.rstrip("/") for origin in value]
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com or http://localhost:3000")
+        if "*" in origins and len(origins) > 1:
+            raise ValueError("`*` stands alone: list origins, or `*` for any origin without credentials")
+        return origins
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
@@ -181,10 +291,6 @@ class Settings(BaseSettings):
     @property
     def plugins_dir(self) -> Path:
         return self.DATA_DIR / "plugins"
-
-    @property
-    def backups_dir(self) -> Path:
-        return self.DATA_DIR / "backups"
 
 
 def split_list(value: str) -> list[str]:
@@ -216,6 +322,36 @@ def settings_table() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def settings_files(data_dir: Path) -> tuple[Path, ...]:
+    """The files settings are read from, lowest priority first."""
+    return data_dir / SECRETS_FILE, data_dir / ".env", Path(".env")
+
+
+def ignored_settings(data_dir: Path, environ: Mapping[str, str]) -> str | None:
+    """One line naming what was given but is not a setting, with "did you mean" for near misses.
+
+    Every key of the settings files counts; of the environment (which holds much else) only the
+    seed's keys we do not implement and misspellings of ours in our own namespaces do.
+    """
+    known = set(Settings.model_fields) | {DATA_DIR_ENV}
+    given = {key for path in settings_files(data_dir) if path.is_file() for key in dotenv_values(path)}
+    given |= {key for key in environ if key in SEED_KEYS_IGNORED}
+    prefixes = tuple({name.split("_")[0] + "_" for name in known})
+    given |= {key for key in environ if key.startswith(prefixes) and _near(key.upper(), known)}
+    notes = []
+    for key in sorted(given):
+        if key.upper() in known:
+            continue
+        near = _near(key.upper(), known)
+        notes.append(f"{key} (did you mean {near}?)" if near else key)
+    return f"ignored settings: {', '.join(notes)}; see README, Settings" if notes else None
+
+
+def _near(key: str, known: set[str]) -> str | None:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+    return match[0] if match else None
+
+
 def resolve_data_dir(flag: str | None) -> Path:
     """DATA_DIR comes first because the other settings files live in it."""
     value = flag or os.environ.get(DATA_DIR_ENV) or dotenv_values(".env").get(DATA_DIR_ENV)
@@ -230,7 +366,9 @@ def prepare_data_dir(data_dir: Path) -> None:
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:
-        raise SettingsError(f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})") from None
+        raise SettingsError(
+            f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})"
+        ) from None
 
 
 def ensure_secrets(data_dir: Path) -> Path:
@@ -254,10 +392,10 @@ def load_settings(*, data_dir: str | None = None, overrides: dict[str, Any] | No
     """Build Settings for a run: data folder first, then every source in its order."""
     folder = resolve_data_dir(data_dir)
     prepare_data_dir(folder)
-    secrets_path = ensure_secrets(folder)
+    ensure_secrets(folder)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     try:
-        return Settings(_env_file=(secrets_path, folder / ".env", Path(".env")), DATA_DIR=folder, **given)
+        return Settings(_env_file=settings_files(folder), DATA_DIR=folder, **given)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
 

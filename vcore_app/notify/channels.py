@@ -75,14 +75,17 @@ class EmailChannel(Channel):
     def send(self, message: Message) -> None:
         if not self.settings.SMTP_HOST:
             raise DeliveryError("SMTP_HOST is not set", permanent=True)
-        mail = build_mail(settings=self.settings, to=self.to, subject=message.subject, text=message.text,
-                          html=message.html)
+        mail = build_mail(
+            settings=self.settings, to=self.to, subject=message.subject, text=message.text, html=message.html
+        )
         try:
             smtp_send(self.settings, mail)
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
             raise DeliveryError(f"SMTP refused: {_smtp_reason(exc)}", permanent=True) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"SMTP {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT}: {_smtp_reason(exc)}") from None
+            raise DeliveryError(
+                f"SMTP {self.settings.SMTP_HOST}:{self.settings.SMTP_PORT}: {_smtp_reason(exc)}"
+            ) from None
 
 
 def _smtp_reason(exc: Exception) -> str:
@@ -107,14 +110,21 @@ class TelegramChannel(Channel):
     def send(self, message: Message) -> None:
         if not self.token:
             raise DeliveryError("no bot token set", permanent=True)
-        body = {"chat_id": self.chat_id, "text": message.telegram_html, "parse_mode": "HTML",
-                "disable_web_page_preview": True}
+        body = {
+            "chat_id": self.chat_id,
+            "text": message.telegram_html,
+            "parse_mode": "HTML",
+            "disable_web_page_preview": True,
+        }
         try:
-            response = httpx.post(f"{self.api_url}/bot{self.token}/sendMessage", json=body,
-                                  timeout=_HTTP_TIMEOUT_SECONDS)
+            response = httpx.post(
+                f"{self.api_url}/bot{self.token}/sendMessage", json=body, timeout=_HTTP_TIMEOUT_SECONDS
+            )
         except httpx.HTTPError as exc:
             # httpx errors may carry the request URL, which holds the token: name the kind only.
             raise DeliveryError(f"Telegram API unreachable ({type(exc).__name__})") from None
+        except (httpx.InvalidURL, ValueError):  # a token or chat id no request can carry
+            raise DeliveryError("the bot token or chat id cannot be sent in a request", permanent=True) from None
         if response.status_code == 200:
             return
         try:
@@ -123,8 +133,10 @@ class TelegramChannel(Channel):
             description = ""
         description = description.replace(self.token, "***")[:300]
         status = response.status_code
-        raise DeliveryError(f"Telegram API answered {status}: {description}".rstrip(": "),
-                            permanent=400 <= status < 500 and status not in (408, 429))
+        raise DeliveryError(
+            f"Telegram API answered {status}: {description}".rstrip(": "),
+            permanent=400 <= status < 500 and status not in (408, 429),
+        )
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -142,20 +154,31 @@ class WebhookChannel(Channel):
         self.secret = secret
 
     def send(self, message: Message) -> None:
-        body = json.dumps({"event": message.event, "subject": message.subject, "text": message.text,
-                           **message.data}, separators=(",", ":"), default=str).encode()
+        body = json.dumps(
+            {"event": message.event, "subject": message.subject, "text": message.text, **message.data},
+            separators=(",", ":"),
+            default=str,
+        ).encode()
         timestamp = str(int(time.time()))
-        headers = {"content-type": "application/json", TIMESTAMP_HEADER: timestamp,
-                   DELIVERY_HEADER: str(message.delivery_id), EVENT_HEADER: message.event}
+        headers = {
+            "content-type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            DELIVERY_HEADER: str(message.delivery_id),
+            EVENT_HEADER: message.event,
+        }
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, timestamp, body)
         try:
             response = httpx.post(self.url, content=body, headers=headers, timeout=_HTTP_TIMEOUT_SECONDS)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook unreachable ({type(exc).__name__}: {exc})"[:300]) from None
+        except (httpx.InvalidURL, ValueError) as exc:  # stored before its URL was checked as it is now
+            raise DeliveryError(f"webhook URL unusable ({exc})"[:300], permanent=True) from None
         status = response.status_code
         if status >= 300:
-            raise DeliveryError(f"webhook answered {status}", permanent=400 <= status < 500 and status not in (408, 429))
+            raise DeliveryError(
+                f"webhook answered {status}", permanent=400 <= status < 500 and status not in (408, 429)
+            )
 
 
 class AppriseChannel(Channel):

@@ -46,13 +46,19 @@ def job_finished(*, session: Session, job: Job, settings: Settings) -> None:
     if not wants(rule, event, settings):
         return
     title = f"Job #{job.id} '{job.name}' {verb}"
-    outbox.enqueue(session=session, event=event, payload=job_payload(job, scheduler, settings, title),
-                   channels=rule.channels, group_key=_group(event, scheduler),
-                   dedupe_key=f"{event}:job:{job.id}:{job.finished_at.isoformat() if job.finished_at else ''}")
+    outbox.enqueue(
+        session=session,
+        event=event,
+        payload=job_payload(job, scheduler, settings, title),
+        channels=rule.channels,
+        group_key=_group(event, scheduler),
+        dedupe_key=f"{event}:job:{job.id}:{job.finished_at.isoformat() if job.finished_at else ''}",
+    )
 
 
-def slot_passed(*, session: Session, settings: Settings, scheduler: JobScheduler, planned: datetime, late: bool,
-                job: Job | None) -> None:
+def slot_passed(
+    *, session: Session, settings: Settings, scheduler: JobScheduler, planned: datetime, late: bool, job: Job | None
+) -> None:
     """NOTIFY HOOK target: a scheduler's slot `planned` was handled; `job` is what it created (None
     when nothing ran). `missed` when the app was down at that time (`late`) or the overlap policy
     skipped the run. Each slot is handled once (its transaction moves `next_run_at`), so once."""
@@ -66,21 +72,34 @@ def slot_passed(*, session: Session, settings: Settings, scheduler: JobScheduler
         detail = f"The app was not running at {planned.isoformat()}; {outcome}."
     else:
         detail = f"The run of {planned.isoformat()} was skipped: the previous run is still active (overlap policy)."
-    payload = {"title": f"Scheduler '{scheduler.name}' missed its run", "detail": detail,
-               "scheduler": {"id": scheduler.id, "name": scheduler.name}, "planned": planned.isoformat(),
-               "url": f"{settings.BASE_URL}/schedulers/{scheduler.id}"}
-    outbox.enqueue(session=session, event="missed", payload=payload, channels=rule.channels,
-                   group_key=_group("missed", scheduler), dedupe_key=f"missed:s{scheduler.id}:{planned.isoformat()}")
+    payload = {
+        "title": f"Scheduler '{scheduler.name}' missed its run",
+        "detail": detail,
+        "scheduler": {"id": scheduler.id, "name": scheduler.name},
+        "planned": planned.isoformat(),
+        "url": f"{settings.BASE_URL}/schedulers/{scheduler.id}",
+    }
+    outbox.enqueue(
+        session=session,
+        event="missed",
+        payload=payload,
+        channels=rule.channels,
+        group_key=_group("missed", scheduler),
+        dedupe_key=f"missed:s{scheduler.id}:{planned.isoformat()}",
+    )
 
 
 def app_started(*, session: Session, settings: Settings, boot_id: str) -> None:
     """NOTIFY HOOK target: the runtime has started (sent only with NOTIFY_ON_START)."""
     if not settings.NOTIFY_ON_START:
         return
-    payload = {"title": f"{settings.PROJECT_NAME} started (vcore-app {__version__}, environment {settings.ENV_NAME})",
-               "url": f"{settings.BASE_URL}/"}
-    outbox.enqueue(session=session, event="started", payload=payload, channels=None, group_key="",
-                   dedupe_key=f"started:{boot_id}")
+    payload = {
+        "title": f"{settings.PROJECT_NAME} started (vcore-app {__version__}, environment {settings.ENV_NAME})",
+        "url": f"{settings.BASE_URL}/",
+    }
+    outbox.enqueue(
+        session=session, event="started", payload=payload, channels=None, group_key="", dedupe_key=f"started:{boot_id}"
+    )
 
 
 def long_running(*, session: Session, settings: Settings, now: datetime) -> None:
@@ -88,13 +107,19 @@ def long_running(*, session: Session, settings: Settings, now: datetime) -> None
     for job, scheduler, rule in overdue_jobs(session=session, settings=settings, now=now):
         assert job.started_at is not None and rule.long_running_seconds is not None
         title = f"Job #{job.id} '{job.name}' is running for more than {rule.long_running_seconds:g} s"
-        outbox.enqueue(session=session, event="long_running", payload=job_payload(job, scheduler, settings, title),
-                       channels=rule.channels, group_key=_group("long_running", scheduler),
-                       dedupe_key=_long_running_key(job))
+        outbox.enqueue(
+            session=session,
+            event="long_running",
+            payload=job_payload(job, scheduler, settings, title),
+            channels=rule.channels,
+            group_key=_group("long_running", scheduler),
+            dedupe_key=_long_running_key(job),
+        )
 
 
-def overdue_jobs(*, session: Session, settings: Settings, now: datetime
-                 ) -> list[tuple[Job, JobScheduler | None, NotifyRule]]:
+def overdue_jobs(
+    *, session: Session, settings: Settings, now: datetime
+) -> list[tuple[Job, JobScheduler | None, NotifyRule]]:
     """Running jobs past their rule's `long_running_seconds` and not notified yet (a read-only
     question, so the sender takes the write lock only when there is something to write)."""
     found: list[tuple[Job, JobScheduler | None, NotifyRule]] = []
@@ -108,10 +133,15 @@ def overdue_jobs(*, session: Session, settings: Settings, now: datetime
         scheduler = schedulers.get(job.scheduler_id) if job.scheduler_id is not None else None
         rule = effective_rule(job.notify, scheduler.notify if scheduler else None)
         limit = rule.long_running_seconds
-        if limit is None or now - job.started_at < timedelta(seconds=limit) or not wants(rule, "long_running", settings):
+        if (
+            limit is None
+            or now - job.started_at < timedelta(seconds=limit)
+            or not wants(rule, "long_running", settings)
+        ):
             continue
-        noted = session.exec(select(NotifyDelivery.id).where(
-            col(NotifyDelivery.dedupe_key).startswith(_long_running_key(job) + ":"))).first()
+        noted = session.exec(
+            select(NotifyDelivery.id).where(col(NotifyDelivery.dedupe_key).startswith(_long_running_key(job) + ":"))
+        ).first()
         if noted is None:
             found.append((job, scheduler, rule))
     return found
@@ -128,9 +158,17 @@ def job_payload(job: Job, scheduler: JobScheduler | None, settings: Settings, ti
     exit_code = job.result.get("exit_code") if isinstance(job.result, dict) else None
     return {
         "title": title,
-        "job": {"id": job.id, "name": job.name, "status": job.status, "type": job.type, "attempt": job.attempt,
-                "max_retries": job.max_retries, "duration_seconds": duration, "exit_code": exit_code,
-                "error": job.error},
+        "job": {
+            "id": job.id,
+            "name": job.name,
+            "status": job.status,
+            "type": job.type,
+            "attempt": job.attempt,
+            "max_retries": job.max_retries,
+            "duration_seconds": duration,
+            "exit_code": exit_code,
+            "error": job.error,
+        },
         "scheduler": {"id": scheduler.id, "name": scheduler.name} if scheduler else None,
         "log_tail": log_tail(settings, job.id),
         "url": f"{settings.BASE_URL}/jobs/{job.id}",
@@ -153,12 +191,17 @@ def log_tail(settings: Settings, job_id: int, lines: int = LOG_TAIL_LINES) -> li
 
 def _previous_failed(session: Session, job: Job) -> bool:
     previous = session.exec(
-        select(Job.status).where(Job.scheduler_id == job.scheduler_id, col(Job.id) < job.id,
-                                 col(Job.status).in_((JobStatus.DONE, JobStatus.FAILED)))
-        .order_by(col(Job.id).desc()).limit(1)).first()
+        select(Job.status)
+        .where(
+            Job.scheduler_id == job.scheduler_id,
+            col(Job.id) < job.id,
+            col(Job.status).in_((JobStatus.DONE, JobStatus.FAILED)),
+        )
+        .order_by(col(Job.id).desc())
+        .limit(1)
+    ).first()
     return previous == JobStatus.FAILED
 
 
 def _group(event: str, scheduler: JobScheduler | None) -> str:
     return f"{event}:scheduler:{scheduler.id}" if scheduler else f"{event}:jobs"
-

@@ -35,8 +35,11 @@ def smtp_send(settings: Settings, message: EmailMessage) -> None:
     """Send through SMTP_HOST: implicit TLS with SMTP_SSL, else STARTTLS with SMTP_TLS. Raises
     OSError or smtplib.SMTPException."""
     host, port = settings.SMTP_HOST, settings.SMTP_PORT
-    smtp = (smtplib.SMTP_SSL(host, port, timeout=_TIMEOUT_SECONDS, context=ssl.create_default_context())
-            if settings.SMTP_SSL else smtplib.SMTP(host, port, timeout=_TIMEOUT_SECONDS))
+    smtp = (
+        smtplib.SMTP_SSL(host, port, timeout=_TIMEOUT_SECONDS, context=ssl.create_default_context())
+        if settings.SMTP_SSL
+        else smtplib.SMTP(host, port, timeout=_TIMEOUT_SECONDS)
+    )
     with smtp:
         if settings.SMTP_TLS and not settings.SMTP_SSL:
             smtp.starttls(context=ssl.create_default_context())

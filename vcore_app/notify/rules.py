@@ -29,12 +29,15 @@ class NotifyRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    events: list[str] | None = Field(default=None, max_length=10,
-                                     description="Events to notify; default NOTIFY_EVENTS.")
-    channels: list[str] | None = Field(default=None, max_length=20,
-                                       description="Channel names; default every enabled channel.")
-    long_running_seconds: float | None = Field(default=None, gt=0, le=30 * 86400,
-                                               description="Notify once when an attempt runs longer.")
+    events: list[str] | None = Field(
+        default=None, max_length=10, description="Events to notify; default NOTIFY_EVENTS."
+    )
+    channels: list[str] | None = Field(
+        default=None, max_length=20, description="Channel names; default every enabled channel."
+    )
+    long_running_seconds: float | None = Field(
+        default=None, gt=0, le=30 * 86400, description="Notify once when an attempt runs longer."
+    )
 
     @field_validator("events")
     @classmethod

@@ -71,12 +71,18 @@ def _from_settings(settings: Settings) -> dict[str, tuple[bool, dict[str, Any]]]
     """name -> (enabled, config) of the channels the settings describe."""
     return {
         "email": (settings.NOTIFY_EMAIL_ENABLED and bool(settings.NOTIFY_EMAIL_TO), {"to": settings.NOTIFY_EMAIL_TO}),
-        "telegram": (settings.NOTIFY_TELEGRAM_ENABLED and bool(settings.TELEGRAM_API_TOKEN.get_secret_value())
-                     and settings.TELEGRAM_CHAT_ID != 0, {"chat_id": settings.TELEGRAM_CHAT_ID}),
+        "telegram": (
+            settings.NOTIFY_TELEGRAM_ENABLED
+            and bool(settings.TELEGRAM_API_TOKEN.get_secret_value())
+            and settings.TELEGRAM_CHAT_ID != 0,
+            {"chat_id": settings.TELEGRAM_CHAT_ID},
+        ),
         "webhook": (bool(settings.NOTIFY_WEBHOOK_URL), {"url": settings.NOTIFY_WEBHOOK_URL}),
         # The URLs hold the services' tokens: only their schemes are shown.
-        "apprise": (bool(settings.NOTIFY_URLS.get_secret_value()),
-                    {"services": _schemes(settings.NOTIFY_URLS.get_secret_value())}),
+        "apprise": (
+            bool(settings.NOTIFY_URLS.get_secret_value()),
+            {"services": _schemes(settings.NOTIFY_URLS.get_secret_value())},
+        ),
     }
 
 
@@ -108,8 +114,11 @@ class ChannelIn(BaseModel):
     to: str | None = Field(default=None, max_length=1000, description="email: address(es), comma-separated")
     chat_id: str | None = Field(default=None, max_length=64, description="telegram: chat id or @channel")
     url: str | None = Field(default=None, max_length=2048, description="webhook: where to POST")
-    secret: str | None = Field(default=None, max_length=2000,
-                               description="telegram: bot token; webhook: signing key; apprise: the service URL(s)")
+    secret: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="telegram: bot token; webhook: signing key; apprise: the service URL(s)",
+    )
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> ChannelIn:
@@ -139,9 +148,19 @@ def _check_kind_fields(data: ChannelIn, *, has_secret: bool) -> dict[str, Any]:
             raise invalid("secret", "Apprise URLs look like scheme://...")
         return {"services": _schemes(data.secret)} if data.secret else {}
     url = (data.url or "").strip()
-    if not re.match(r"https?://[^/\s]+", url):
-        raise invalid("url", "an http:// or https:// URL")
+    if not re.match(r"https?://[^/\s]+", url) or not _has_host(url):
+        raise invalid("url", "an http:// or https:// URL with a host")
     return {"url": url}
+
+
+def _has_host(url: str) -> bool:
+    """What the sender's HTTP client can post to: parsable, with a host (as an api_post job's URL)."""
+    import httpx  # on first use: serving starts without it
+
+    try:
+        return bool(httpx.URL(url).host)
+    except httpx.InvalidURL:
+        return False
 
 
 def list_channels(*, session: Session, actor: User) -> list[NotifyChannel]:
@@ -162,8 +181,9 @@ def create_channel(*, session: Session, actor: User, data: ChannelIn) -> NotifyC
     config = _check_kind_fields(data, has_secret=False)
     if session.exec(select(NotifyChannel.id).where(NotifyChannel.name == data.name)).first() is not None:
         raise invalid("name", f"a channel named {data.name!r} exists")
-    row = NotifyChannel(name=data.name, kind=data.kind, source="db", enabled=data.enabled, config=config,
-                        secret=data.secret or "")
+    row = NotifyChannel(
+        name=data.name, kind=data.kind, source="db", enabled=data.enabled, config=config, secret=data.secret or ""
+    )
     session.add(row)
     session.flush()
     return row
@@ -174,8 +194,9 @@ def update_channel(*, session: Session, actor: User, channel_id: int, data: Chan
     if data.kind != row.kind:
         raise invalid("kind", "the kind of a channel cannot change; add a new channel")
     config = _check_kind_fields(data, has_secret=bool(row.secret))
-    clash = session.exec(select(NotifyChannel.id).where(NotifyChannel.name == data.name,
-                                                        NotifyChannel.id != row.id)).first()
+    clash = session.exec(
+        select(NotifyChannel.id).where(NotifyChannel.name == data.name, NotifyChannel.id != row.id)
+    ).first()
     if clash is not None:
         raise invalid("name", f"a channel named {data.name!r} exists")
     keep_config = data.kind == "apprise" and not data.secret  # the schemes come from the kept URLs
@@ -219,9 +240,11 @@ def channel_out(row: NotifyChannel, settings: Settings, *, json: bool = True) ->
     """A channel for the API (`json`) and the pages: whether a secret is set and its last 4
     characters, never more."""
     if row.source == "settings":
-        secret = {"telegram": settings.TELEGRAM_API_TOKEN.get_secret_value(),
-                  "webhook": settings.NOTIFY_WEBHOOK_SECRET.get_secret_value(),
-                  "apprise": settings.NOTIFY_URLS.get_secret_value()}.get(row.kind, "")
+        secret = {
+            "telegram": settings.TELEGRAM_API_TOKEN.get_secret_value(),
+            "webhook": settings.NOTIFY_WEBHOOK_SECRET.get_secret_value(),
+            "apprise": settings.NOTIFY_URLS.get_secret_value(),
+        }.get(row.kind, "")
     else:
         secret = row.secret
     body = row.model_dump(mode="json" if json else "python", exclude={"secret"})
@@ -234,8 +257,13 @@ def channel_out(row: NotifyChannel, settings: Settings, *, json: bool = True) ->
 
 def unhealthy_channels(*, session: Session) -> list[NotifyChannel]:
     """Enabled channels whose last UNHEALTHY_AFTER attempts all failed (the dashboard shows them)."""
-    return list(session.exec(select(NotifyChannel).where(
-        NotifyChannel.enabled, NotifyChannel.consecutive_failures >= UNHEALTHY_AFTER).order_by(col(NotifyChannel.name))))
+    return list(
+        session.exec(
+            select(NotifyChannel)
+            .where(NotifyChannel.enabled, NotifyChannel.consecutive_failures >= UNHEALTHY_AFTER)
+            .order_by(col(NotifyChannel.name))
+        )
+    )
 
 
 def send_test(*, session: Session, actor: User, channel_id: int | None = None, text: str = "") -> list[NotifyDelivery]:
@@ -257,23 +285,37 @@ def send_test(*, session: Session, actor: User, channel_id: int | None = None, t
 DeliveryFilter = Literal["pending", "sending", "held", "sent", "failed", "digested"]
 
 
-def list_deliveries(*, session: Session, actor: User, status: str | None = None, channel: str | None = None,
-                    limit: int = 50, offset: int = 0) -> tuple[list[NotifyDelivery], int]:
+def list_deliveries(
+    *,
+    session: Session,
+    actor: User,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[NotifyDelivery], int]:
     """The delivery history, newest first; `channel` is a channel's id or name. `pending` includes
     the rows being sent and those held for a digest."""
     _require_superuser(actor)
     filters: list[Any] = []
     if status == DeliveryStatus.PENDING:
-        filters.append(col(NotifyDelivery.status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING,
-                                                       DeliveryStatus.HELD)))
+        filters.append(
+            col(NotifyDelivery.status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.HELD))
+        )
     elif status:
         filters.append(NotifyDelivery.status == status)
     if channel:
-        found = session.exec(select(NotifyChannel.id).where(
-            NotifyChannel.id == int(channel) if channel.isdigit() else NotifyChannel.name == channel)).first()
+        found = session.exec(
+            select(NotifyChannel.id).where(
+                NotifyChannel.id == int(channel)
+                if re.fullmatch(r"[0-9]{1,18}", channel)
+                else NotifyChannel.name == channel
+            )
+        ).first()
         filters.append(NotifyDelivery.channel_id == (found if found is not None else -1))
-    rows = session.exec(select(NotifyDelivery).where(*filters).order_by(col(NotifyDelivery.id).desc())
-                        .limit(limit).offset(offset)).all()
+    rows = session.exec(
+        select(NotifyDelivery).where(*filters).order_by(col(NotifyDelivery.id).desc()).limit(limit).offset(offset)
+    ).all()
     total = session.exec(select(func.count()).select_from(NotifyDelivery).where(*filters)).one()
     return list(rows), total
 

@@ -29,11 +29,23 @@ def _environment() -> Environment:
 
 def render_message(*, delivery_id: int, event: str, payload: dict[str, Any], settings: Settings) -> Message:
     env = _environment()
-    context = {"project_name": settings.PROJECT_NAME, "job": None, "scheduler": None, "detail": "", "items": [],
-               "count": 0, "log_tail": [], "url": "", **payload}
+    context = {
+        "project_name": settings.PROJECT_NAME,
+        "job": None,
+        "scheduler": None,
+        "detail": "",
+        "items": [],
+        "count": 0,
+        "log_tail": [],
+        "url": "",
+        **payload,
+    }
     subject = env.get_template("subject.txt").render(context).strip().replace("\n", " ")[:250]
-    data = {key: payload.get(key) for key in ("title", "job", "scheduler", "url", "detail", "items", "count")
-            if payload.get(key) is not None}
+    data = {
+        key: payload.get(key)
+        for key in ("title", "job", "scheduler", "url", "detail", "items", "count")
+        if payload.get(key) is not None
+    }
     return Message(
         delivery_id=delivery_id,
         event=event,
@@ -51,10 +63,14 @@ def _telegram_html(env: Environment, context: dict[str, Any]) -> str:
     template = env.get_template("telegram.html")
     tail = list(context["log_tail"])
     for keep in range(len(tail), -1, -1):
-        text = template.render({**context, "log_tail": tail[len(tail) - keep:]}).strip()
+        text = template.render({**context, "log_tail": tail[len(tail) - keep :]}).strip()
         if len(text) <= TELEGRAM_MAX_CHARS:
             return text
     job = context.get("job") or {}
-    short = {**context, "log_tail": [], "detail": str(context.get("detail", ""))[:500],
-             "job": {**job, "error": str(job.get("error") or "")[:500]} if job else None}
+    short = {
+        **context,
+        "log_tail": [],
+        "detail": str(context.get("detail", ""))[:500],
+        "job": {**job, "error": str(job.get("error") or "")[:500]} if job else None,
+    }
     return template.render(short).strip()

@@ -1,4 +1,4 @@
-"""The child-process side of a script job: `vcore-app script run NAME` (DESIGN.md section 2).
+"""The child-process side of a script job: `vcore-app script run NAME` (docs/design.md, "The process").
 
 Input JSON comes on stdin. Print output is the job's log. The outcome is written as JSON to
 `--result-file` (given by the parent), `{"output": value}` or `{"error": "...", "permanent": bool}`,

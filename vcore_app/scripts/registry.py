@@ -63,8 +63,10 @@ class ScriptRegistry:
         return sorted(self._scripts)
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{"name": name, "description": script.description, "input_schema": script.Input.model_json_schema()}
-                for name, script in sorted(self._scripts.items())]
+        return [
+            {"name": name, "description": script.description, "input_schema": script.Input.model_json_schema()}
+            for name, script in sorted(self._scripts.items())
+        ]
 
     def validate_input(self, name: str, data: Any) -> dict[str, Any]:
         """The input as the script will see it (defaults filled); ValidationError when it does not fit."""
@@ -79,6 +81,8 @@ def _scripts_in(path: Path) -> list[type[Script]]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
-    return [obj for obj in vars(module).values()
-            if inspect.isclass(obj) and issubclass(obj, Script) and obj.__module__ == module_name and obj.name]
-
+    return [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, Script) and obj.__module__ == module_name and obj.name
+    ]

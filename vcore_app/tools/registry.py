@@ -1,4 +1,5 @@
-"""Which Quick Tools exist: the built-ins (plugins from DATA_DIR/plugins can register more)."""
+"""Which Quick Tools exist: the built-ins of tools/builtin.py. Nothing loads tools from plugins yet
+(scripts do: scripts/registry.py); `register` is the one way a tool gets in."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ from vcore_app.notify import service
 from vcore_app.notify.service import ChannelIn, DeliveryFilter
 from vcore_app.web import flash
 from vcore_app.web.deps import in_db, settings, superuser
-from vcore_app.web.forms import form_errors
+from vcore_app.web.errors import form_errors
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields, validate
+from vcore_app.web.validation import read_form, validate
 
 PAGE_SIZE = 50
 _CHANNEL_FIELDS = ("name", "kind", "to", "chat_id", "url", "secret")
@@ -37,24 +37,41 @@ def _id(request: Request) -> int:
 async def _page(request: Request, values: dict[str, Any] | None = None, exc: AppError | None = None) -> Response:
     actor, config = superuser(request), settings(request)
     # The filter form sends empty fields for "any".
-    query = validate(HistoryQuery, {key: value for key, value in request.query_params.items() if value},
-                     prefix=("query",))
+    query = validate(
+        HistoryQuery, {key: value for key, value in request.query_params.items() if value}, prefix=("query",)
+    )
 
     def work(session: Session) -> dict[str, Any]:
-        channels = [service.channel_out(row, config, json=False) for row in service.list_channels(session=session, actor=actor)]
-        rows, total = service.list_deliveries(session=session, actor=actor, status=query.status,
-                                              channel=query.channel, limit=PAGE_SIZE)
+        channels = [
+            service.channel_out(row, config, json=False) for row in service.list_channels(session=session, actor=actor)
+        ]
+        rows, total = service.list_deliveries(
+            session=session, actor=actor, status=query.status, channel=query.channel, limit=PAGE_SIZE
+        )
         names = service.channel_names(session=session)
-        return {"channels": channels, "deliveries": [service.delivery_out(row, names, json=False) for row in rows],
-                "total": total}
+        return {
+            "channels": channels,
+            "deliveries": [service.delivery_out(row, names, json=False) for row in rows],
+            "total": total,
+        }
 
     context = await in_db(request, work, readonly=True)
     errors, error = form_errors(exc) if exc else ({}, None)
-    return render(request, "notifications/index.html", {
-        "nav": "Notifications", **context, "query": query, "values": values or {"kind": "webhook", "enabled": True},
-        "errors": errors, "error": error, "statuses": ["pending", "sent", "failed", "digested"],
-        "unhealthy_after": service.UNHEALTHY_AFTER},
-        status=exc.status if exc else 200)
+    return render(
+        request,
+        "notifications/index.html",
+        {
+            "nav": "Notifications",
+            **context,
+            "query": query,
+            "values": values or {"kind": "webhook", "enabled": True},
+            "errors": errors,
+            "error": error,
+            "statuses": ["pending", "sent", "failed", "digested"],
+            "unhealthy_after": service.UNHEALTHY_AFTER,
+        },
+        status=exc.status if exc else 200,
+    )
 
 
 async def notifications_page(request: Request) -> Response:
@@ -63,7 +80,7 @@ async def notifications_page(request: Request) -> Response:
 
 async def create_channel(request: Request) -> Response:
     actor = superuser(request)
-    fields = await form_fields(request)
+    fields = await read_form(request)
     values: dict[str, Any] = {name: fields.get(name, "").strip() or None for name in _CHANNEL_FIELDS}
     values["enabled"] = "enabled" in fields
     try:
@@ -94,11 +111,16 @@ async def delete_channel(request: Request) -> Response:
 async def test_channel(request: Request) -> Response:
     actor = superuser(request)
     try:
-        rows = await in_db(request, lambda session: service.send_test(session=session, actor=actor,
-                                                                      channel_id=_id(request)))
+        rows = await in_db(
+            request, lambda session: service.send_test(session=session, actor=actor, channel_id=_id(request))
+        )
     except AppError as exc:
         if exc.status != 409:
             raise
         return flash.redirect(request, "/notifications", str(exc.message), "warning")
-    return flash.redirect(request, "/notifications", f"Test message queued (delivery #{rows[0].id}); "
-                          "its result shows in the history below.", "info")
+    return flash.redirect(
+        request,
+        "/notifications",
+        f"Test message queued (delivery #{rows[0].id}); its result shows in the history below.",
+        "info",
+    )

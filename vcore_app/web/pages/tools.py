@@ -9,38 +9,48 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from vcore_app.errors import field_errors
 from vcore_app.tools import QuickTool, ToolFailed
-from vcore_app.web.forms import field_errors, form_fields, form_values
+from vcore_app.web.deps import tools
+from vcore_app.web.errors import field_messages
+from vcore_app.web.forms import fields_of_model, form_values
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields as posted_fields
-from vcore_app.web.validation import validation_detail
+from vcore_app.web.validation import read_form
 
 
 async def tools_index(request: Request) -> HTMLResponse:
-    return render(request, "quick_tools/index.html", {"nav": "Quick Tools", "tools": request.app.state.tools.all()})
+    return render(request, "tools/index.html", {"nav": "Quick Tools", "tools": tools(request).all()})
 
 
 def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) -> HTMLResponse:
-    base = {"nav": "Quick Tools", "tool": tool, "fields": form_fields(tool.Input), "values": {}, "errors": {},
-            "error": None, "has_result": False, "result": None}
+    base = {
+        "nav": "Quick Tools",
+        "tool": tool,
+        "fields": fields_of_model(tool.Input),
+        "values": {},
+        "errors": {},
+        "error": None,
+        "has_result": False,
+        "result": None,
+    }
     return render(request, tool.template, {**base, **context}, status=status)
 
 
 async def tool_page(request: Request) -> HTMLResponse:
-    return _page(request, request.app.state.tools.get(request.path_params["name"]))
+    return _page(request, tools(request).get(request.path_params["name"]))
 
 
 async def run_tool(request: Request) -> HTMLResponse:
-    tool = request.app.state.tools.get(request.path_params["name"])
-    posted = await posted_fields(request)
+    tool = tools(request).get(request.path_params["name"])
+    posted = await read_form(request)
     values = form_values(tool.Input, posted)
     try:
         data = tool.Input.model_validate(values)
     except ValidationError as exc:
-        errors = field_errors(validation_detail(exc))
+        errors = field_messages(field_errors(exc))
         return _page(request, tool, 422, values=posted, errors=errors, error="Please correct the marked fields.")
     try:
-        result = await run_in_threadpool(tool.run, data)
+        result = await run_in_threadpool(tool.run, data)  # a tool's own work (no database), off the event loop
     except ToolFailed as exc:
         return _page(request, tool, 422, values=posted, error=str(exc))
     return _page(request, tool, values=posted, has_result=True, result=result)
