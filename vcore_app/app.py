@@ -16,8 +16,8 @@ from vcore_app.auth.throttle import LoginThrottle
 from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
-from vcore_app.tools.registry import ToolRegistry
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
+from vcore_app.web.plugin_surface import PluginSurface
 from vcore_app.web.routes import is_public, routes
 from vcore_app.web.templating import make_templates
 
@@ -39,9 +39,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             if owns_runtime:
                 active.stop()
 
+    templates = make_templates(settings)
+    surface = PluginSurface(active.plugins, templates.env, is_public)  # plugins
     app = Starlette(
         debug=settings.DEBUG,
-        routes=routes(),
+        routes=routes(plugin_routes=surface.routes),
         middleware=[
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
@@ -55,7 +57,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.runtime = active
-    app.state.templates = make_templates(settings)
-    app.state.tools = ToolRegistry()
+    app.state.templates = templates
+    app.state.plugin_surface = surface
     app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app

@@ -182,8 +182,10 @@ def resolve_data_dir(flag: str | None) -> Path:
 def prepare_data_dir(data_dir: Path) -> None:
     """Create the data folder and its sub-folders; fail with one line if it cannot be written."""
     try:
-        for sub in ("", "logs", "logs/jobs", "plugins", "backups"):
+        for sub in ("", "logs", "logs/jobs", "backups"):
             (data_dir / sub).mkdir(parents=True, exist_ok=True)
+        # plugins are code we run: only our own user may add or change them (plugins/manager.py)
+        (data_dir / "plugins").mkdir(mode=0o700, exist_ok=True)
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:

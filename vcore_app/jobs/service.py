@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from vcore_app.jobs.executors import Controls
     from vcore_app.jobs.queues import QueueSet
     from vcore_app.live import Hub
+    from vcore_app.plugins.manager import Plugins
     from vcore_app.scripts.registry import ScriptRegistry
     from vcore_app.settings import Settings
 
@@ -63,6 +64,7 @@ class JobWiring:
     scripts: ScriptRegistry
     controls: Controls
     settings: Settings
+    plugins: Plugins | None = None  # plugins: prepare_job may refuse a job, on_job_finished hears of it
 
     def log(self, job_id: int) -> JobLog:
         return JobLog(log_path(self.settings.job_logs_dir, job_id), max_bytes=self.settings.JOB_LOG_MAX_BYTES,
@@ -87,6 +89,9 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by
     With an idempotency key already used by the same creator, the existing job comes back instead.
     """
     spec = spec.checked(wiring.scripts)
+    refusal = wiring.plugins.refusal(spec=spec) if wiring.plugins is not None else None  # plugins
+    if refusal:
+        raise AppError(f"Refused: {refusal}", 422)
     if idempotency_key is not None:
         existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
         if existing is not None:
@@ -140,6 +145,9 @@ def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
         eta = job.run_after if job.run_after and job.run_after > utcnow() else None
         db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job.id, job.priority, eta=eta))
     db.on_commit(session, lambda: wiring.hub.job_changed(job))
+    if job.status in FINISHED and wiring.plugins is not None:  # plugins
+        plugins = wiring.plugins
+        db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
 
 
 def list_jobs(*, session: Session, owner: int | None, status: str | None = None, queue_name: str | None = None,
@@ -181,6 +189,9 @@ def update_job(*, session: Session, wiring: JobWiring, job: Job, changes: dict[s
         _after_commit(session, wiring, job)
     else:
         db.on_commit(session, lambda: wiring.hub.job_changed(job))
+    if job.status in FINISHED and wiring.plugins is not None:  # plugins
+        plugins = wiring.plugins
+        db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
     return job
 
 

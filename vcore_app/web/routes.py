@@ -41,7 +41,8 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def routes() -> list[BaseRoute]:
+def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
+    """Ours, then the plugins' (web/plugin_surface.py: after ours, before /static)."""
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/setup", setup.setup_page, methods=["GET"]),
@@ -134,5 +135,6 @@ def routes() -> list[BaseRoute]:
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),
+        *([plugin_routes] if plugin_routes is not None else []),
         *static_routes(),
     ]

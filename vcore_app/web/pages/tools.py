@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from vcore_app.tools import QuickTool, ToolFailed
+from vcore_app.web.deps import runtime
 from vcore_app.web.forms import field_errors, form_fields, form_values
 from vcore_app.web.templating import render
 from vcore_app.web.validation import form_fields as posted_fields
@@ -17,7 +18,7 @@ from vcore_app.web.validation import validation_detail
 
 
 async def tools_index(request: Request) -> HTMLResponse:
-    return render(request, "quick_tools/index.html", {"nav": "Quick Tools", "tools": request.app.state.tools.all()})
+    return render(request, "quick_tools/index.html", {"nav": "Quick Tools", "tools": runtime(request).tools.all()})
 
 
 def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) -> HTMLResponse:
@@ -27,11 +28,11 @@ def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) 
 
 
 async def tool_page(request: Request) -> HTMLResponse:
-    return _page(request, request.app.state.tools.get(request.path_params["name"]))
+    return _page(request, runtime(request).tools.get(request.path_params["name"]))
 
 
 async def run_tool(request: Request) -> HTMLResponse:
-    tool = request.app.state.tools.get(request.path_params["name"])
+    tool = runtime(request).tools.get(request.path_params["name"])
     posted = await posted_fields(request)
     values = form_values(tool.Input, posted)
     try:
