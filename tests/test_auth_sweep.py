@@ -108,6 +108,14 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/profile/api-keys/{id:int}/delete"): USER,
     ("GET", "/logs"): SUPERUSER,
     ("GET", "/logs/tail"): SUPERUSER,
+    ("GET", f"{API}/plugins"): USER,  # tracebacks only for superusers (tests/test_plugins.py)
+    ("POST", f"{API}/plugins/reload"): SUPERUSER,
+    ("GET", "/plugins"): USER,
+    ("GET", f"{API}/tools"): USER,  # superuser-only tools are hidden from others (tests/test_tool_api.py)
+    ("POST", f"{API}/tools/{{name}}"): USER,
+    ("GET", f"{API}/scripts"): USER,
+    ("POST", f"{API}/scripts/{{name}}/run"): USER,
+    ("POST", "/plugins/reload"): SUPERUSER,
 }
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.

@@ -16,13 +16,40 @@ from vcore_app.settings import Settings, SettingsError, load_settings, settings_
 
 
 class _DefaultToServe(click.Group):
-    """`vcore-app --port 5000` means `vcore-app serve --port 5000`."""
+    """`vcore-app --port 5000` means `vcore-app serve --port 5000`. Commands of plugins
+    (`register_commands`) are looked up only for a name that is none of ours."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         group_flags = {"--help", "-h", "--version", "--help-settings"}
-        if not args or (args[0] not in self.commands and args[0] not in group_flags):
+        if not args or (args[0] not in self.commands and args[0] not in group_flags
+                        and (args[0].startswith("-") or args[0] not in _plugin_commands())):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _plugin_commands().get(cmd_name)
+
+
+_loaded_plugins: list[Any] = []
+
+
+def _cli_plugins() -> Any:
+    """The plugins of the data folder named by VCORE_DATA_DIR (the --data-dir flag is not parsed yet
+    when the command line is built), loaded quietly once per CLI run."""
+    if not _loaded_plugins:
+        from vcore_app.plugins.manager import Plugins
+        from vcore_app.settings import resolve_data_dir
+
+        _loaded_plugins.append(Plugins(plugins_dir=resolve_data_dir(None) / "plugins", env_name=None, quiet=True))
+    return _loaded_plugins[0]
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    return {command.name: command for command in _cli_plugins().items("register_commands")
+            if isinstance(command, click.Command) and command.name}
 
 
 def fail(message: str) -> None:
@@ -43,6 +70,9 @@ def _print_settings(ctx: click.Context, _param: click.Parameter, value: bool) ->
         return
     for name, env, default, help_text in settings_table():
         click.echo(f"{name}\n    env {env}, default {default}\n    {help_text}")
+    for record, setting in _cli_plugins().entries("extra_settings"):  # plugins' own settings
+        click.echo(f"{setting.name}\n    env {setting.name}, default {setting.default or '(empty)'}"
+                   f" (plugin {record.name})\n    {setting.help}")
     ctx.exit()
 
 
@@ -160,6 +190,51 @@ def script_run(name: str, data_dir: str | None, result_file: str | None) -> None
 
     sys.exit(run_script(name, plugins_dir=resolve_data_dir(data_dir) / "plugins", stdin=sys.stdin,
                         result_file=Path(result_file) if result_file else None))
+
+
+@cli.group()
+def plugins() -> None:
+    """Plugins: list them with their errors, reload a running app's plugins folder."""
+
+
+@plugins.command("list")
+@data_dir_option
+@click.option("--traceback", "show_traceback", is_flag=True, help="Print the traceback of each failed plugin.")
+def plugins_list(data_dir: str | None, show_traceback: bool) -> None:
+    """List the plugins: name, where from, loaded or the error."""
+    from vcore_app.plugins.manager import Plugins
+
+    settings = build_settings(data_dir)
+    found = Plugins(plugins_dir=settings.plugins_dir, env_name=settings.ENV_NAME, quiet=True)
+    for record in found.records:
+        state = "loaded" if record.ok else f"FAILED: {record.error}"
+        click.echo(f"{record.name}  [{record.origin}] {record.location}\n    {state}")
+        if record.ok:
+            click.echo(f"    hooks: {', '.join(record.hooks) or 'none'}")
+        elif show_traceback and record.traceback:
+            click.echo("    " + record.traceback.rstrip().replace("\n", "\n    "))
+
+
+@plugins.command("reload")
+@data_dir_option
+def plugins_reload(data_dir: str | None) -> None:
+    """Ask the app running on the data folder to re-import its plugins folder (no restart)."""
+    import os
+    import signal
+
+    from vcore_app.instance import LOCK_FILE, AlreadyRunning, InstanceLock
+
+    settings = build_settings(data_dir)
+    try:
+        InstanceLock.acquire(settings.DATA_DIR).release()
+    except AlreadyRunning as running:
+        if running.holder.pid is None:
+            fail("the running app has not written its pid yet; try again in a moment")
+        os.kill(running.holder.pid, signal.SIGHUP)
+        click.echo(f"asked vcore-app (pid {running.holder.pid}) to reload its plugins; the outcome is in its log "
+                   "and on the Plugins page. Changes to installed plugin packages need a restart.")
+        return
+    fail(f"no vcore-app runs on {settings.DATA_DIR} (see {LOCK_FILE}); its plugins load when it starts")
 
 
 def main() -> None:

@@ -141,12 +141,23 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
             access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
         )
         server = _Server(config)
+        _reload_plugins_on_sighup(runtime)
         threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
         sock.close()
         logger.info("vcore-app stopped")
+
+
+def _reload_plugins_on_sighup(runtime: Runtime) -> None:
+    """`vcore-app plugins reload` sends SIGHUP: re-import the plugins folder on a thread of its own
+    (plugin code must not run inside a signal handler)."""
+    def reload(_signum: int, _frame: object) -> None:
+        threading.Thread(target=runtime.reload_plugins, name="plugin-reload", daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, reload)
 
 
 def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:

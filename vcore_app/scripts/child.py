@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from vcore_app.scripts.base import ScriptContext, ScriptError
+from vcore_app.scripts.base import Output, ScriptContext, ScriptError
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
 
 JOB_ID_ENV = "VCORE_JOB_ID"
@@ -35,6 +35,8 @@ def run_script(name: str, *, plugins_dir: Path | None, stdin: IO[str], result_fi
     ctx = ScriptContext(job_id=_int_env(JOB_ID_ENV), attempt=_int_env(ATTEMPT_ENV))
     try:
         output = script().run(script_input, ctx)
+        if isinstance(output, Output):
+            output = output.as_result()
         json.dumps(output)  # fail here, with the script's name on it, rather than in the parent
     except ScriptError as exc:
         return _finish(result_file, {"error": str(exc), "permanent": exc.permanent}, 1)

@@ -19,6 +19,7 @@ class QuickTool:
     title: ClassVar[str]
     description: ClassVar[str]
     template: ClassVar[str] = "quick_tools/generic.html"
+    superuser_only: ClassVar[bool] = False  # e.g. tools that read the server's files
 
     class Input(BaseModel):
         pass
@@ -28,4 +29,9 @@ class QuickTool:
 
 
 class ToolFailed(Exception):
-    """The tool could not produce a result for this input; the message is shown to the user."""
+    """The tool could not produce a result for this input; the message is shown to the user, next
+    to `field` when the problem is in one field (the API answers 422 naming it)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

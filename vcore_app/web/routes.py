@@ -6,7 +6,10 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app import live
 from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers, users
-from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
+from vcore_app.web.api import plugins as plugin_api
+from vcore_app.web.api import scripts as script_api
+from vcore_app.web.api import tools as tool_api
+from vcore_app.web.pages import applog, dashboard, plugins, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import login as login_pages
 from vcore_app.web.pages import password as password_pages
@@ -135,6 +138,15 @@ def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
         Route("/tools", tools.tools_index, methods=["GET"]),
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),
+        # plugins (issue 16)
+        Route(f"{API}/plugins", plugin_api.list_plugins, methods=["GET"]),
+        Route(f"{API}/plugins/reload", plugin_api.reload_plugins, methods=["POST"]),
+        Route(f"{API}/tools", tool_api.list_tools, methods=["GET"]),
+        Route(f"{API}/tools/{{name}}", tool_api.run_tool, methods=["POST"]),
+        Route(f"{API}/scripts", script_api.list_scripts, methods=["GET"]),
+        Route(f"{API}/scripts/{{name}}/run", script_api.run_script, methods=["POST"]),
+        Route("/plugins", plugins.plugins_page, methods=["GET"]),
+        Route("/plugins/reload", plugins.reload_plugins, methods=["POST"]),
         *([plugin_routes] if plugin_routes is not None else []),
         *static_routes(),
     ]

@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from vcore_app.tools import QuickTool, ToolFailed
-from vcore_app.web.deps import runtime
+from vcore_app.errors import AppError
+from vcore_app.tools import QuickTool, service
+from vcore_app.web.deps import actor, runtime
 from vcore_app.web.forms import field_errors, form_fields, form_values
 from vcore_app.web.templating import render
 from vcore_app.web.validation import form_fields as posted_fields
@@ -18,7 +19,8 @@ from vcore_app.web.validation import validation_detail
 
 
 async def tools_index(request: Request) -> HTMLResponse:
-    return render(request, "quick_tools/index.html", {"nav": "Quick Tools", "tools": runtime(request).tools.all()})
+    tools = service.visible_tools(tools=runtime(request).tools, actor=actor(request))
+    return render(request, "quick_tools/index.html", {"nav": "Quick Tools", "tools": tools})
 
 
 def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) -> HTMLResponse:
@@ -28,11 +30,13 @@ def _page(request: Request, tool: QuickTool, status: int = 200, **context: Any) 
 
 
 async def tool_page(request: Request) -> HTMLResponse:
-    return _page(request, runtime(request).tools.get(request.path_params["name"]))
+    return _page(request, service.get_tool(tools=runtime(request).tools, name=request.path_params["name"],
+                                           actor=actor(request)))
 
 
 async def run_tool(request: Request) -> HTMLResponse:
-    tool = runtime(request).tools.get(request.path_params["name"])
+    user = actor(request)
+    tool = service.get_tool(tools=runtime(request).tools, name=request.path_params["name"], actor=user)
     posted = await posted_fields(request)
     values = form_values(tool.Input, posted)
     try:
@@ -41,7 +45,11 @@ async def run_tool(request: Request) -> HTMLResponse:
         errors = field_errors(validation_detail(exc))
         return _page(request, tool, 422, values=posted, errors=errors, error="Please correct the marked fields.")
     try:
-        result = await run_in_threadpool(tool.run, data)
-    except ToolFailed as exc:
-        return _page(request, tool, 422, values=posted, error=str(exc))
+        result = await run_in_threadpool(lambda: service.run_tool(tool=tool, data=data, actor=user))
+    except AppError as exc:
+        if exc.status != 422:
+            raise
+        errors = field_errors(exc.message)
+        message = exc.message[0]["msg"] if isinstance(exc.message, list) else str(exc.message)
+        return _page(request, tool, 422, values=posted, errors=errors, error=message)
     return _page(request, tool, values=posted, has_result=True, result=result)
