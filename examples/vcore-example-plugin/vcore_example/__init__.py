@@ -134,7 +134,7 @@ def on_startup(settings: Any) -> None:
 @hookimpl
 def on_job_finished(job: Any) -> None:
     with _LOCK:
-        EVENTS["finished_jobs"].append({"id": job.id, "status": str(job.status.value)})
+        EVENTS["finished_jobs"].append({"id": job.id, "status": str(job.status)})
 
 
 @hookimpl
