@@ -8,6 +8,7 @@ table fails `test_every_route_is_public_or_classified`: whoever adds it decides 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,12 +21,14 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.conftest import ADMIN, bearer, login_tokens, make_settings
+from tests.test_plugin_example import EXAMPLE
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.apikeys import create_api_key
 from vcore_app.auth.session import SESSION_COOKIE
 from vcore_app.auth.tokens import create_token, signing_key
 from vcore_app.models import User
+from vcore_app.plugins.manager import Plugins
 from vcore_app.settings import Settings
 from vcore_app.users import create_user, get_by_username, update_user
 from vcore_app.web.plugin_surface import PluginRoutes
@@ -137,6 +140,17 @@ def _websockets() -> list[str]:
 PROTECTED = [(method, path) for method, path in _endpoints() if not is_public(path)]
 
 
+def _plugin_endpoints() -> list[tuple[str, str]]:
+    """The routes of the example plugin (examples/): plugin routes are classified as a kind, not one
+    by one: every one needs an authenticated user (web/plugin_surface.py), which the sweep checks."""
+    example = Plugins(plugins_dir=EXAMPLE.parent, env_name="local", quiet=True, entry_points=False)
+    return [(method, route.path) for route in example.items("register_routes") if isinstance(route, Route)
+            for method in sorted(route.methods or ()) if method != "HEAD"]
+
+
+PLUGIN_ROUTES = _plugin_endpoints()
+
+
 def _present(client: TestClient, given: dict[str, Any]) -> dict[str, str]:
     """Put the credential's cookies (only those) on the client; return its headers."""
     client.cookies.clear()
@@ -224,6 +238,7 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = make_settings(tmp_path_factory.mktemp("sweep"), monkeypatch)
+        shutil.copytree(EXAMPLE, settings.plugins_dir / EXAMPLE.name, ignore=shutil.ignore_patterns("__pycache__"))
         app = create_app(settings)
         app.router.routes.append(WebSocketRoute(PROBE, _probe))
         with TestClient(app) as client:
@@ -271,6 +286,17 @@ def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, p
     else:  # a page sends the browser to the login form, and back here afterwards
         assert response.status_code == 303, response.text
         assert response.headers["location"].startswith("/login?next=")
+
+
+def test_the_plugin_routes_swept_are_the_ones_the_app_serves(sweep: Sweep) -> None:
+    served = sweep.client.app.state.plugin_surface.routes.routes
+    assert PLUGIN_ROUTES and {path for _, path in PLUGIN_ROUTES} <= {getattr(route, "path", "") for route in served}
+
+
+@pytest.mark.parametrize("credential", BAD_NAMES)
+@pytest.mark.parametrize(("method", "path"), PLUGIN_ROUTES, ids=[f"plugin {m} {p}" for m, p in PLUGIN_ROUTES])
+def test_a_plugin_route_is_authenticated_by_default(sweep: Sweep, method: str, path: str, credential: str) -> None:
+    test_a_protected_route_refuses_a_bad_credential(sweep, method, path, credential)
 
 
 @pytest.mark.parametrize("credential", BAD_NAMES)
