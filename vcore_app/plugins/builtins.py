@@ -17,6 +17,6 @@ def register_scripts() -> list[type[Script]]:
 
 @hookimpl
 def register_quick_tools() -> list[type[QuickTool]]:
-    from vcore_app.tools.builtin import BUILTIN_TOOLS
+    from vcore_app.tools.builtin import builtin_tools
 
-    return list(BUILTIN_TOOLS)
+    return builtin_tools()
