@@ -28,6 +28,7 @@ from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
 from vcore_app.web.api.jobs import JobQuery, in_session
 from vcore_app.web.pages.login import safe_next
+from vcore_app.web.charts import table_chart
 from vcore_app.web.templating import render
 from vcore_app.web.validation import form_fields, validate, validation_detail
 
@@ -121,7 +122,10 @@ async def jobs_page(request: Request) -> HTMLResponse:
 
 def result_tables(result: Any, path: str = "", depth: int = 0) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
     """Lists of objects in a result, as (path, columns, rows): the result itself, or lists inside
-    objects a few levels down (a script's {"output": {"largest": [{...}, ...]}} gets "output.largest")."""
+    objects a few levels down (a script's {"output": {"largest": [{...}, ...]}} gets "output.largest").
+    A script's `Output` ({"kind": "table", "records": [...]}) is one table without a title."""
+    if isinstance(result, dict) and result.get("kind") == "table" and isinstance(result.get("records"), list):
+        return result_tables(result["records"], "", depth)
     if isinstance(result, list) and result and all(isinstance(row, dict) for row in result):
         return [(path, list(dict.fromkeys(key for row in result for key in row)), result)]
     if isinstance(result, dict) and depth < 3:
@@ -147,7 +151,7 @@ async def job_page(request: Request) -> HTMLResponse:
     return render(request, "jobs/detail.html", {
         "nav": "Jobs", "job": job, "log_start": max(size - LOG_TAIL_BYTES, 0),
         "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
-        "tables": result_tables(job.result), "cell": cell, **_helpers(),
+        "tables": result_tables(job.result), "cell": cell, "chart": table_chart(job.result), **_helpers(),
     })
 
 
