@@ -237,6 +237,34 @@ def plugins_reload(data_dir: str | None) -> None:
     fail(f"no vcore-app runs on {settings.DATA_DIR} (see {LOCK_FILE}); its plugins load when it starts")
 
 
+@cli.command("new")
+@click.argument("kind", type=click.Choice(["tool", "script", "plugin"]))
+@click.argument("name")
+@data_dir_option
+@click.option("--package", "package_dir", metavar="DIR", is_flag=False, flag_value=".", default=None,
+              help="Write an installable package (pyproject.toml with the entry point, and a test) into DIR "
+                   "(default: the current folder) instead of the plugins folder.")
+def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> None:
+    """Write a working, commented skeleton of a Quick Tool, script or plugin named NAME."""
+    from pathlib import Path
+
+    from vcore_app.plugins.scaffold import ScaffoldError, scaffold
+
+    plugins_dir = build_settings(data_dir).plugins_dir if package_dir is None else Path(".")
+    try:
+        written = scaffold(kind, name, plugins_dir=plugins_dir,  # type: ignore[arg-type]
+                           package_dir=Path(package_dir) if package_dir is not None else None)
+    except ScaffoldError as exc:
+        fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path}")
+    if package_dir is None:
+        click.echo("The app picks it up at its next start, or now with `vcore-app plugins reload`.")
+    else:
+        click.echo(f"Install it with `pip install {(Path(package_dir) / name).resolve()}`; "
+                   "test it with `python -m pytest` there.")
+
+
 def main() -> None:
     restore_frozen_environ()
     cli(prog_name="vcore-app")
