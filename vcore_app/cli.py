@@ -228,10 +228,12 @@ def plugins_reload(data_dir: str | None) -> None:
     try:
         InstanceLock.acquire(settings.DATA_DIR).release()
     except AlreadyRunning as running:
-        if running.holder.pid is None:
+        pid = running.holder.pid
+        if pid is None:
             fail("the running app has not written its pid yet; try again in a moment")
-        os.kill(running.holder.pid, signal.SIGHUP)
-        click.echo(f"asked vcore-app (pid {running.holder.pid}) to reload its plugins; the outcome is in its log "
+            return
+        os.kill(pid, signal.SIGHUP)
+        click.echo(f"asked vcore-app (pid {pid}) to reload its plugins; the outcome is in its log "
                    "and on the Plugins page. Changes to installed plugin packages need a restart.")
         return
     fail(f"no vcore-app runs on {settings.DATA_DIR} (see {LOCK_FILE}); its plugins load when it starts")

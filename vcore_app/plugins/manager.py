@@ -34,7 +34,14 @@ import pluggy
 from dotenv import dotenv_values
 from loguru import logger
 
-from vcore_app.plugins import ENTRY_POINT_GROUP, PROJECT, PluginSetting, allowed_in, hookimpl, hookspecs
+from vcore_app.plugins import (
+    ENTRY_POINT_GROUP,
+    PROJECT,
+    PluginSetting,
+    allowed_in,
+    hookimpl,
+    hookspecs,
+)
 
 if TYPE_CHECKING:
     from vcore_app.settings import Settings
@@ -241,7 +248,7 @@ class Plugins:
         """Re-import the data-folder plugins without a restart: their on_shutdown, a fresh import,
         their on_startup, then the listeners. Installed packages stay as imported: changing those
         needs a restart (re-importing a package in a running process is not safe)."""
-        in_folder: Callable[[PluginRecord], bool] = lambda record: record.origin == DATA_FOLDER  # noqa: E731
+        in_folder: Callable[[PluginRecord], bool] = lambda record: record.origin == DATA_FOLDER
         with self._lock:
             self.notify_only("on_shutdown", in_folder, settings=settings, runtime=runtime)
             for plugin_name, plugin in list(self.pm.list_name_plugin()):
@@ -295,9 +302,9 @@ class _Discovered:
         defined = [obj for obj in vars(module).values()
                    if inspect.isclass(obj) and obj.__module__ == module.__name__]
         self.scripts = [] if "register_scripts" in skip else [
-            cls for cls in defined if issubclass(cls, script_base) and getattr(cls, "name", "")]
+            cls for cls in defined if issubclass(cls, script_base) and bool(getattr(cls, "name", ""))]
         self.tools = [] if "register_quick_tools" in skip else [
-            cls for cls in defined if issubclass(cls, tool_base) and getattr(cls, "name", "")]
+            cls for cls in defined if issubclass(cls, tool_base) and bool(getattr(cls, "name", ""))]
 
     @hookimpl
     def register_scripts(self) -> list[type]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from vcore_app.errors import AppError
 from vcore_app.models import User
-from vcore_app.plugins.manager import Plugins, PluginRecord
+from vcore_app.plugins.manager import PluginRecord, Plugins
 
 
 def describe(record: PluginRecord, *, with_traceback: bool) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import tomllib
 from typing import Any, Literal
 
 import tomli_w
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from pydantic import BaseModel, Field
 
 from vcore_app.tools import QuickTool, ToolFailed
@@ -35,7 +35,8 @@ def _write(value: Any, kind: str, indent: int) -> str:
     if kind == "json":
         return json.dumps(value, indent=indent or None, ensure_ascii=False, default=str)
     if kind == "yaml":
-        return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, indent=max(indent, 2))
+        dumped: str = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, indent=max(indent, 2))
+        return dumped
     if kind == "toml":
         if not isinstance(value, dict):
             raise ToolFailed("TOML needs a table (an object) at the top level", field="to_format")

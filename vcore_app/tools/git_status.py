@@ -28,7 +28,7 @@ def _git(folder: Path, *args: str) -> str:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
         done = subprocess.run([git, "-C", str(folder), *args], capture_output=True, text=True, env=env,
-                              timeout=_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
+                              timeout=_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         raise ToolFailed(f"git took longer than {_TIMEOUT_SECONDS} s", field="path") from None
     if done.returncode != 0:

@@ -9,7 +9,15 @@ from vcore_app.web.api import apikeys, health, jobs, login, password, schedulers
 from vcore_app.web.api import plugins as plugin_api
 from vcore_app.web.api import scripts as script_api
 from vcore_app.web.api import tools as tool_api
-from vcore_app.web.pages import applog, dashboard, plugins, profile, scripts, setup, tools
+from vcore_app.web.pages import (
+    applog,
+    dashboard,
+    plugins,
+    profile,
+    scripts,
+    setup,
+    tools,
+)
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import login as login_pages
 from vcore_app.web.pages import password as password_pages

@@ -27,8 +27,8 @@ from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
 from vcore_app.web.api.jobs import JobQuery, in_session
-from vcore_app.web.pages.login import safe_next
 from vcore_app.web.charts import table_chart
+from vcore_app.web.pages.login import safe_next
 from vcore_app.web.templating import render
 from vcore_app.web.validation import form_fields, validate, validation_detail
 
