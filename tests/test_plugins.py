@@ -214,3 +214,38 @@ def test_the_cli_lists_a_broken_plugin_and_asks_a_running_app_to_reload(tmp_path
     finally:
         app.stop()
 
+
+
+LIFECYCLE = """
+from pathlib import Path
+from vcore_app.plugins import hookimpl
+
+class Pager:
+    name = "pager"
+
+@hookimpl
+def on_startup(settings, runtime):
+    (settings.DATA_DIR / "started").write_text(runtime.boot_id)
+
+@hookimpl
+def on_shutdown(settings):
+    (settings.DATA_DIR / "stopped").write_text("bye")
+
+@hookimpl
+def register_notification_channels():
+    return [Pager]
+"""
+
+
+def test_startup_and_shutdown_hooks_run_once_each_and_channels_are_collected(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, monkeypatch)
+    (settings.plugins_dir / "lifecycle.py").write_text(LIFECYCLE)
+    app = create_app(settings)
+    assert not (settings.DATA_DIR / "started").exists()  # building the app runs no hook
+    with TestClient(app):
+        runtime = app.state.runtime
+        assert (settings.DATA_DIR / "started").read_text() == runtime.boot_id
+        assert not (settings.DATA_DIR / "stopped").exists()
+        assert [channel.name for channel in runtime.plugins.notification_channels()] == ["pager"]
+    assert (settings.DATA_DIR / "stopped").read_text() == "bye"

@@ -235,6 +235,10 @@ class Plugins:
     def quick_tools(self) -> list[Any]:
         return self.items("register_quick_tools")
 
+    def notification_channels(self) -> list[Any]:
+        """Channel classes for the notifications subsystem (the hook exists before its consumer)."""
+        return self.items("register_notification_channels")
+
     def settings(self) -> list[PluginSetting]:
         return [item for item in self.items("extra_settings") if isinstance(item, PluginSetting)]
 
