@@ -1,5 +1,6 @@
 """The JSON / YAML / TOML / CSV converter and formatter, on well-kept parsers: json, PyYAML (safe
-loading only), tomllib with tomli-w, csv."""
+loading only), tomllib with tomli-w, csv. PyYAML is imported on first use: it is the slowest of
+them to import and the app's start should not pay for a tool nobody has opened."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import tomllib
 from typing import Any, Literal
 
 import tomli_w
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from pydantic import BaseModel, Field
 
 from vcore_app.tools import QuickTool, ToolFailed
@@ -19,6 +19,8 @@ Format = Literal["json", "yaml", "toml", "csv"]
 
 
 def _read(text: str, kind: str) -> Any:
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
+
     try:
         if kind == "json":
             return json.loads(text)
@@ -35,6 +37,8 @@ def _write(value: Any, kind: str, indent: int) -> str:
     if kind == "json":
         return json.dumps(value, indent=indent or None, ensure_ascii=False, default=str)
     if kind == "yaml":
+        import yaml
+
         dumped: str = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, indent=max(indent, 2))
         return dumped
     if kind == "toml":
