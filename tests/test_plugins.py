@@ -3,6 +3,7 @@ files are refused; reload works without a restart; environments restrict what is
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -249,3 +250,42 @@ def test_startup_and_shutdown_hooks_run_once_each_and_channels_are_collected(
         assert not (settings.DATA_DIR / "stopped").exists()
         assert [channel.name for channel in runtime.plugins.notification_channels()] == ["pager"]
     assert (settings.DATA_DIR / "stopped").read_text() == "bye"
+
+
+OVERRIDE = '''
+from pathlib import Path
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from vcore_app.plugins import hookimpl, restrict_to_env
+
+HERE = Path(__file__).resolve().parent
+
+@restrict_to_env("production")
+async def only_in_production(request):
+    return PlainTextResponse("production route")
+
+@hookimpl
+def register_templates():
+    return [HERE / "templates"]
+
+@hookimpl
+def register_routes():
+    return [Route("/prod-only", only_in_production)]
+'''
+
+
+def test_a_plugin_template_replaces_ours_and_a_route_keeps_to_its_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, monkeypatch)
+    package = settings.plugins_dir / "restyle"
+    (package / "templates" / "quick_tools").mkdir(parents=True)
+    (package / "__init__.py").write_text(OVERRIDE)
+    (package / "templates" / "quick_tools" / "index.html").write_text(
+        '{% extends "base/base.html" %}{% block content %}<h1 id="ours">{{ tools|length }} tools, our way</h1>'
+        '{% endblock %}')
+    with TestClient(create_app(settings)) as client:
+        admin = login(client, ADMIN["username"], ADMIN["password"])
+        page = client.get("/tools", headers={**admin, "accept": "text/html"}).text
+        assert re.search(r'<h1 id="ours">\d+ tools, our way</h1>', page)
+        assert 'class="navbar' in page  # the rest of our layout stays
+        assert client.get("/prod-only", headers=admin).status_code == 404  # ENV_NAME is "local"
