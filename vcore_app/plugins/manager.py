@@ -180,9 +180,9 @@ class Plugins:
         its record says why."""
         answers = []
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            record = self._by_plugin_name[impl.plugin_name]
-            if only is not None and not only(record):
-                continue
+            record = self._by_plugin_name.get(impl.plugin_name)
+            if record is None or (only is not None and not only(record)):
+                continue  # unregistered by a reload on another thread meanwhile
             try:
                 answer = impl.function(*[kwargs[name] for name in impl.argnames])
             except Exception as exc:
@@ -219,7 +219,9 @@ class Plugins:
         """The first reason a `prepare_job` hook gives to refuse the job. A hook that crashes refuses
         too (fail closed): a plugin that guards jobs should not let them through by breaking."""
         for impl in self.pm.hook.prepare_job.get_hookimpls():
-            record = self._by_plugin_name[impl.plugin_name]
+            record = self._by_plugin_name.get(impl.plugin_name)
+            if record is None:
+                continue
             try:
                 reason = impl.function(*[kwargs[name] for name in impl.argnames])
             except Exception as exc:
