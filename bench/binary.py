@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import psutil
+from support import launch
 
 REPO = Path(__file__).resolve().parent.parent
 BINARIES = {"onefile": REPO / "dist" / "vcore-app", "onedir": REPO / "dist" / "vcore-app-onedir" / "vcore-app"}
@@ -33,8 +32,12 @@ IDLE_SECONDS = 10
 def build(variant: str) -> float:
     env = dict(os.environ, VCORE_ONEDIR="1" if variant == "onedir" else "0")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "ERROR",
-                    "vcore.spec"], cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "ERROR", "vcore.spec"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -45,27 +48,11 @@ def size_mb(variant: str) -> float:
     return sum(p.lstat().st_size for p in binary.parent.rglob("*")) / 2**20
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(binary: Path, data_dir: Path) -> tuple[float, subprocess.Popen[bytes]]:
     """Exec the binary and return the seconds until /healthz answers 200, with the running process."""
-    port = _free_port()
-    began = time.perf_counter()
-    proc = subprocess.Popen([binary, "--port", str(port), "--data-dir", data_dir],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return time.perf_counter() - began, proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"{binary} exited with {proc.returncode}")
-        time.sleep(0.01)
+    app = launch(data_dir, program=(str(binary),))
+    app.http.close()
+    return app.started_in, app.proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -115,8 +102,16 @@ def measure(variant: str, runs: int, no_build: bool) -> None:
     report(variant, build_s, first_s, cold_s, why_not, warm, rss, count)
 
 
-def report(variant: str, build_s: float | None, first_s: float, cold_s: float | None, why_not: str | None,
-           warm: list[float], rss: float, processes: int) -> None:
+def report(
+    variant: str,
+    build_s: float | None,
+    first_s: float,
+    cold_s: float | None,
+    why_not: str | None,
+    warm: list[float],
+    rss: float,
+    processes: int,
+) -> None:
     median = statistics.median(warm)
     size = size_mb(variant)
 
@@ -130,19 +125,27 @@ def report(variant: str, build_s: float | None, first_s: float, cold_s: float | 
     else:
         print(f"size: {size:.1f} MB, uncompressed folder (the size target is for the one file)")
     print(f"first start (creates the database): {first_s * 1000:.0f} ms")
-    print(f"exec -> /healthz 200, warm: median {median * 1000:.0f} ms (min {min(warm) * 1000:.0f}, "
-          f"max {max(warm) * 1000:.0f}) over {len(warm)} runs; target <= {TARGETS['start_s']:.0f} s: "
-          f"{verdict(median <= TARGETS['start_s'])}")
+    print(
+        f"exec -> /healthz 200, warm: median {median * 1000:.0f} ms (min {min(warm) * 1000:.0f}, "
+        f"max {max(warm) * 1000:.0f}) over {len(warm)} runs; target <= {TARGETS['start_s']:.0f} s: "
+        f"{verdict(median <= TARGETS['start_s'])}"
+    )
     if cold_s is None:
-        print(f"exec -> /healthz 200 after dropping the page cache: not measured, "
-              f"/proc/sys/vm/drop_caches refused ({why_not}); likely a container")
+        print(
+            f"exec -> /healthz 200 after dropping the page cache: not measured, "
+            f"/proc/sys/vm/drop_caches refused ({why_not}); likely a container"
+        )
     else:
         print(f"exec -> /healthz 200 after dropping the page cache: {cold_s * 1000:.0f} ms")
-    print(f"RSS after {IDLE_SECONDS} s idle, {processes} processes: {rss:.1f} MB; target <= {TARGETS['rss_mb']} MB: "
-          f"{verdict(rss <= TARGETS['rss_mb'])}")
+    print(
+        f"RSS after {IDLE_SECONDS} s idle, {processes} processes: {rss:.1f} MB; target <= {TARGETS['rss_mb']} MB: "
+        f"{verdict(rss <= TARGETS['rss_mb'])}"
+    )
     if variant == "onefile" and median > TARGETS["start_s"]:
-        print("one-file start is slow: it unpacks to /tmp at every start; try the one-folder build "
-              "(VCORE_ONEDIR=1 make binary -> dist/vcore-app-onedir/)")
+        print(
+            "one-file start is slow: it unpacks to /tmp at every start; try the one-folder build "
+            "(VCORE_ONEDIR=1 make binary -> dist/vcore-app-onedir/)"
+        )
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Job engine figures (issue 4, "Measure"). Run: `.venv/bin/python -m bench.jobs` from the repo root.
+"""Job engine figures (issue 4, "Measure"). Run: `.venv/bin/python bench/jobs.py` from the repo root.
 
 1. burst: 1,000 `true` command jobs created through the API, 4 workers, jobs/s until all done;
    against raw Huey (SqliteHuey, 4 thread workers, subprocess `true`, no tracking). Target ratio >= 0.7.
@@ -16,26 +16,23 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 from huey import SqliteHuey
+from support import ADMIN_ENV, App, clean_env, launch, wait_for
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app, wait_for
 from vcore_app.db import migrate
 
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"], "LOG_LEVEL": "WARNING"}
+
+def _app(folder: Path, **env: str) -> tuple[App, dict[str, str]]:
+    app = launch(folder, env=clean_env(**ADMIN_ENV, LOG_LEVEL="WARNING", **env))
+    return app, app.login()
 
 
-def _app(folder: Path, **env: str) -> tuple[RunningApp, dict[str, str]]:
-    app = start_app(folder, env=app_env(**ADMIN_ENV, **env))
-    return app, login(app.http, ADMIN["username"], ADMIN["password"])
-
-
-def _count(app: RunningApp, auth: dict[str, str], status: str) -> int:
-    return app.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth).json()["total"]
+def _count(app: App, auth: dict[str, str], status: str) -> int:
+    return int(app.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth).json()["total"])
 
 
 def burst(root: Path, jobs: int = 1000) -> tuple[float, float]:
@@ -84,9 +81,11 @@ def latency_and_idle(root: Path, jobs: int = 200, idle_seconds: float = 30) -> t
     try:
         delays = []
         for _ in range(jobs):
-            job_id = app.http.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=auth).json()["id"]
-            found = wait_for(lambda: (j := app.http.get(f"/api/v1/jobs/{job_id}", headers=auth).json())["status"] == "done"
-                             and j, interval=0.005)
+            created = app.http.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=auth).json()
+            url = f"/api/v1/jobs/{created['id']}"
+            found = wait_for(
+                lambda url=url: (j := app.http.get(url, headers=auth).json())["status"] == "done" and j, interval=0.005
+            )
             queued, running = datetime.fromisoformat(found["queued_at"]), datetime.fromisoformat(found["started_at"])
             delays.append((running - queued).total_seconds() * 1000)
             time.sleep(0.02)  # let the app go idle between jobs, as a person's clicks would
@@ -109,13 +108,23 @@ def job_list(root: Path, rows: int = 100_000, requests: int = 300) -> tuple[floa
     migrate(url)
     import sqlite3
 
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with sqlite3.connect(folder / "vcore.sqlite3") as conn:
         conn.executemany(
             "INSERT INTO job (name, type, priority, queue_name, status, attempt, max_retries, retry_delay_seconds,"
             " command, created_at, queued_at) VALUES (?, 'command', ?, ?, ?, 1, 0, 0, 'true', ?, ?)",
-            [(f"job {n}", ("low", "normal", "high")[n % 3], ("default", "reserved")[n % 2],
-              ("done", "failed", "done", "done")[n % 4], now, now) for n in range(rows)])
+            [
+                (
+                    f"job {n}",
+                    ("low", "normal", "high")[n % 3],
+                    ("default", "reserved")[n % 2],
+                    ("done", "failed", "done", "done")[n % 4],
+                    now,
+                    now,
+                )
+                for n in range(rows)
+            ],
+        )
     app, auth = _app(folder)
     try:
         assert app.http.get("/api/v1/jobs", params={"limit": 50}, headers=auth).json()["total"] == rows
@@ -142,12 +151,16 @@ def main() -> None:
         print(f"machine: {psutil.cpu_count()} cores, Python {sys.version.split()[0]}")
         app_rate, create_rate = burst(root)
         raw_rate = raw_huey(root)
-        print(f"1. burst of 1000 `true` jobs, 4 workers: app {app_rate:.0f} jobs/s (POSTs alone {create_rate:.0f}/s),"
-              f" raw Huey {raw_rate:.0f} jobs/s, ratio {app_rate / raw_rate:.2f}")
+        print(
+            f"1. burst of 1000 `true` jobs, 4 workers: app {app_rate:.0f} jobs/s (POSTs alone {create_rate:.0f}/s),"
+            f" raw Huey {raw_rate:.0f} jobs/s, ratio {app_rate / raw_rate:.2f}"
+        )
         p50, p99, idle = latency_and_idle(root)
         print(f"2. enqueue -> running: p50 {p50:.1f} ms, p99 {p99:.1f} ms; idle CPU {idle:.2f}% of a core over 30 s")
         median_ms, rate = job_list(root)
-        print(f"3. GET /api/v1/jobs?limit=50 with 100,000 jobs: median {median_ms:.1f} ms, {rate:.0f} req/s (sequential)")
+        print(
+            f"3. GET /api/v1/jobs?limit=50 with 100,000 jobs: median {median_ms:.1f} ms, {rate:.0f} req/s (sequential)"
+        )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ t2 = time.perf_counter()
 print(json.dumps({"app": t1 - t0, "plugins": t2 - t1, "loaded": len(plugins.records)}))
 """
 
-PLUGIN = '''
+PLUGIN = """
 from pydantic import BaseModel
 from vcore_app.tools import QuickTool
 
@@ -42,7 +42,7 @@ class Tool{n}(QuickTool):
 
     def run(self, data):
         return data.text
-'''
+"""
 
 
 def main() -> None:
@@ -55,12 +55,21 @@ def main() -> None:
         plugins_dir.mkdir(mode=0o700)
         for n in range(args.folder_plugins):
             (plugins_dir / f"bench_{n}.py").write_text(PLUGIN.format(n=n))
-        runs = [json.loads(subprocess.run([sys.executable, "-c", PROBE, str(plugins_dir)], capture_output=True,
-                                          text=True, check=True).stdout) for _ in range(args.runs)]
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", PROBE, str(plugins_dir)], capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(args.runs)
+        ]
     app = statistics.median(run["app"] for run in runs)
     load = statistics.median(run["plugins"] for run in runs)
     print(f"app import        {app * 1000:8.1f} ms (median of {args.runs})")
-    print(f"plugins load      {load * 1000:8.1f} ms ({runs[0]['loaded']} plugins: built-ins + {args.folder_plugins} files)")
+    print(
+        f"plugins load      {load * 1000:8.1f} ms "
+        f"({runs[0]['loaded']} plugins: built-ins + {args.folder_plugins} files)"
+    )
     print(f"ratio load/import {load / app:8.2f}")
 
 

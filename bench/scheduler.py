@@ -7,10 +7,7 @@ Run: .venv/bin/python bench/scheduler.py [seconds]   (default 180)
 
 from __future__ import annotations
 
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,32 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from support import ADMIN_ENV, launch
 
-ADMIN = {"username": "bench", "email": "bench@example.com", "password": "bench-password-1"}
 API = "/api/v1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-           "FIRST_SUPERUSER_PASSWORD": ADMIN["password"], "LOG_LEVEL": "WARNING", "WORKERS_DEFAULT": "4",
-           "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen([sys.executable, "-m", "vcore_app", "--port", str(port), "--data-dir", str(data)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the app did not start")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -54,18 +28,40 @@ def _pct(values: list[float], q: float) -> float:
 def main() -> None:
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 180
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = _start(Path(tmp) / "data")
+        app = launch(
+            Path(tmp) / "data",
+            env={**ADMIN_ENV, "LOG_LEVEL": "WARNING", "WORKERS_DEFAULT": "4", "PATH": "/usr/bin:/bin"},
+        )
         try:
-            http = httpx.Client(base_url=url, timeout=30)
-            token = http.post(f"{API}/login/access-token", data=ADMIN).json()["access_token"]
-            http.headers["Authorization"] = f"Bearer {token}"
+            http = app.http
+            http.headers.update(app.login())
             template = {"type": "command", "command": "true"}
-            ids = [http.post(f"{API}/job-schedulers", json={"name": f"repeat {i}", "trigger_type": "repeat",
-                   "repeat_every_seconds": 1, "overlap_policy": "queue", "job_template": template}).json()["id"]
-                   for i in range(20)]
-            ids += [http.post(f"{API}/job-schedulers", json={"name": f"cron {i}", "trigger_type": "cron",
-                    "cron": "* * * * *", "overlap_policy": "queue", "job_template": template}).json()["id"]
-                    for i in range(5)]
+            ids = [
+                http.post(
+                    f"{API}/job-schedulers",
+                    json={
+                        "name": f"repeat {i}",
+                        "trigger_type": "repeat",
+                        "repeat_every_seconds": 1,
+                        "overlap_policy": "queue",
+                        "job_template": template,
+                    },
+                ).json()["id"]
+                for i in range(20)
+            ]
+            ids += [
+                http.post(
+                    f"{API}/job-schedulers",
+                    json={
+                        "name": f"cron {i}",
+                        "trigger_type": "cron",
+                        "cron": "* * * * *",
+                        "overlap_policy": "queue",
+                        "job_template": template,
+                    },
+                ).json()["id"]
+                for i in range(5)
+            ]
             started = time.time()
             time.sleep(seconds)
             for scheduler_id in ids:
@@ -74,8 +70,7 @@ def main() -> None:
             time.sleep(3)  # let the last runs finish
             report(http, ids, elapsed)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
+            app.stop()
 
 
 def report(http: httpx.Client, ids: list[int], elapsed: float) -> None:
@@ -90,12 +85,18 @@ def report(http: httpx.Client, ids: list[int], elapsed: float) -> None:
             if job["started_at"]:
                 start_drift.append((datetime.fromisoformat(job["started_at"]) - planned).total_seconds() * 1000)
     repeat_counts, cron_counts = list(counts.values())[:20], list(counts.values())[20:]
-    print(f"ran {elapsed:.0f} s; repeat every 1 s: expected ~{elapsed:.0f} each, got min {min(repeat_counts)} "
-          f"max {max(repeat_counts)}; cron every minute: expected ~{elapsed / 60:.0f} each, got {cron_counts}")
-    print(f"drift planned -> job created: p50 {statistics.median(created_drift):.1f} ms, "
-          f"p99 {_pct(created_drift, 0.99):.1f} ms over {len(created_drift)} runs")
-    print(f"drift planned -> job started: p50 {statistics.median(start_drift):.1f} ms, "
-          f"p99 {_pct(start_drift, 0.99):.1f} ms")
+    print(
+        f"ran {elapsed:.0f} s; repeat every 1 s: expected ~{elapsed:.0f} each, got min {min(repeat_counts)} "
+        f"max {max(repeat_counts)}; cron every minute: expected ~{elapsed / 60:.0f} each, got {cron_counts}"
+    )
+    print(
+        f"drift planned -> job created: p50 {statistics.median(created_drift):.1f} ms, "
+        f"p99 {_pct(created_drift, 0.99):.1f} ms over {len(created_drift)} runs"
+    )
+    print(
+        f"drift planned -> job started: p50 {statistics.median(start_drift):.1f} ms, "
+        f"p99 {_pct(start_drift, 0.99):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

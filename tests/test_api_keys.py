@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -22,8 +22,11 @@ def _create(client: TestClient, headers: dict, **body: object) -> dict:
     return response.json()
 
 
-@pytest.mark.parametrize("as_header", [lambda key: {"Authorization": f"Bearer {key}"}, lambda key: {"X-API-Key": key}],
-                         ids=["bearer", "x-api-key"])
+@pytest.mark.parametrize(
+    "as_header",
+    [lambda key: {"Authorization": f"Bearer {key}"}, lambda key: {"X-API-Key": key}],
+    ids=["bearer", "x-api-key"],
+)
 def test_a_key_acts_as_its_owner(client: TestClient, make_user: Callable[..., dict], as_header: Callable) -> None:
     created = _create(client, make_user("alice"))
     assert created["key"].startswith("vc_") and created["prefix"] == created["key"][:11]
@@ -50,8 +53,9 @@ def test_using_a_key_records_when_it_was_last_used(client: TestClient, admin_hea
     assert listed[0]["last_used_at"] is not None
 
 
-def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(client: TestClient, admin_headers: dict,
-                                                                        make_user: Callable[..., dict]) -> None:
+def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(
+    client: TestClient, admin_headers: dict, make_user: Callable[..., dict]
+) -> None:
     created = _create(client, admin_headers)
     alice = make_user("alice")
     assert client.delete(f"{API}/users/me/api-keys/{created['id']}", headers=alice).status_code == 404
@@ -61,13 +65,15 @@ def test_a_deleted_key_stops_working_and_others_keys_cannot_be_deleted(client: T
 
 
 def test_an_expired_key_is_refused_and_an_expiry_in_the_past_is_a_422(client: TestClient, admin_headers: dict) -> None:
-    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    soon = datetime.now(UTC) + timedelta(hours=1)
     created = _create(client, admin_headers, expires_at=soon.isoformat())
     assert client.get(f"{API}/users/me", headers={"X-API-Key": created["key"]}).status_code == 200
     with db.session(client.app.state.runtime.engine) as session:
         row = session.get(ApiKey, created["id"])
-        row.expires_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
         session.add(row)
     assert client.get(f"{API}/users/me", headers={"X-API-Key": created["key"]}).status_code == 401
-    past = client.post(f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"})
+    past = client.post(
+        f"{API}/users/me/api-keys", headers=admin_headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00"}
+    )
     assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["body", "expires_at"]

@@ -11,7 +11,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -20,19 +20,21 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from tests.conftest import ADMIN, bearer, login_tokens, make_settings
+from tests.support.apps import ADMIN, make_settings
+from tests.support.auth import bearer, login_tokens
 from tests.test_plugin_example import EXAMPLE
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.apikeys import create_api_key
-from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.auth.tokens import create_token, signing_key
 from vcore_app.models import User
 from vcore_app.plugins.manager import Plugins
 from vcore_app.settings import Settings
 from vcore_app.users import create_user, get_by_username, update_user
 from vcore_app.web.plugin_surface import PluginRoutes
-from vcore_app.web.routes import is_public, routes
+from vcore_app.web.public import is_public
+from vcore_app.web.routes import routes
 
 USER, SUPERUSER = "any user", "superuser only"
 API = "/api/v1"
@@ -45,70 +47,70 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", f"{API}/users/me/logout-all"): USER,
     ("GET", f"{API}/users/me/api-keys"): USER,
     ("POST", f"{API}/users/me/api-keys"): USER,
-    ("DELETE", f"{API}/users/me/api-keys/{{id:int}}"): USER,
+    ("DELETE", f"{API}/users/me/api-keys/{{id:id}}"): USER,
     ("GET", f"{API}/users"): SUPERUSER,
     ("POST", f"{API}/users"): SUPERUSER,
-    ("GET", f"{API}/users/{{id:int}}"): SUPERUSER,  # another user's id; one's own is allowed
-    ("PUT", f"{API}/users/{{id:int}}"): SUPERUSER,
-    ("DELETE", f"{API}/users/{{id:int}}"): SUPERUSER,
+    ("GET", f"{API}/users/{{id:id}}"): SUPERUSER,  # another user's id; one's own is allowed
+    ("PUT", f"{API}/users/{{id:id}}"): SUPERUSER,
+    ("DELETE", f"{API}/users/{{id:id}}"): SUPERUSER,
     ("GET", f"{API}/jobs"): USER,  # a regular user sees only its own jobs (tests/test_job_api.py)
     ("POST", f"{API}/jobs"): USER,  # command jobs need a superuser
-    ("GET", f"{API}/jobs/{{job_id:int}}"): USER,
-    ("PUT", f"{API}/jobs/{{job_id:int}}"): USER,
-    ("DELETE", f"{API}/jobs/{{job_id:int}}"): USER,
-    ("PUT", f"{API}/jobs/{{job_id:int}}/status"): USER,
-    ("POST", f"{API}/jobs/{{job_id:int}}/kill"): USER,
-    ("POST", f"{API}/jobs/{{job_id:int}}/rerun"): USER,
-    ("GET", f"{API}/jobs/{{job_id:int}}/log"): USER,
+    ("GET", f"{API}/jobs/{{job_id:id}}"): USER,
+    ("PUT", f"{API}/jobs/{{job_id:id}}"): USER,
+    ("DELETE", f"{API}/jobs/{{job_id:id}}"): USER,
+    ("PUT", f"{API}/jobs/{{job_id:id}}/status"): USER,
+    ("POST", f"{API}/jobs/{{job_id:id}}/kill"): USER,
+    ("POST", f"{API}/jobs/{{job_id:id}}/rerun"): USER,
+    ("GET", f"{API}/jobs/{{job_id:id}}/log"): USER,
     ("POST", f"{API}/jobs/push-jobs-to-websocket"): USER,
     ("POST", f"{API}/jobs/start-consumer"): SUPERUSER,
     ("POST", f"{API}/jobs/stop-consumer"): SUPERUSER,
     ("GET", f"{API}/job-schedulers"): SUPERUSER,
     ("POST", f"{API}/job-schedulers"): SUPERUSER,
-    ("GET", f"{API}/job-schedulers/{{scheduler_id:int}}"): SUPERUSER,
-    ("PUT", f"{API}/job-schedulers/{{scheduler_id:int}}"): SUPERUSER,
-    ("DELETE", f"{API}/job-schedulers/{{scheduler_id:int}}"): SUPERUSER,
-    ("POST", f"{API}/job-schedulers/{{scheduler_id:int}}/toggle"): SUPERUSER,
-    ("GET", f"{API}/job-schedulers/{{scheduler_id:int}}/preview"): SUPERUSER,
-    ("POST", f"{API}/job-schedulers/{{scheduler_id:int}}/run-now"): SUPERUSER,
-    ("GET", f"{API}/job-schedulers/{{scheduler_id:int}}/jobs"): SUPERUSER,
+    ("GET", f"{API}/job-schedulers/{{scheduler_id:id}}"): SUPERUSER,
+    ("PUT", f"{API}/job-schedulers/{{scheduler_id:id}}"): SUPERUSER,
+    ("DELETE", f"{API}/job-schedulers/{{scheduler_id:id}}"): SUPERUSER,
+    ("POST", f"{API}/job-schedulers/{{scheduler_id:id}}/toggle"): SUPERUSER,
+    ("GET", f"{API}/job-schedulers/{{scheduler_id:id}}/preview"): SUPERUSER,
+    ("POST", f"{API}/job-schedulers/{{scheduler_id:id}}/run-now"): SUPERUSER,
+    ("GET", f"{API}/job-schedulers/{{scheduler_id:id}}/jobs"): SUPERUSER,
     ("POST", f"{API}/job-schedulers/preview"): SUPERUSER,
     ("GET", "/"): USER,
     ("POST", "/queues/{name}/{action}"): SUPERUSER,
     ("GET", "/schedulers"): SUPERUSER,
     ("GET", "/schedulers/new"): SUPERUSER,
     ("POST", "/schedulers/new"): SUPERUSER,
-    ("GET", "/schedulers/{scheduler_id:int}"): SUPERUSER,
-    ("POST", "/schedulers/{scheduler_id:int}"): SUPERUSER,
-    ("POST", "/schedulers/{scheduler_id:int}/toggle"): SUPERUSER,
-    ("POST", "/schedulers/{scheduler_id:int}/run-now"): SUPERUSER,
-    ("POST", "/schedulers/{scheduler_id:int}/delete"): SUPERUSER,
+    ("GET", "/schedulers/{scheduler_id:id}"): SUPERUSER,
+    ("POST", "/schedulers/{scheduler_id:id}"): SUPERUSER,
+    ("POST", "/schedulers/{scheduler_id:id}/toggle"): SUPERUSER,
+    ("POST", "/schedulers/{scheduler_id:id}/run-now"): SUPERUSER,
+    ("POST", "/schedulers/{scheduler_id:id}/delete"): SUPERUSER,
     ("GET", "/scripts"): USER,
     ("GET", "/scripts/{name}"): USER,
     ("POST", "/scripts/{name}"): USER,
     ("GET", "/jobs"): USER,  # a regular user sees only its own jobs (tests/test_job_pages.py)
     ("GET", "/jobs/new"): USER,
     ("POST", "/jobs/new"): USER,  # command jobs need a superuser
-    ("GET", "/jobs/{job_id:int}"): USER,
-    ("POST", "/jobs/{job_id:int}/kill"): USER,
-    ("POST", "/jobs/{job_id:int}/rerun"): USER,
-    ("POST", "/jobs/{job_id:int}/delete"): USER,
+    ("GET", "/jobs/{job_id:id}"): USER,
+    ("POST", "/jobs/{job_id:id}/kill"): USER,
+    ("POST", "/jobs/{job_id:id}/rerun"): USER,
+    ("POST", "/jobs/{job_id:id}/delete"): USER,
     ("GET", "/tools"): USER,
     ("GET", "/tools/{name}"): USER,
     ("POST", "/tools/{name}"): USER,
     ("GET", "/users"): SUPERUSER,
     ("GET", "/users/new"): SUPERUSER,
     ("POST", "/users/new"): SUPERUSER,
-    ("GET", "/users/{id:int}"): SUPERUSER,
-    ("POST", "/users/{id:int}"): SUPERUSER,
-    ("POST", "/users/{id:int}/set"): SUPERUSER,
-    ("POST", "/users/{id:int}/delete"): SUPERUSER,
+    ("GET", "/users/{id:id}"): SUPERUSER,
+    ("POST", "/users/{id:id}"): SUPERUSER,
+    ("POST", "/users/{id:id}/set"): SUPERUSER,
+    ("POST", "/users/{id:id}/delete"): SUPERUSER,
     ("GET", "/profile"): USER,
     ("POST", "/profile"): USER,
     ("POST", "/profile/password"): USER,
     ("POST", "/profile/logout-everywhere"): USER,
     ("POST", "/profile/api-keys"): USER,
-    ("POST", "/profile/api-keys/{id:int}/delete"): USER,
+    ("POST", "/profile/api-keys/{id:id}/delete"): USER,
     ("GET", "/logs"): SUPERUSER,
     ("GET", "/logs/tail"): SUPERUSER,
     ("GET", f"{API}/plugins"): USER,  # tracebacks only for superusers (tests/test_plugins.py)
@@ -119,6 +121,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/scripts"): USER,
     ("POST", f"{API}/scripts/{{name}}/run"): USER,
     ("POST", "/plugins/reload"): SUPERUSER,
+    ("GET", f"{API}/openapi.json"): USER,  # open to anyone only with API_DOCS_PUBLIC (tests/test_api_docs.py)
+    ("GET", "/docs"): USER,
+    ("GET", "/redoc"): USER,
 }
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.
@@ -144,8 +149,13 @@ def _plugin_endpoints() -> list[tuple[str, str]]:
     """The routes of the example plugin (examples/): plugin routes are classified as a kind, not one
     by one: every one needs an authenticated user (web/plugin_surface.py), which the sweep checks."""
     example = Plugins(plugins_dir=EXAMPLE.parent, env_name="local", quiet=True, entry_points=False)
-    return [(method, route.path) for route in example.items("register_routes") if isinstance(route, Route)
-            for method in sorted(route.methods or ()) if method != "HEAD"]
+    return [
+        (method, route.path)
+        for route in example.items("register_routes")
+        if isinstance(route, Route)
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    ]
 
 
 PLUGIN_ROUTES = _plugin_endpoints()
@@ -179,9 +189,16 @@ class Sweep:
 
 
 def _claims(user: User, **changes: Any) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-    return {"sub": str(user.id), "iat": now, "exp": now + timedelta(minutes=5), "type": "access",
-            "ver": user.token_version, "jti": "0" * 32, **changes}
+    now = datetime.now(UTC)
+    return {
+        "sub": str(user.id),
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "type": "access",
+        "ver": user.token_version,
+        "jti": "0" * 32,
+        **changes,
+    }
 
 
 def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dict[str, dict[str, Any]]:
@@ -192,24 +209,27 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     deleted = login_tokens(client, "deleted", "sweep-password-1")["access_token"]
     deactivated = login_tokens(client, "deactivated", "sweep-password-1")["access_token"]
     with db.session(engine) as session:
-        _, deactivated_key = create_api_key(session=session, user=get_by_username(session=session, username="deactivated"),
-                                            name="k")
-        _, deleted_key = create_api_key(session=session, user=get_by_username(session=session, username="deleted"),
-                                        name="k")
+        _, deactivated_key = create_api_key(
+            session=session, user=get_by_username(session=session, username="deactivated"), name="k"
+        )
+        _, deleted_key = create_api_key(
+            session=session, user=get_by_username(session=session, username="deleted"), name="k"
+        )
         session.delete(get_by_username(session=session, username="deleted"))
-        update_user(session=session, user=get_by_username(session=session, username="deactivated"),
-                    changes={"is_active": False})
+        update_user(
+            session=session, user=get_by_username(session=session, username="deactivated"), changes={"is_active": False}
+        )
 
     access_key = signing_key(settings, "access")
     admin_tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
-    header, payload, signature = admin_tokens["access_token"].split(".")
+    header, _payload, signature = admin_tokens["access_token"].split(".")
     other_payload = jwt.encode(_claims(admin, sub="2"), "x" * 32).split(".")[1]
 
     def minted(kind: str) -> str:
         return create_token(settings=settings, kind=kind, user_id=admin.id, token_version=admin.token_version)[0]
 
     tokens = {
-        "expired token": jwt.encode(_claims(admin, exp=datetime.now(timezone.utc) - timedelta(seconds=5)), access_key),
+        "expired token": jwt.encode(_claims(admin, exp=datetime.now(UTC) - timedelta(seconds=5)), access_key),
         "tampered token": f"{header}.{other_payload}.{signature}",
         "alg=none token": jwt.encode(_claims(admin), None, algorithm="none"),
         "token signed with HS512 and the right key": jwt.encode(_claims(admin), access_key, algorithm="HS512"),
@@ -230,7 +250,8 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
     bad["unknown API key in X-API-Key"] = {"headers": {"X-API-Key": "vc_" + "B" * 43}}
     bad["access token in the session cookie"] = {"cookies": {SESSION_COOKIE: admin_tokens["access_token"]}}
     bad["session token signed with another key"] = {
-        "cookies": {SESSION_COOKIE: jwt.encode(_claims(admin, type="session"), "another-key-" + "x" * 32)}}
+        "cookies": {SESSION_COOKIE: jwt.encode(_claims(admin, type="session"), "another-key-" + "x" * 32)}
+    }
     return bad
 
 
@@ -244,8 +265,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
         with TestClient(app) as client:
             engine = app.state.runtime.engine
             with db.session(engine) as session:
-                regular = create_user(session=session, username="regular", email="regular@example.com",
-                                      password="regular-password-1")
+                regular = create_user(
+                    session=session, username="regular", email="regular@example.com", password="regular-password-1"
+                )
             with db.session(engine, readonly=True) as session:
                 admin = get_by_username(session=session, username=ADMIN["username"])
             regular_headers = bearer(login_tokens(client, "regular", "regular-password-1")["access_token"])
@@ -265,21 +287,35 @@ def test_the_app_serves_exactly_the_route_list(settings: Settings) -> None:
 
 
 BAD_NAMES = [
-    "no credentials", "expired token", "tampered token", "alg=none token", "token signed with HS512 and the right key",
-    "token signed with another key", "refresh token used as access token", "session token used as bearer token",
-    "reset token used as bearer token", "token of an older token version", "deleted user's token",
-    "deactivated user's token", "unknown API key", "deleted user's API key", "deactivated user's API key", "garbage", "unknown API key in X-API-Key",
-    "access token in the session cookie", "session token signed with another key",
+    "no credentials",
+    "expired token",
+    "tampered token",
+    "alg=none token",
+    "token signed with HS512 and the right key",
+    "token signed with another key",
+    "refresh token used as access token",
+    "session token used as bearer token",
+    "reset token used as bearer token",
+    "token of an older token version",
+    "deleted user's token",
+    "deactivated user's token",
+    "unknown API key",
+    "deleted user's API key",
+    "deactivated user's API key",
+    "garbage",
+    "unknown API key in X-API-Key",
+    "access token in the session cookie",
+    "session token signed with another key",
 ]
 
 
 @pytest.mark.parametrize("credential", BAD_NAMES)
 @pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])
-def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, path: str,
-                                                              credential: str) -> None:
+def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, path: str, credential: str) -> None:
     headers = _present(sweep.client, sweep.bad[credential])
-    response = sweep.client.request(method, _concrete(path, sweep.admin.id), json={}, headers=headers,
-                                    follow_redirects=False)
+    response = sweep.client.request(
+        method, _concrete(path, sweep.admin.id), json={}, headers=headers, follow_redirects=False
+    )
     if path.startswith(API):
         assert response.status_code == 401, response.text
         assert response.json() == {"detail": "Not authenticated"}
@@ -303,9 +339,8 @@ def test_a_plugin_route_is_authenticated_by_default(sweep: Sweep, method: str, p
 @pytest.mark.parametrize("path", _websockets())
 def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path: str, credential: str) -> None:
     headers = _present(sweep.client, sweep.bad[credential])
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with sweep.client.websocket_connect(path, headers=headers):
-            pass
+    with pytest.raises(WebSocketDisconnect) as closed, sweep.client.websocket_connect(path, headers=headers):
+        pass
     assert closed.value.code == 1008
 
 
@@ -331,8 +366,9 @@ def test_the_sweep_credentials_of_the_regular_user_are_valid(sweep: Sweep) -> No
 
 
 def test_a_websocket_accepts_good_credentials(sweep: Sweep) -> None:
-    admin_token = create_token(settings=sweep.settings, kind="access", user_id=sweep.admin.id,
-                               token_version=sweep.admin.token_version)[0]
+    admin_token = create_token(
+        settings=sweep.settings, kind="access", user_id=sweep.admin.id, token_version=sweep.admin.token_version
+    )[0]
     with sweep.client.websocket_connect(f"{PROBE}?token={admin_token}") as ws:
         assert ws.receive_json() == {"user": "admin", "via": "token"}
 
@@ -346,10 +382,12 @@ ORIGINS: list[tuple[Callable[[Sweep], dict[str, str]], bool]] = [
 
 
 @pytest.mark.parametrize(("origin", "accepted"), ORIGINS, ids=["same host", "base url", "other site", "no origin"])
-def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(sweep: Sweep, origin: Callable[[Sweep], dict[str, str]],
-                                                                  accepted: bool) -> None:
-    session_token = create_token(settings=sweep.settings, kind="session", user_id=sweep.admin.id,
-                                 token_version=sweep.admin.token_version)[0]
+def test_a_cookie_websocket_is_accepted_only_from_our_own_origin(
+    sweep: Sweep, origin: Callable[[Sweep], dict[str, str]], accepted: bool
+) -> None:
+    session_token = create_token(
+        settings=sweep.settings, kind="session", user_id=sweep.admin.id, token_version=sweep.admin.token_version
+    )[0]
     _present(sweep.client, {"cookies": {SESSION_COOKIE: session_token}})
     connect = sweep.client.websocket_connect(PROBE, headers=origin(sweep))
     if accepted:

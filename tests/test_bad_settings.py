@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_env, free_port
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcore_app", *args], capture_output=True, text=True,
-                          env=env or app_env(), cwd=cwd, timeout=60)
+from tests.support.apps import app_env, free_port
+from tests.support.cli import run_cli
 
 
 @pytest.mark.parametrize(
@@ -24,11 +18,14 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
         (["--port", "70000"], {}, "SERVER_PORT='70000'"),
         ([], {"LOG_LEVEL": "loud"}, "LOG_LEVEL='LOUD'"),
         ([], {"TIMEZONE": "Mars/Olympus"}, "TIMEZONE='Mars/Olympus'"),
+        ([], {"TIMEZONE": "America"}, "TIMEZONE='America'"),
         ([], {"ACCENT": "blue"}, "ACCENT='blue'"),
         (["--workers-default", "-1"], {}, "WORKERS_DEFAULT='-1'"),
     ],
 )
-def test_a_bad_value_is_one_line_and_exit_2(tmp_path: Path, args: list[str], env: dict[str, str], expected: str) -> None:
+def test_a_bad_value_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
     result = run_cli(*args, "--data-dir", str(tmp_path / "data"), env=app_env(**env), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -1,6 +1,7 @@
 """The built binary `dist/vcore-app` behaves like the source: run as a real process on tmp data folders.
 
-Skipped when the binary is not built (`make binary`); `.ci/run` builds it first, so CI runs these.
+Skipped when the binary is not built; `make test` builds it when missing or older than the code, and
+`.ci/run` builds it first, so CI runs these.
 
 The smoke test (issue 6) logs in, runs a command job, a built-in script job (a child process of
 the binary itself) and a plugin script job to `done`, fetches the dashboard and static CSS, creates a
@@ -20,17 +21,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import RunningApp, app_env, wait_for
-from tests.test_bad_settings import run_cli
-from tests.test_instance import opened_urls, recording_browser
+from tests.support.apps import RunningApp, app_env
+from tests.support.cli import opened_urls, recording_browser, run_cli
+from tests.support.machine import BINARY, group
+from tests.support.waiting import wait_for
 from vcore_app import __version__
 from vcore_app.instance import LOCK_FILE, read_holder
 
-BINARY = Path(__file__).resolve().parent.parent / "dist" / "vcore-app"
-
 pytestmark = [
     pytest.mark.binary,
-    pytest.mark.skipif(not BINARY.is_file(), reason=f"{BINARY} is not built; run `make binary`"),
+    pytest.mark.skipif(not group("binary").present(), reason=group("binary").skip_reason),
 ]
 
 
@@ -81,35 +81,45 @@ def test_the_archive_holds_assets_migrations_and_bootstrap(tmp_path: Path) -> No
     viewer = Path(sys.executable).parent / "pyi-archive_viewer"
     if not viewer.exists():
         pytest.skip("pyi-archive_viewer (PyInstaller) is not installed in this venv")
-    listing = subprocess.run([viewer, "--brief", "--recursive", BINARY], capture_output=True, text=True,
-                             check=True, timeout=120).stdout
+    listing = subprocess.run(
+        [viewer, "--brief", "--recursive", BINARY], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
     repo = BINARY.parent.parent
-    for name in ("migrations/env.py", "migrations/script.py.mako", "bootstrap/css/bootstrap.min.css",
-                 "bootstrap/js/bootstrap.bundle.min.js", "bootstrap/LICENSE",
-                 *(f"migrations/versions/{p.name}" for p in (repo / "migrations" / "versions").glob("*.py")),
-                 *(str(p.relative_to(repo)) for p in (repo / "assets").rglob("*") if p.is_file())):
+    for name in (
+        "migrations/env.py",
+        "migrations/script.py.mako",
+        "bootstrap/css/bootstrap.min.css",
+        "bootstrap/js/bootstrap.bundle.min.js",
+        "bootstrap/LICENSE",
+        *(f"migrations/versions/{p.name}" for p in (repo / "migrations" / "versions").glob("*.py")),
+        *(str(p.relative_to(repo)) for p in (repo / "assets").rglob("*") if p.is_file()),
+    ):
         assert name in listing, name
 
 
+@pytest.mark.xdist_group("port-5000")  # starts on 5000, the default port: one such test at a time
 def test_a_double_click_starts_opens_the_browser_and_a_second_one_reopens_it(tmp_path: Path) -> None:
     """No arguments and no terminal, as a file manager starts it; the data folder comes from the env."""
     browser_env, urls = recording_browser(tmp_path)
     data = tmp_path / "data"
     env = app_env(VCORE_DATA_DIR=str(data), **browser_env)
     with open(tmp_path / "console.log", "w") as console:
-        proc = subprocess.Popen([str(BINARY)], stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                                env=env, cwd=tmp_path)
+        proc = subprocess.Popen(
+            [str(BINARY)], stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, env=env, cwd=tmp_path
+        )
     try:
         [setup] = wait_for(lambda: opened_urls(urls), timeout=60)
         url = read_holder(data / LOCK_FILE).url
         # no user yet: the first start opens the one-time setup page of the instance it started
         assert url.startswith("http://127.0.0.1:") and setup.startswith(f"{url}/setup?token=")
         assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
-        browser_env_seen = dict(line.split("=", 1) for line in (tmp_path / "browser-env.txt").read_text().splitlines()
-                                if "=" in line)
+        browser_env_seen = dict(
+            line.split("=", 1) for line in (tmp_path / "browser-env.txt").read_text().splitlines() if "=" in line
+        )
         assert "_MEI" not in browser_env_seen.get("LD_LIBRARY_PATH", ""), "the browser got the bundle's libraries"
-        second = subprocess.run([str(BINARY)], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-                                cwd=tmp_path, timeout=60)
+        second = subprocess.run(
+            [str(BINARY)], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
         assert second.returncode == 0, second.stderr
         assert opened_urls(urls) == [setup, url]
         assert f"listening on {url}" in (data / "logs" / "vcore.log").read_text()
@@ -154,23 +164,29 @@ def test_the_binary_logs_in_runs_all_job_kinds_serves_the_ui_and_stops_cleanly(
     data = tmp_path / "data"
     (data / "plugins").mkdir(parents=True)
     (data / "plugins" / "greet.py").write_text(PLUGIN)
-    env = app_env(FIRST_SUPERUSER_USERNAME="admin", FIRST_SUPERUSER_EMAIL="admin@example.com",
-                  FIRST_SUPERUSER_PASSWORD="admin-password-1")
+    env = app_env(
+        FIRST_SUPERUSER_USERNAME="admin",
+        FIRST_SUPERUSER_EMAIL="admin@example.com",
+        FIRST_SUPERUSER_PASSWORD="admin-password-1",
+    )
     app = launch(data, program=(str(BINARY),), env=env)
-    token = app.http.post("/api/v1/login/access-token",
-                          data={"username": "admin", "password": "admin-password-1"}).json()["access_token"]
+    token = app.http.post(
+        "/api/v1/login/access-token", data={"username": "admin", "password": "admin-password-1"}
+    ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
 
     command = app.http.post("/api/v1/jobs", json={"type": "command", "command": "echo hello"}, headers=headers).json()
     _wait_done(app, headers, command["id"])
     assert "hello" in app.http.get(f"/api/v1/jobs/{command['id']}/log", headers=headers).text
 
-    script = app.http.post("/api/v1/jobs", json={"type": "script", "script": "disk_usage",
-                                                 "input": {"path": str(data)}}, headers=headers).json()
+    script = app.http.post(
+        "/api/v1/jobs", json={"type": "script", "script": "disk_usage", "input": {"path": str(data)}}, headers=headers
+    ).json()
     assert _wait_done(app, headers, script["id"])["result"]
 
-    plugin = app.http.post("/api/v1/jobs", json={"type": "script", "script": "greet", "input": {"who": "binary"}},
-                           headers=headers).json()
+    plugin = app.http.post(
+        "/api/v1/jobs", json={"type": "script", "script": "greet", "input": {"who": "binary"}}, headers=headers
+    ).json()
     assert _wait_done(app, headers, plugin["id"])["result"]["output"] == {"greeted": "binary"}
     assert "hello binary from a plugin" in app.http.get(f"/api/v1/jobs/{plugin['id']}/log", headers=headers).text
 
@@ -182,9 +198,26 @@ def test_the_binary_logs_in_runs_all_job_kinds_serves_the_ui_and_stops_cleanly(
 
     assert app.stop() == 0
     assert "Traceback" not in app.output()
-    created = subprocess.run([str(BINARY), "users", "create", "--data-dir", str(data), "--username", "bob",
-                              "--email", "bob@example.com", "--password-stdin"], input="bob-password-1\n",
-                             capture_output=True, text=True, env=app_env(), cwd=tmp_path, timeout=60)
+    created = subprocess.run(
+        [
+            str(BINARY),
+            "users",
+            "create",
+            "--data-dir",
+            str(data),
+            "--username",
+            "bob",
+            "--email",
+            "bob@example.com",
+            "--password-stdin",
+        ],
+        input="bob-password-1\n",
+        capture_output=True,
+        text=True,
+        env=app_env(),
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert created.returncode == 0, created.stderr
     listed = run_binary("users", "list", "--data-dir", str(data), cwd=tmp_path)
     assert "bob" in listed.stdout and "admin" in listed.stdout
@@ -199,11 +232,15 @@ def test_the_binary_loads_the_example_plugin_from_its_data_folder_and_scaffolds_
     install_example(data)
     made = run_binary("new", "tool", "shout", "--data-dir", str(data), cwd=tmp_path)  # skeletons are bundled
     assert made.returncode == 0, made.stderr
-    env = app_env(FIRST_SUPERUSER_USERNAME="admin", FIRST_SUPERUSER_EMAIL="admin@example.com",
-                  FIRST_SUPERUSER_PASSWORD="admin-password-1")
+    env = app_env(
+        FIRST_SUPERUSER_USERNAME="admin",
+        FIRST_SUPERUSER_EMAIL="admin@example.com",
+        FIRST_SUPERUSER_PASSWORD="admin-password-1",
+    )
     app = launch(data, program=(str(BINARY),), env=env)
-    token = app.http.post("/api/v1/login/access-token",
-                          data={"username": "admin", "password": "admin-password-1"}).json()["access_token"]
+    token = app.http.post(
+        "/api/v1/login/access-token", data={"username": "admin", "password": "admin-password-1"}
+    ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     plugins = {p["name"]: p for p in app.http.get("/api/v1/plugins", headers=headers).json()["items"]}
     assert plugins["vcore_example"]["ok"] and plugins["shout"]["ok"], plugins

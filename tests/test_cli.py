@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_bad_settings import run_cli
+from tests.support.cli import run_cli
 from vcore_app import __version__
 from vcore_app.settings import Settings
 
@@ -22,8 +22,15 @@ def test_version_is_printed_by_the_module_and_the_console_script(tmp_path: Path)
 def test_help_lists_the_commands_and_serve_lists_its_options(tmp_path: Path) -> None:
     assert {"serve", "db"} <= set(run_cli("--help", cwd=tmp_path).stdout.split())
     serve_help = run_cli("serve", "--help", cwd=tmp_path).stdout
-    for option in ("--host", "--port", "--data-dir", "--open-browser", "--no-browser", "--workers-default",
-                   "--workers-reserved"):
+    for option in (
+        "--host",
+        "--port",
+        "--data-dir",
+        "--open-browser",
+        "--no-browser",
+        "--workers-default",
+        "--workers-reserved",
+    ):
         assert option in serve_help
 
 

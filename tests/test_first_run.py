@@ -12,16 +12,22 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from tests.conftest import start_app, wait_for
+from tests.support.apps import start_app
+from tests.support.waiting import wait_for
 from vcore_app import db
-from vcore_app.auth.session import SESSION_COOKIE
+from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.cli import cli
 from vcore_app.db import make_engine
 from vcore_app.first_run import new_setup_token
 from vcore_app.users import authenticate
 
-FORM = {"username": "root", "email": "root@example.com", "full_name": "Root", "password": "root-password-1",
-        "password_confirm": "root-password-1"}
+FORM = {
+    "username": "root",
+    "email": "root@example.com",
+    "full_name": "Root",
+    "password": "root-password-1",
+    "password_confirm": "root-password-1",
+}
 
 
 def test_the_setup_link_works_once_and_nothing_else_opens_setup(tmp_path: Path) -> None:
@@ -74,18 +80,29 @@ def users_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
 
 def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path, users_cli: Callable[..., Result]) -> None:
     data = tmp_path / "data"
-    created = users_cli("create", "--superuser", "--username", "root", "--email", "root@example.com",
-                     "--password-stdin", stdin="root-password-1\n")
+    created = users_cli(
+        "create",
+        "--superuser",
+        "--username",
+        "root",
+        "--email",
+        "root@example.com",
+        "--password-stdin",
+        stdin="root-password-1\n",
+    )
     assert created.exit_code == 0, created.output
     assert created.stdout.strip() == "created superuser root"
-    prompted = users_cli("create", "--username", "bob", "--email", "bob@example.com",
-                      stdin="bob-password-1\nbob-password-1\n")
+    prompted = users_cli(
+        "create", "--username", "bob", "--email", "bob@example.com", stdin="bob-password-1\nbob-password-1\n"
+    )
     assert prompted.exit_code == 0, prompted.output
 
     listing = users_cli("list").stdout.splitlines()
     assert listing[0].split() == ["ID", "USERNAME", "EMAIL", "ROLE", "STATE", "LAST", "LOGIN"]
-    assert [line.split()[1:4] for line in listing[1:]] == [["root", "root@example.com", "superuser"],
-                                                           ["bob", "bob@example.com", "user"]]
+    assert [line.split()[1:4] for line in listing[1:]] == [
+        ["root", "root@example.com", "superuser"],
+        ["bob", "bob@example.com", "user"],
+    ]
     assert users_cli("set-password", "ROOT", "--password-stdin", stdin="root-password-2\n").exit_code == 0
 
     engine = make_engine(f"sqlite:///{data / 'vcore.sqlite3'}")
@@ -96,15 +113,26 @@ def test_the_cli_creates_lists_and_sets_passwords(tmp_path: Path, users_cli: Cal
     engine.dispose()
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (("set-password", "nobody", "--password-stdin"), "whatever-password\n", "USERNAME='nobody': no such user"),
-    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "short\n",
-     "password: Password must be at least 8 characters"),
-    (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
-    (("create", "--username", "x", "--email", "x@example.com", "--password-stdin"), "\n", "no password on standard input"),
-])
-def test_a_cli_mistake_is_one_line_and_exit_2(users_cli: Callable[..., Result], args: tuple[str, ...], stdin: str,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("set-password", "nobody", "--password-stdin"), "whatever-password\n", "USERNAME='nobody': no such user"),
+        (
+            ("create", "--username", "x", "--email", "x@example.com", "--password-stdin"),
+            "short\n",
+            "password: Password must be at least 8 characters",
+        ),
+        (("create", "--username", "x", "--email", "not-mail", "--password-stdin"), "long-enough-1\n", "email: "),
+        (
+            ("create", "--username", "x", "--email", "x@example.com", "--password-stdin"),
+            "\n",
+            "no password on standard input",
+        ),
+    ],
+)
+def test_a_cli_mistake_is_one_line_and_exit_2(
+    users_cli: Callable[..., Result], args: tuple[str, ...], stdin: str, message: str
+) -> None:
     result = users_cli(*args, stdin=stdin)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and message in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import app_env
+from tests.support.apps import app_env
 from vcore_app import __version__
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,10 +30,17 @@ def test_pip_install_gives_a_working_command_with_its_migrations(tmp_path: Path)
     assert version.stdout.strip() == f"vcore-app {__version__}"
     data = str(tmp_path / "data")
     subprocess.run([command, "db", "upgrade", "--data-dir", data], cwd=outside, env=env, check=True, timeout=60)
-    current = subprocess.run([command, "db", "current", "--data-dir", data], capture_output=True, text=True,
-                             cwd=outside, env=env, check=True)
+    current = subprocess.run(
+        [command, "db", "current", "--data-dir", data], capture_output=True, text=True, cwd=outside, env=env, check=True
+    )
     assert "(head)" in current.stdout
-    where = subprocess.run([python, "-c", "import vcore_app.paths as p; print(p.assets_dir(), p.migrations_dir())"],
-                           capture_output=True, text=True, cwd=outside, env=env, check=True).stdout
+    where = subprocess.run(
+        [python, "-c", "import vcore_app.paths as p; print(p.assets_dir(), p.migrations_dir())"],
+        capture_output=True,
+        text=True,
+        cwd=outside,
+        env=env,
+        check=True,
+    ).stdout
     assert str(REPO) not in where and "site-packages" in where
     assert sys.prefix not in where

@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RunningApp, app_env, free_port, wait_for
-from tests.test_bad_settings import run_cli
+from tests.support.apps import RunningApp, app_env, free_port
+from tests.support.cli import opened_urls, recording_browser, run_cli
+from tests.support.waiting import wait_for
 from vcore_app.instance import (
     LOCK_FILE,
     AlreadyRunning,
@@ -27,19 +28,6 @@ from vcore_app.instance import (
     InstanceLock,
     read_holder,
 )
-
-
-def recording_browser(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An env with BROWSER set to a script that appends each URL it is given to a file."""
-    urls = tmp_path / "browser-urls.txt"
-    script = tmp_path / "browser.sh"
-    script.write_text(f'#!/bin/sh\necho "$1" >> "{urls}"\nenv > "{tmp_path}/browser-env.txt"\n')
-    script.chmod(0o755)
-    return {"BROWSER": str(script)}, urls
-
-
-def opened_urls(urls: Path) -> list[str]:
-    return urls.read_text().split() if urls.exists() else []
 
 
 def published_url(data_dir: Path) -> str:
@@ -77,7 +65,7 @@ def test_the_lock_is_exclusive_until_released(tmp_path: Path) -> None:
         ('{"pid": 7}\n"port": 5000, "url": "http://127.0.0.1:5000"}\n', Holder(pid=7, url=None)),  # a longer one's tail
         ("", Holder(pid=None, url=None)),
         ("not json", Holder(pid=None, url=None)),
-        ('[1, 2]', Holder(pid=None, url=None)),
+        ("[1, 2]", Holder(pid=None, url=None)),
     ],
 )
 def test_the_lock_file_is_read_best_effort(tmp_path: Path, content: str, expected: Holder) -> None:
@@ -111,12 +99,18 @@ def test_a_second_start_that_opens_the_browser_opens_it_at_the_running_instance(
     assert first.stop() == 0
 
 
+@pytest.mark.xdist_group("port-5000")  # holds 5000, the default port: one such test at a time
 def test_without_an_explicit_port_it_takes_the_next_free_one_and_opens_the_browser_there(tmp_path: Path) -> None:
     browser_env, urls = recording_browser(tmp_path)
     data = tmp_path / "data"
     with port_taken(5000), open(tmp_path / "console.log", "w") as console:
-        proc = subprocess.Popen([sys.executable, "-m", "vcore_app", "--open-browser", "--data-dir", str(data)],
-                                stdout=console, stderr=subprocess.STDOUT, env=app_env(**browser_env), cwd=tmp_path)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vcore_app", "--open-browser", "--data-dir", str(data)],
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            env=app_env(**browser_env),
+            cwd=tmp_path,
+        )
         try:
             url = published_url(data)
             assert url != "http://127.0.0.1:5000" and url.startswith("http://127.0.0.1:50")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login
-from tests.jobs_support import app_client, create, wait_status
-from tests.test_job_execution import blocker
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, wait_status
 from vcore_app.settings import Settings
 
 H = dict[str, str]
@@ -18,22 +18,33 @@ SCRIPT = {"type": "script", "script": "disk_usage", "input": {"path": "/nonexist
 
 
 def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: TestClient, admin_headers: H) -> None:
-    ids = [create(client, admin_headers, type="command", command="true", name=f"job {n}", priority=priority,
-                  queue_name=queue)["id"]
-           for n, (priority, queue) in enumerate([("low", "default"), ("high", "reserved"), ("high", "default")])]
+    ids = [
+        create(
+            client, admin_headers, type="command", command="true", name=f"job {n}", priority=priority, queue_name=queue
+        )["id"]
+        for n, (priority, queue) in enumerate([("low", "default"), ("high", "reserved"), ("high", "default")])
+    ]
     for job_id in ids:
         wait_status(client, admin_headers, job_id, "done")
     listing = client.get("/api/v1/jobs/", headers=admin_headers).json()
     assert [item["id"] for item in listing["items"]] == ids[::-1] and listing["total"] == 3
     assert "command" not in listing["items"][0]  # the list is a summary; GET /jobs/{id} has the rest
-    cases = [({"priority": "high"}, ids[:0:-1]), ({"queue_name": "reserved"}, [ids[1]]), ({"search": "job 0"}, [ids[0]]),
-             ({"limit": 1, "offset": 1}, [ids[1]]), ({"status": "failed"}, []), ({"type": "script"}, [])]
+    cases = [
+        ({"priority": "high"}, ids[:0:-1]),
+        ({"queue_name": "reserved"}, [ids[1]]),
+        ({"search": "job 0"}, [ids[0]]),
+        ({"limit": 1, "offset": 1}, [ids[1]]),
+        ({"status": "failed"}, []),
+        ({"type": "script"}, []),
+    ]
     for params, expected in cases:
         body = client.get("/api/v1/jobs", params=params, headers=admin_headers).json()
         assert [item["id"] for item in body["items"]] == expected, params
     assert client.get("/api/v1/jobs", params={"limit": 501}, headers=admin_headers).status_code == 422
     assert client.get("/api/v1/jobs", params={"status": "nope"}, headers=admin_headers).json()["detail"][0]["loc"] == [
-        "query", "status"]
+        "query",
+        "status",
+    ]
 
 
 def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Settings, tmp_path: Path) -> None:
@@ -42,7 +53,9 @@ def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Setti
         busy = create(client, auth, type="command", command=blocker(tmp_path / "go"))
         wait_status(client, auth, busy["id"], "running")
         waiting = create(client, auth, type="command", command="echo old")
-        edited = client.put(f"/api/v1/jobs/{waiting['id']}", json={"command": f"echo new > {tmp_path}/out"}, headers=auth)
+        edited = client.put(
+            f"/api/v1/jobs/{waiting['id']}", json={"command": f"echo new > {tmp_path}/out"}, headers=auth
+        )
         assert edited.status_code == 200 and edited.json()["command"].startswith("echo new")
         assert client.put(f"/api/v1/jobs/{waiting['id']}", json={"url": "http://x"}, headers=auth).status_code == 422
         status = f"/api/v1/jobs/{waiting['id']}/status"
@@ -75,7 +88,8 @@ def test_an_idempotency_key_creates_one_job(client: TestClient, admin_headers: H
 
 
 def test_a_regular_user_runs_scripts_but_not_commands_and_sees_only_its_own_jobs(
-        client: TestClient, admin_headers: H, make_user: Callable[..., H]) -> None:
+    client: TestClient, admin_headers: H, make_user: Callable[..., H]
+) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     response = client.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=alice)
     assert response.status_code == 403
@@ -101,6 +115,11 @@ def test_queue_control_needs_a_superuser(client: TestClient, make_user: Callable
 
 
 def test_every_jobs_path_needs_credentials(client: TestClient) -> None:
-    for method, path in [("GET", "/api/v1/jobs"), ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/1/log"),
-                         ("POST", "/api/v1/jobs/1/kill"), ("POST", "/api/v1/jobs/push-jobs-to-websocket")]:
+    for method, path in [
+        ("GET", "/api/v1/jobs"),
+        ("POST", "/api/v1/jobs"),
+        ("GET", "/api/v1/jobs/1/log"),
+        ("POST", "/api/v1/jobs/1/kill"),
+        ("POST", "/api/v1/jobs/push-jobs-to-websocket"),
+    ]:
         assert client.request(method, path).status_code == 401, path

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, login, wait_for
-from tests.jobs_support import app_client, create, job, log_text, wait_status
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, group_members, job, log_text, wait_status
+from tests.support.waiting import wait_for
 from vcore_app.settings import Settings
 
 H = dict[str, str]
-
-
-def blocker(flag: Path) -> str:
-    """A command that runs until `flag` exists: keeps a worker busy without a fixed sleep."""
-    return f"while [ ! -e {flag} ]; do sleep 0.02; done"
-
-
-def group_members(pgid: int) -> list[psutil.Process]:
-    members = []
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
-                members.append(proc)
-        except (ProcessLookupError, psutil.Error):
-            continue
-    return members
 
 
 def started(found: dict[str, Any]) -> datetime:
@@ -43,8 +27,10 @@ def test_with_one_busy_worker_higher_priority_jobs_start_first(settings: Setting
         busy = create(client, auth, type="command", command=blocker(tmp_path / "go"))
         wait_status(client, auth, busy["id"], "running")
         order = ["lowest", "low", "normal", "high", "highest"]
-        ids = {priority: create(client, auth, type="command", command="true", priority=priority)["id"]
-               for priority in order}
+        ids = {
+            priority: create(client, auth, type="command", command="true", priority=priority)["id"]
+            for priority in order
+        }
         (tmp_path / "go").touch()
         finished = {priority: wait_status(client, auth, job_id, "done") for priority, job_id in ids.items()}
     assert sorted(order, key=lambda priority: started(finished[priority])) == order[::-1]
@@ -59,7 +45,8 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
         wait_status(client, auth, reserved["id"], "done")  # while `default`'s only worker is busy
 
         paused = client.post("/api/v1/jobs/stop-consumer", params={"queue_name": "default"}, headers=auth)
-        assert paused.status_code == 200 and paused.json()["consuming"] is False
+        assert paused.status_code == 200 and paused.json()["queues"]["default"]["consuming"] is False
+        assert paused.json()["queues"]["reserved"]["consuming"] is True  # the other queue goes on
         waiting = create(client, auth, type="command", command="true")
         (tmp_path / "go").touch()
         assert wait_status(client, auth, busy["id"])["status"] == "done"  # the running job finished
@@ -68,20 +55,26 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
         assert job(client, auth, waiting["id"])["status"] == "queued"
 
         resumed = client.post("/api/v1/jobs/start-consumer", params={"queue_name": "default"}, headers=auth)
-        assert resumed.json()["consuming"] is True
+        assert resumed.json()["queues"]["default"]["consuming"] is True
         wait_status(client, auth, waiting["id"], "done")
 
 
 def test_a_failing_job_is_retried_after_its_delay_into_the_same_log(client: TestClient, admin_headers: H) -> None:
-    created = create(client, admin_headers, type="command", command="echo try; exit 1", max_retries=2,
-                     retry_delay_seconds=1)
+    created = create(
+        client, admin_headers, type="command", command="echo try; exit 1", max_retries=2, retry_delay_seconds=1
+    )
     finished = wait_status(client, admin_headers, created["id"], "failed", timeout=30)
     assert finished["attempt"] == 3
     log = log_text(client, admin_headers, created["id"])
     assert [line.split("==== ")[1].split(":")[0] for line in log.splitlines() if "==== attempt" in line] == [
-        "attempt 1 of 3", "attempt 2 of 3, retry 1", "attempt 3 of 3, retry 2"]
+        "attempt 1 of 3",
+        "attempt 2 of 3, retry 1",
+        "attempt 3 of 3, retry 2",
+    ]
     assert log.count("retrying in 1 s") == 2 and log.count("Z try\n") == 3
-    assert (datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(created["created_at"])).total_seconds() >= 2
+    assert (
+        datetime.fromisoformat(finished["finished_at"]) - datetime.fromisoformat(created["created_at"])
+    ).total_seconds() >= 2
 
 
 def test_a_job_over_its_timeout_loses_its_whole_process_group(client: TestClient, admin_headers: H) -> None:
@@ -102,7 +95,9 @@ def test_kill_ends_the_whole_process_group_and_cancels_within_2_s(client: TestCl
     assert killed.status_code == 200
     assert killed.json()["status"] == "cancelled" and killed.json()["error"] == "killed by admin"
     wait_for(lambda: group_members(pgid) == [], timeout=2)
-    assert "killed" in wait_for(lambda: "[vcore] killed" in (text := log_text(client, admin_headers, created["id"])) and text)
+    assert "killed" in wait_for(
+        lambda: "[vcore] killed" in (text := log_text(client, admin_headers, created["id"])) and text
+    )
     assert job(client, admin_headers, created["id"])["status"] == "cancelled"
 
 

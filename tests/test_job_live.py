@@ -14,9 +14,9 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import ADMIN, RunningApp, app_env, login, start_app
-from tests.jobs_support import create, wait_status
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, wait_status
 
 WS = "/api/v1/ws/job-queue"
 
@@ -45,9 +45,8 @@ def messages(ws: ClientConnection, until: Any, timeout: float = 20) -> list[dict
 
 
 def test_without_a_token_the_socket_is_closed_with_1008_before_anything_is_sent(client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect(WS) as ws:
-            ws.receive_text()
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(WS) as ws:
+        ws.receive_text()
     assert closed.value.code == 1008
 
 
@@ -62,8 +61,12 @@ def test_a_client_sees_a_job_go_queued_running_done_and_its_log_lines(server: Ru
     with socket(server, auth) as ws:
         first = json.loads(ws.recv(timeout=5))
         assert set(first) == {"jobs", "total"} and first["total"] == 0
-        created = create(server.http, auth, type="command",
-                         command=f"while [ ! -e {tmp_path}/go ]; do sleep 0.02; done; echo hello; echo world")
+        created = create(
+            server.http,
+            auth,
+            type="command",
+            command=f"while [ ! -e {tmp_path}/go ]; do sleep 0.02; done; echo hello; echo world",
+        )
         ws.send(json.dumps({"subscribe_log": created["id"]}))
         seen = messages(ws, lambda m: m.get("subscribed_log") == created["id"])
         (tmp_path / "go").touch()
@@ -104,12 +107,14 @@ def test_snapshots_are_coalesced_to_about_ten_per_second(server: RunningApp) -> 
 
 def test_a_client_that_stops_reading_does_not_stall_the_others(server: RunningApp) -> None:
     auth = login(server.http, ADMIN["username"], ADMIN["password"])
-    chatty = create(server.http, auth, type="command",
-                    command="sleep 0.5; yes 'output nobody reads fast enough' | head -c 10000000")
+    chatty = create(
+        server.http, auth, type="command", command="sleep 0.5; yes 'output nobody reads fast enough' | head -c 10000000"
+    )
     with socket(server, auth, max_queue=1, close_timeout=0.5) as stuck, socket(server, auth) as reader:
         stuck.send(json.dumps({"subscribe_log": chatty["id"]}))  # then never reads again
         reader.recv(timeout=5)
         wait_status(server.http, auth, chatty["id"], "done", timeout=60)
         quick = create(server.http, auth, type="command", command="true")
-        messages(reader, lambda m: m.get("job", {}).get("id") == quick["id"] and m["job"]["status"] == "done",
-                 timeout=10)
+        messages(
+            reader, lambda m: m.get("job", {}).get("id") == quick["id"] and m["job"]["status"] == "done", timeout=10
+        )

@@ -10,13 +10,12 @@ import psutil
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, start_app
-from tests.jobs_support import create, log_text, wait_status
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, log_text, wait_status
 from vcore_app.jobs.logs import MARKER, remove_old_logs
 
 H = dict[str, str]
-ADMIN_ENV = {"FIRST_SUPERUSER_USERNAME": ADMIN["username"], "FIRST_SUPERUSER_EMAIL": ADMIN["email"],
-             "FIRST_SUPERUSER_PASSWORD": ADMIN["password"]}
 
 
 def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp_path: Path) -> None:
@@ -27,7 +26,9 @@ def test_a_job_printing_50_mb_keeps_head_and_tail_and_the_server_memory_flat(tmp
         warm = create(app.http, auth, type="command", command="yes line | head -n 1000")
         wait_status(app.http, auth, warm["id"], "done")
         rss_before = server.memory_info().rss
-        command = "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        command = (
+            "echo FIRST; yes 'a line of output that repeats until fifty megabytes' | head -c 50000000; echo; echo LAST"
+        )
         created = create(app.http, auth, type="command", command=command)
         wait_status(app.http, auth, created["id"], "done", timeout=60)
         rss_growth = server.memory_info().rss - rss_before
@@ -62,7 +63,8 @@ def test_the_log_is_read_from_an_offset_or_as_the_last_lines(client: TestClient,
 
 
 def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
-        client: TestClient, admin_headers: H, settings) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, admin_headers: H, settings
+) -> None:  # type: ignore[no-untyped-def]
     running = create(client, admin_headers, type="command", command="sleep 30")
     wait_status(client, admin_headers, running["id"], "running")
     assert client.delete(f"/api/v1/jobs/{running['id']}", headers=admin_headers).status_code == 409
@@ -78,8 +80,9 @@ def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
 
 
 @pytest.mark.parametrize(("age_days", "running", "removed"), [(40, False, True), (10, False, False), (40, True, False)])
-def test_retention_removes_old_logs_but_not_those_of_running_jobs(tmp_path: Path, age_days: int, running: bool,
-                                                                   removed: bool) -> None:
+def test_retention_removes_old_logs_but_not_those_of_running_jobs(
+    tmp_path: Path, age_days: int, running: bool, removed: bool
+) -> None:
     path = tmp_path / "7.log"
     path.write_text("old\n")
     stamp = time.time() - age_days * 86400

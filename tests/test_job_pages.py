@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.jobs_support import create, wait_status
-from tests.test_job_execution import blocker
-from vcore_app.web.pages.jobs import format_duration, result_tables, spec_errors
+from tests.support.apps import ADMIN
+from tests.support.auth import login
+from tests.support.jobs import app_client, blocker, create, wait_status
+from vcore_app.errors import FieldError
+from vcore_app.settings import Settings
+from vcore_app.web.errors import field_messages
+from vcore_app.web.pages.jobs import result_tables
+from vcore_app.web.templating import duration
 
 H = dict[str, str]
 HTML = {"accept": "text/html"}
@@ -29,19 +36,31 @@ def page(client: TestClient, headers: H, path: str, **params: object) -> str:
 
 
 def flashes(html: str) -> list[str]:
-    return [" ".join(text.split()) for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button',
-                                                          html, re.S)]
+    return [
+        " ".join(text.split())
+        for text in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button', html, re.S)
+    ]
 
 
 def test_the_list_filters_and_pages_like_the_api(client: TestClient, admin_headers: H) -> None:
     specs = [("alpha", "low", "default"), ("beta", "high", "reserved"), ("gamma", "high", "default")]
-    ids = [create(client, admin_headers, type="command", command="true", name=name, priority=priority,
-                  queue_name=queue)["id"] for name, priority, queue in specs]
+    ids = [
+        create(client, admin_headers, type="command", command="true", name=name, priority=priority, queue_name=queue)[
+            "id"
+        ]
+        for name, priority, queue in specs
+    ]
     for job_id in ids:
         wait_status(client, admin_headers, job_id, "done")
-    cases = [({}, ids[::-1]), ({"priority": "high"}, ids[:0:-1]), ({"queue_name": "reserved"}, [ids[1]]),
-             ({"search": "gam"}, [ids[2]]), ({"status": "failed"}, []), ({"type": "script"}, []),
-             ({"status": "", "queue_name": "", "search": ""}, ids[::-1])]  # the form's "any" is no filter
+    cases = [
+        ({}, ids[::-1]),
+        ({"priority": "high"}, ids[:0:-1]),
+        ({"queue_name": "reserved"}, [ids[1]]),
+        ({"search": "gam"}, [ids[2]]),
+        ({"status": "failed"}, []),
+        ({"type": "script"}, []),
+        ({"status": "", "queue_name": "", "search": ""}, ids[::-1]),
+    ]  # the form's "any" is no filter
     for params, expected in cases:
         assert row_ids(page(client, admin_headers, "/jobs", **params)) == expected, params
     second = page(client, admin_headers, "/jobs", limit=1, offset=1, priority="high")
@@ -52,7 +71,8 @@ def test_the_list_filters_and_pages_like_the_api(client: TestClient, admin_heade
 
 
 def test_a_regular_user_sees_only_its_own_jobs_and_cannot_choose_a_command(
-        client: TestClient, admin_headers: H, make_user: Callable[..., H]) -> None:
+    client: TestClient, admin_headers: H, make_user: Callable[..., H]
+) -> None:
     alice = make_user("alice")
     admins = create(client, admin_headers, type="command", command="true")
     own = create(client, alice, type="script", script="disk_usage", input={"path": "/nonexistent"})
@@ -67,17 +87,21 @@ def test_a_regular_user_sees_only_its_own_jobs_and_cannot_choose_a_command(
     assert row_ids(page(client, alice, "/jobs")) == [own["id"]]
 
 
-@pytest.mark.parametrize(("form", "field", "message"), [
-    ({"type": "command", "command": ""}, "command", "Field required for a command job"),
-    ({"type": "command", "command": "true", "max_retries": "-1"}, "max_retries", "greater than or equal to 0"),
-    ({"type": "api_post", "url": "ftp://x"}, "url", "should match pattern"),
-    ({"type": "api_post", "url": "http://x", "headers": "{nope"}, "headers", "Not valid JSON"),
-    ({"type": "script", "script": "disk_usage", "input": "{}"}, "input", "path: Field required"),
-    ({"type": "script", "script": "no_such", "input": "{}"}, "script", "unknown script"),
-    ({"type": "nope"}, "type", "Input should be"),
-])
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"type": "command", "command": ""}, "command", "Field required for a command job"),
+        ({"type": "command", "command": "true", "max_retries": "-1"}, "max_retries", "greater than or equal to 0"),
+        ({"type": "api_post", "url": "ftp://x"}, "url", "should match pattern"),
+        ({"type": "api_post", "url": "http://x", "headers": "{nope"}, "headers", "Not valid JSON"),
+        ({"type": "script", "script": "disk_usage", "input": "{}"}, "input", "path: Field required"),
+        ({"type": "script", "script": "no_such", "input": "{}"}, "script", "unknown script"),
+        ({"type": "nope"}, "type", "Input should be"),
+    ],
+)
 def test_a_bad_form_shows_the_error_next_to_its_field_and_keeps_the_values(
-        client: TestClient, admin_headers: H, form: H, field: str, message: str) -> None:
+    client: TestClient, admin_headers: H, form: H, field: str, message: str
+) -> None:
     response = client.post("/jobs/new", data={**form, "name": "kept <name>"}, headers={**admin_headers, **HTML})
     assert response.status_code == 422
     error = re.search(rf'data-error-for="{field}">([^<]*)<', response.text)
@@ -86,9 +110,12 @@ def test_a_bad_form_shows_the_error_next_to_its_field_and_keeps_the_values(
 
 
 def test_the_sections_of_other_types_are_ignored(client: TestClient, admin_headers: H) -> None:
-    response = client.post("/jobs/new", data={"type": "command", "command": "echo hi", "url": "not a url",
-                                              "input": "{broken"}, headers={**admin_headers, **HTML},
-                           follow_redirects=False)
+    response = client.post(
+        "/jobs/new",
+        data={"type": "command", "command": "echo hi", "url": "not a url", "input": "{broken"},
+        headers={**admin_headers, **HTML},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     job_id = int(response.headers["location"].rsplit("/", 1)[1])
     job = client.get(f"/api/v1/jobs/{job_id}", headers=admin_headers).json()
@@ -96,15 +123,29 @@ def test_the_sections_of_other_types_are_ignored(client: TestClient, admin_heade
 
 
 def test_creating_redirects_to_the_job_with_a_flash_shown_once(client: TestClient, admin_headers: H) -> None:
-    response = client.post("/jobs/new", data={"type": "script", "script": "disk_usage", "input": '{"path": "/"}',
-                                              "priority": "high", "queue_name": "reserved", "timeout_seconds": "30"},
-                           headers={**admin_headers, **HTML}, follow_redirects=False)
+    response = client.post(
+        "/jobs/new",
+        data={
+            "type": "script",
+            "script": "disk_usage",
+            "input": '{"path": "/"}',
+            "priority": "high",
+            "queue_name": "reserved",
+            "timeout_seconds": "30",
+        },
+        headers={**admin_headers, **HTML},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     location = response.headers["location"]
     job_id = int(location.rsplit("/", 1)[1])
     job = client.get(f"/api/v1/jobs/{job_id}", headers=admin_headers).json()
     assert (job["priority"], job["queue_name"], job["timeout_seconds"], job["input"]) == (
-        "high", "reserved", 30, {"path": "/", "top": 10})
+        "high",
+        "reserved",
+        30,
+        {"path": "/", "top": 10},
+    )
     assert flashes(page(client, admin_headers, location)) == [f"Job {job_id} created."]
     assert flashes(page(client, admin_headers, location)) == []
 
@@ -116,7 +157,7 @@ def test_kill_rerun_and_delete_redirect_with_a_flash(client: TestClient, admin_h
     refused = client.post(f"/jobs/{busy}/delete", data={"next": "/jobs?status=running"}, headers=auth)
     assert refused.url.path == "/jobs" and refused.url.query == b"status=running"
     assert flashes(refused.text) == [f"Job {busy} is running; kill it before it can be deleted"]
-    assert 'alert-danger alert-dismissible' in refused.text
+    assert "alert-danger alert-dismissible" in refused.text
     killed = client.post(f"/jobs/{busy}/kill", headers=auth)
     assert killed.url.path == f"/jobs/{busy}" and flashes(killed.text) == [f"Job {busy} cancelled."]
     assert wait_status(client, admin_headers, busy)["status"] == "cancelled"
@@ -138,14 +179,17 @@ def test_a_forged_flash_cookie_is_ignored(client: TestClient, admin_headers: H) 
 
 
 def test_the_job_page_shows_the_spec_the_result_as_tables_and_where_the_log_starts(
-        client: TestClient, admin_headers: H, tmp_path: Path) -> None:
+    client: TestClient, admin_headers: H, tmp_path: Path
+) -> None:
     (tmp_path / "big").write_bytes(b"x" * 5000)
     (tmp_path / "small").write_bytes(b"x")
     job = create(client, admin_headers, type="script", script="disk_usage", input={"path": str(tmp_path), "top": 2})
     wait_status(client, admin_headers, job["id"], "done")
     html = page(client, admin_headers, f"/jobs/{job['id']}")
     assert "<code>disk_usage</code>" in html and 'data-log-start="0"' in html
-    assert re.search(r'<th scope="col"><button [^>]*>name</button></th><th scope="col"><button [^>]*>bytes</button></th>', html)
+    assert re.search(
+        r'<th scope="col"><button [^>]*>name</button></th><th scope="col"><button [^>]*>bytes</button></th>', html
+    )
     assert "<td>big</td><td>5000</td>" in html
     assert 'href="/api/v1/jobs/{}/log?download=1"'.format(job["id"]) in html
 
@@ -167,26 +211,43 @@ def test_the_log_downloads_as_a_file(client: TestClient, admin_headers: H) -> No
     assert "hello" in response.text
 
 
-@pytest.mark.parametrize(("result", "expected"), [
-    ([{"a": 1}, {"b": 2}], [("", ["a", "b"], [{"a": 1}, {"b": 2}])]),
-    ({"rows": [{"x": 1}], "n": 1}, [("rows", ["x"], [{"x": 1}])]),
-    ({"output": {"largest": [{"x": 1}]}}, [("output.largest", ["x"], [{"x": 1}])]),
-    ({"a": {"b": {"c": {"d": [{"x": 1}]}}}}, []),  # deeper than three levels: the JSON shows it
-    ([1, 2], []), ([], []), ({"exit_code": 0}, []), (None, []), ("text", []),
-])
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        ([{"a": 1}, {"b": 2}], [("", ["a", "b"], [{"a": 1}, {"b": 2}])]),
+        ({"rows": [{"x": 1}], "n": 1}, [("rows", ["x"], [{"x": 1}])]),
+        ({"output": {"largest": [{"x": 1}]}}, [("output.largest", ["x"], [{"x": 1}])]),
+        ({"a": {"b": {"c": {"d": [{"x": 1}]}}}}, []),  # deeper than three levels: the JSON shows it
+        ([1, 2], []),
+        ([], []),
+        ({"exit_code": 0}, []),
+        (None, []),
+        ("text", []),
+    ],
+)
 def test_lists_of_objects_in_a_result_become_tables(result: object, expected: list[object]) -> None:
     assert result_tables(result) == expected
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0.0 s"), (4.25, "4.2 s"), (185, "3 min 05 s"), (7625, "2 h 07 min"), (273600, "3 d 04 h")],
+)
 def test_durations_read_naturally(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
+    assert duration(seconds) == text
 
 
 def test_a_nested_error_is_shown_on_its_top_level_field() -> None:
-    detail = [{"loc": ["body", "input", "path"], "msg": "Field required"}, {"loc": ["body", "command"], "msg": "bad"},
-              {"loc": ["body"], "msg": "Body must be a JSON object"}]
-    assert spec_errors(detail) == {"input": "path: Field required", "command": "bad", "type": "Body must be a JSON object"}
+    errors = [
+        FieldError(("body", "input", "path"), "Field required"),
+        FieldError(("body", "command"), "bad"),
+        FieldError(("body",), "Body must be a JSON object"),
+    ]
+    assert field_messages(errors, default="type") == {
+        "input": "path: Field required",
+        "command": "bad",
+        "type": "Body must be a JSON object",
+    }
 
 
 def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, admin_headers: H) -> None:
@@ -197,3 +258,17 @@ def test_the_pages_carry_no_inline_script_style_or_handler(client: TestClient, a
         html = page(client, admin_headers, path)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert not re.search(r"""\s(style|on[a-z]+)=["']""", html), path
+
+
+def test_job_times_are_shown_in_the_configured_zone_with_its_name(settings: Settings) -> None:
+    """TIMEZONE=Asia/Tokyo (no daylight saving: always JST, UTC+9): the list and the job page say so,
+    while the machine-readable time stays UTC."""
+    with app_client(settings, TIMEZONE="Asia/Tokyo") as client:
+        headers = login(client, ADMIN["username"], ADMIN["password"])
+        job = create(client, headers, type="command", command="true")
+        wait_status(client, headers, job["id"], "done")
+        created = datetime.fromisoformat(job["created_at"]).replace(tzinfo=UTC)
+        shown = created.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S JST")
+        for path in ("/jobs", f"/jobs/{job['id']}"):
+            html = page(client, headers, path)
+            assert re.search(rf'<time datetime="{re.escape(created.isoformat())}">{shown}</time>', html), path

@@ -1,4 +1,4 @@
-"""Restart recovery (G1-G4) and shutdown with jobs running, against the real launcher."""
+"""Restart recovery (the ledger rule of docs/design.md) and shutdown with jobs running, against the real launcher."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.conftest import ADMIN, app_env, login, start_app, wait_for
-from tests.jobs_support import create, job, log_text, wait_status
-from tests.test_job_execution import group_members
-from tests.test_job_logs import ADMIN_ENV
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
+from tests.support.auth import login
+from tests.support.jobs import create, group_members, job, log_text, wait_status
+from tests.support.waiting import wait_for
 
 
 def lines(path: Path) -> list[str]:
@@ -23,10 +23,18 @@ def test_after_a_sigkill_running_jobs_fail_or_run_again_and_queued_ones_run_once
     first = start_app(data, env=app_env(WORKERS_DEFAULT="2", **ADMIN_ENV))
     auth = login(first.http, ADMIN["username"], ADMIN["password"])
     no_retry = create(first.http, auth, type="command", command=f"echo run >> {runs}/a; sleep 100")
-    retried = create(first.http, auth, type="command", max_retries=1,
-                     command=f"echo run >> {runs}/b; while [ ! -e {tmp_path}/go ]; do sleep 0.05; done")
-    old_groups = [wait_status(first.http, auth, created["id"], "running") and
-                  wait_for(lambda c=created: job(first.http, auth, c["id"])["pid"]) for created in (no_retry, retried)]
+    retried = create(
+        first.http,
+        auth,
+        type="command",
+        max_retries=1,
+        command=f"echo run >> {runs}/b; while [ ! -e {tmp_path}/go ]; do sleep 0.05; done",
+    )
+    old_groups = [
+        wait_status(first.http, auth, created["id"], "running")
+        and wait_for(lambda c=created: job(first.http, auth, c["id"])["pid"])
+        for created in (no_retry, retried)
+    ]
     waiting = create(first.http, auth, type="command", command=f"echo run >> {runs}/c")
     assert job(first.http, auth, waiting["id"])["status"] == "queued"  # both workers are busy
     first.stop(signal.SIGKILL)

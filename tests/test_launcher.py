@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningApp, start_app, wait_for
+from tests.support.apps import RunningApp, start_app
+from tests.support.waiting import wait_for
 
 
 def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningApp) -> None:
@@ -25,8 +26,16 @@ def test_it_answers_healthz_with_database_and_both_queues(running_app: RunningAp
 
 def test_it_lays_out_the_data_folder(running_app: RunningApp) -> None:
     data = running_app.data_dir
-    for name in ("vcore.sqlite3", "huey_default.sqlite3", "huey_reserved.sqlite3", "secrets.env",
-                 "logs/vcore.log", "logs/jobs", "plugins", "backups"):
+    for name in (
+        "vcore.sqlite3",
+        "huey_default.sqlite3",
+        "huey_reserved.sqlite3",
+        "secrets.env",
+        "logs/vcore.log",
+        "logs/jobs",
+        "plugins",
+        "backups",
+    ):
         assert (data / name).exists(), name
     assert stat.S_IMODE((data / "secrets.env").stat().st_mode) == 0o600
     # Written by the announce thread and loguru's queue, possibly just after /healthz answered.
@@ -68,11 +77,13 @@ def test_a_second_start_reuses_the_generated_secrets(tmp_path: Path) -> None:
 def test_the_request_log_has_method_path_status_and_time(running_app: RunningApp) -> None:
     running_app.http.get("/healthz")
     running_app.stop()
-    assert any("GET /healthz 200" in line and line.rstrip().endswith("ms") for line in running_app.output().splitlines())
+    assert any(
+        "GET /healthz 200" in line and line.rstrip().endswith("ms") for line in running_app.output().splitlines()
+    )
 
 
 def test_an_explicit_env_secret_wins_over_the_generated_one(tmp_path: Path) -> None:
-    from tests.conftest import app_env
+    from tests.support.apps import app_env
     from vcore_app.settings import load_settings
 
     data = tmp_path / "data"

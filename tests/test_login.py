@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN
+from tests.support.apps import ADMIN
 
 
 def test_the_oauth2_form_and_a_json_body_both_log_in(client: TestClient) -> None:
@@ -40,8 +40,11 @@ def test_a_missing_field_is_a_422_naming_it(client: TestClient) -> None:
 
 
 def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
-    response = client.post("/api/v1/login/access-token", content=b"{" + b" " * 1_100_000 + b"}",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/v1/login/access-token",
+        content=b"{" + b" " * 1_100_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 413
 
 

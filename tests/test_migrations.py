@@ -43,7 +43,9 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
     migrate(url)
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO boot (id, started_at, version, pid) VALUES ('b1', '2026-01-01 00:00:00', '0', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO boot (id, started_at, version, pid) VALUES ('b1', '2026-01-01 00:00:00', '0', 1)"
+        )
     migrate(url)
     with engine.connect() as conn:
         head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, Mailbox, bearer, login_tokens
+from tests.support.apps import ADMIN
+from tests.support.auth import bearer, login_tokens
+from tests.support.mail import Mailbox
 from vcore_app.auth.tokens import signing_key
 from vcore_app.web.api.password import RECOVERY_ANSWER
 
@@ -33,7 +35,8 @@ def _reset(client: TestClient, token: str, password: str = NEW_PASSWORD) -> int:
 
 
 def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_gets_mail(
-        mail_client: TestClient, smtp_server: Mailbox) -> None:
+    mail_client: TestClient, smtp_server: Mailbox
+) -> None:
     unknown = mail_client.post(f"{API}/password-recovery/nobody@example.com")
     known = mail_client.post(f"{API}/password-recovery/{ADMIN['email']}")
     assert unknown.status_code == known.status_code == 200
@@ -43,7 +46,9 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_one_gets_ma
     assert "reset your password" in mail["Subject"] and "vCore" in mail["From"]
 
 
-def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(mail_client: TestClient, smtp_server: Mailbox) -> None:
+def test_the_full_reset_flow_works_once_and_logs_out_old_sessions(
+    mail_client: TestClient, smtp_server: Mailbox
+) -> None:
     old = login_tokens(mail_client, ADMIN["username"], ADMIN["password"])
     token = _reset_token(mail_client, smtp_server)
     assert _reset(mail_client, token, "short") == 422
@@ -61,20 +66,31 @@ def test_a_second_link_dies_when_the_first_is_used(mail_client: TestClient, smtp
 
 
 def _expired_reset_token(client: TestClient) -> str:
-    now = datetime.now(timezone.utc)
-    claims = {"sub": "1", "iat": now - timedelta(hours=49), "exp": now - timedelta(hours=1), "type": "reset",
-              "ver": 0, "jti": "0" * 32}
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "1",
+        "iat": now - timedelta(hours=49),
+        "exp": now - timedelta(hours=1),
+        "type": "reset",
+        "ver": 0,
+        "jti": "0" * 32,
+    }
     return jwt.encode(claims, signing_key(client.app.state.settings, "reset"))
 
 
-@pytest.mark.parametrize("make_token", [
-    _expired_reset_token,
-    lambda client: login_tokens(client, ADMIN["username"], ADMIN["password"])["access_token"],
-    lambda client: "garbage",
-], ids=["expired reset token", "access token", "garbage"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        _expired_reset_token,
+        lambda client: login_tokens(client, ADMIN["username"], ADMIN["password"])["access_token"],
+        lambda client: "garbage",
+    ],
+    ids=["expired reset token", "access token", "garbage"],
+)
 def test_a_bad_or_expired_token_is_refused(mail_client: TestClient, make_token: Callable[[TestClient], str]) -> None:
-    response = mail_client.post(f"{API}/reset-password", json={"token": make_token(mail_client),
-                                                                "new_password": NEW_PASSWORD})
+    response = mail_client.post(
+        f"{API}/reset-password", json={"token": make_token(mail_client), "new_password": NEW_PASSWORD}
+    )
     assert response.status_code == 400
     assert response.json() == {"detail": "Invalid or expired reset link; ask for a new one"}
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN
+from tests.support.apps import ADMIN
 
 API = "/api/v1"
 LONG = "p" * 72 + "A"  # 73 bytes: bcrypt would refuse it, or truncate it to 72
@@ -19,13 +19,18 @@ def _login(client: TestClient, username: str, password: str) -> int:
     return client.post(f"{API}/login/access-token", data={"username": username, "password": password}).status_code
 
 
-@pytest.mark.parametrize(("password", "near_miss"), [
-    (LONG, "p" * 72 + "B"),
-    ("p" * 256, "p" * 255 + "q"),
-    (UNICODE, UNICODE.replace("🔑", "🔒")),
-], ids=["73 bytes", "256 characters", "unicode"])
-def test_a_password_works_whole_and_a_near_miss_does_not(client: TestClient, make_user: Callable[..., dict],
-                                                          password: str, near_miss: str) -> None:
+@pytest.mark.parametrize(
+    ("password", "near_miss"),
+    [
+        (LONG, "p" * 72 + "B"),
+        ("p" * 256, "p" * 255 + "q"),
+        (UNICODE, UNICODE.replace("🔑", "🔒")),
+    ],
+    ids=["73 bytes", "256 characters", "unicode"],
+)
+def test_a_password_works_whole_and_a_near_miss_does_not(
+    client: TestClient, make_user: Callable[..., dict], password: str, near_miss: str
+) -> None:
     make_user("alice", password)
     assert _login(client, "alice", near_miss) == 401, "only the whole password may match"
     assert _login(client, "alice", password) == 200

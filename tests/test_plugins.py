@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, make_settings, start_app, wait_for
+from tests.support.apps import ADMIN, app_env, make_settings, start_app
+from tests.support.auth import login
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.settings import Settings
 
-GOOD_TOOL = '''
+GOOD_TOOL = """
 from pydantic import BaseModel
 from vcore_app.tools import QuickTool
 
@@ -31,15 +33,19 @@ class Shout(QuickTool):
 
     def run(self, data):
         return data.text.upper()
-'''
+"""
 BROKEN_IMPORT = "import no_such_module_here\n"
 UNKNOWN_HOOK = "from vcore_app.plugins import hookimpl\n\n@hookimpl\ndef register_scripst():\n    return []\n"
-RAISING_HOOK = ("from vcore_app.plugins import hookimpl\n\n@hookimpl\ndef register_quick_tools():\n"
-                "    raise RuntimeError('tool table is on fire')\n")
-PUBLIC_ROUTE = ('from starlette.responses import PlainTextResponse\nfrom starlette.routing import Route\n'
-                'from vcore_app.plugins import hookimpl\n\n@hookimpl\ndef register_routes():\n'
-                '    hello = lambda request: PlainTextResponse("sneaky")\n'
-                '    return [Route("/login", hello), Route("/static/sneaky", hello), Route("/fine", hello)]\n')
+RAISING_HOOK = (
+    "from vcore_app.plugins import hookimpl\n\n@hookimpl\ndef register_quick_tools():\n"
+    "    raise RuntimeError('tool table is on fire')\n"
+)
+PUBLIC_ROUTE = (
+    "from starlette.responses import PlainTextResponse\nfrom starlette.routing import Route\n"
+    "from vcore_app.plugins import hookimpl\n\n@hookimpl\ndef register_routes():\n"
+    '    hello = lambda request: PlainTextResponse("sneaky")\n'
+    '    return [Route("/login", hello), Route("/static/sneaky", hello), Route("/fine", hello)]\n'
+)
 
 
 @pytest.fixture
@@ -70,9 +76,11 @@ def tool_names(client: TestClient, headers: dict[str, str]) -> set[str]:
 
 
 def test_broken_plugins_are_listed_with_their_errors_and_the_app_still_serves_the_good_ones(
-        plugin_app: Callable[..., TestClient]) -> None:
-    client = plugin_app({"broken.py": BROKEN_IMPORT, "typo.py": UNKNOWN_HOOK, "raising.py": RAISING_HOOK,
-                         "shout.py": GOOD_TOOL})
+    plugin_app: Callable[..., TestClient],
+) -> None:
+    client = plugin_app(
+        {"broken.py": BROKEN_IMPORT, "typo.py": UNKNOWN_HOOK, "raising.py": RAISING_HOOK, "shout.py": GOOD_TOOL}
+    )
     admin = login(client, ADMIN["username"], ADMIN["password"])
     found = records(client, admin)
     assert found["broken"]["ok"] is False
@@ -98,8 +106,9 @@ def test_only_a_superuser_sees_a_traceback(plugin_app: Callable[..., TestClient]
     assert entry["error"].startswith("import: ModuleNotFoundError") and "traceback" not in entry
     page = client.get("/plugins", headers={**regular, "accept": "text/html"}).text
     assert "No module named" in page and "Traceback" not in page and "Reload plugins" not in page
-    admin_page = client.get("/plugins", headers={**login(client, ADMIN["username"], ADMIN["password"]),
-                                                 "accept": "text/html"}).text
+    admin_page = client.get(
+        "/plugins", headers={**login(client, ADMIN["username"], ADMIN["password"]), "accept": "text/html"}
+    ).text
     assert "Traceback (most recent call last)" in admin_page and "Reload plugins" in admin_page
     assert client.post("/api/v1/plugins/reload", headers=regular).status_code == 403
 
@@ -115,7 +124,8 @@ def log_lines() -> Iterator[list[str]]:
 
 
 def test_a_plugin_writable_by_other_users_is_refused_with_a_log_line(
-        plugin_app: Callable[..., TestClient], tmp_path: Path, log_lines: list[str]) -> None:
+    plugin_app: Callable[..., TestClient], tmp_path: Path, log_lines: list[str]
+) -> None:
     marker = tmp_path / "imported"
     settings_dir = tmp_path / "data" / "plugins"
     settings_dir.mkdir(parents=True, mode=0o700)
@@ -136,7 +146,8 @@ def test_the_plugins_folder_is_created_private(settings: Settings) -> None:
 
 
 def test_a_plugin_route_on_a_public_path_is_refused_and_the_others_need_a_login(
-        plugin_app: Callable[..., TestClient]) -> None:
+    plugin_app: Callable[..., TestClient],
+) -> None:
     client = plugin_app({"routes.py": PUBLIC_ROUTE})
     admin = login(client, ADMIN["username"], ADMIN["password"])
     assert "refused" in records(client, admin)["routes"]["error"]
@@ -160,7 +171,7 @@ def test_reload_picks_up_a_new_plugin_without_a_restart(plugin_app: Callable[...
     assert records(client, admin)["broken"]["ok"]
 
 
-SCRIPT_FOR_PRODUCTION = '''
+SCRIPT_FOR_PRODUCTION = """
 from vcore_app.plugins import restrict_to_env
 from vcore_app.scripts.base import Script
 
@@ -171,12 +182,13 @@ class Backup(Script):
 
     def run(self, input, ctx):
         return "backed up"
-'''
+"""
 
 
 @pytest.mark.parametrize(("env_name", "offered"), [("production", True), ("local", False)])
 def test_restrict_to_env_offers_a_script_only_in_its_environments(
-        plugin_app: Callable[..., TestClient], env_name: str, offered: bool) -> None:
+    plugin_app: Callable[..., TestClient], env_name: str, offered: bool
+) -> None:
     client = plugin_app({"backup.py": SCRIPT_FOR_PRODUCTION}, ENV_NAME=env_name)
     admin = login(client, ADMIN["username"], ADMIN["password"])
     names = {script["name"] for script in client.get("/api/v1/scripts", headers=admin).json()["items"]}
@@ -191,30 +203,43 @@ def test_the_cli_lists_a_broken_plugin_and_asks_a_running_app_to_reload(tmp_path
     (data / "plugins" / "broken.py").write_text(BROKEN_IMPORT)
     env = app_env()
     run = [sys.executable, "-m", "vcore_app"]
-    listed = subprocess.run([*run, "plugins", "list", "--data-dir", str(data), "--traceback"], capture_output=True,
-                            text=True, env=env, timeout=60)
+    listed = subprocess.run(
+        [*run, "plugins", "list", "--data-dir", str(data), "--traceback"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert listed.returncode == 0
     assert "FAILED: import: ModuleNotFoundError: No module named 'no_such_module_here'" in listed.stdout
     assert "Traceback (most recent call last)" in listed.stdout
-    idle = subprocess.run([*run, "plugins", "reload", "--data-dir", str(data)], capture_output=True, text=True,
-                          env=env, timeout=60)
+    idle = subprocess.run(
+        [*run, "plugins", "reload", "--data-dir", str(data)], capture_output=True, text=True, env=env, timeout=60
+    )
     assert idle.returncode == 2 and idle.stderr.startswith("error: no vcore-app runs on")
-    app = start_app(data, env=app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"], FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                                      FIRST_SUPERUSER_PASSWORD=ADMIN["password"]))
+    app = start_app(
+        data,
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        ),
+    )
     try:
         assert app.output().count("plugin broken") == 1  # logged once
-        token = app.http.post("/api/v1/login/access-token", data={"username": ADMIN["username"],
-                                                                  "password": ADMIN["password"]}).json()
+        token = app.http.post(
+            "/api/v1/login/access-token", data={"username": ADMIN["username"], "password": ADMIN["password"]}
+        ).json()
         admin = {"Authorization": f"Bearer {token['access_token']}"}
         (data / "plugins" / "shout.py").write_text(GOOD_TOOL)
-        asked = subprocess.run([*run, "plugins", "reload", "--data-dir", str(data)], capture_output=True, text=True,
-                               env=env, timeout=60)
+        asked = subprocess.run(
+            [*run, "plugins", "reload", "--data-dir", str(data)], capture_output=True, text=True, env=env, timeout=60
+        )
         assert asked.returncode == 0 and f"pid {app.proc.pid}" in asked.stdout
         wait_for(lambda: "shout" in {t["name"] for t in app.http.get("/api/v1/tools", headers=admin).json()["items"]})
         assert app.proc.poll() is None
     finally:
         app.stop()
-
 
 
 LIFECYCLE = """
@@ -239,7 +264,8 @@ def register_notification_channels():
 
 
 def test_startup_and_shutdown_hooks_run_once_each_and_channels_are_collected(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = make_settings(tmp_path, monkeypatch)
     (settings.plugins_dir / "lifecycle.py").write_text(LIFECYCLE)
     app = create_app(settings)
@@ -252,7 +278,7 @@ def test_startup_and_shutdown_hooks_run_once_each_and_channels_are_collected(
     assert (settings.DATA_DIR / "stopped").read_text() == "bye"
 
 
-OVERRIDE = '''
+OVERRIDE = """
 from pathlib import Path
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -271,18 +297,20 @@ def register_templates():
 @hookimpl
 def register_routes():
     return [Route("/prod-only", only_in_production)]
-'''
+"""
 
 
 def test_a_plugin_template_replaces_ours_and_a_route_keeps_to_its_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = make_settings(tmp_path, monkeypatch)
     package = settings.plugins_dir / "restyle"
     (package / "templates" / "quick_tools").mkdir(parents=True)
     (package / "__init__.py").write_text(OVERRIDE)
     (package / "templates" / "quick_tools" / "index.html").write_text(
         '{% extends "base/base.html" %}{% block content %}<h1 id="ours">{{ tools|length }} tools, our way</h1>'
-        '{% endblock %}')
+        "{% endblock %}"
+    )
     with TestClient(create_app(settings)) as client:
         admin = login(client, ADMIN["username"], ADMIN["password"])
         page = client.get("/tools", headers={**admin, "accept": "text/html"}).text

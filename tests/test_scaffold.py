@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, make_settings, wait_for
+from tests.support.apps import ADMIN, app_env, make_settings
+from tests.support.auth import login
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 
 
 def vcore(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vcore_app", *args], capture_output=True, text=True, cwd=cwd,
-                          env=app_env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vcore_app", *args], capture_output=True, text=True, cwd=cwd, env=app_env(), timeout=120
+    )
 
 
 def test_the_three_skeletons_load_and_work_in_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -39,8 +42,13 @@ def test_the_three_skeletons_load_and_work_in_the_app(tmp_path: Path, monkeypatc
         empty = client.post("/api/v1/tools/shout", json={"text": " "}, headers=admin)
         assert empty.status_code == 422 and empty.json()["detail"][0]["loc"] == ["body", "text"]
         job = client.post("/api/v1/scripts/count-up/run", json={"input": {"count": 2}}, headers=admin).json()
-        done = wait_for(lambda: (j := client.get(f"/api/v1/jobs/{job['id']}", headers=admin).json())["status"]
-                        in ("done", "failed") and j, timeout=60)
+        done = wait_for(
+            lambda: (
+                (j := client.get(f"/api/v1/jobs/{job['id']}", headers=admin).json())["status"] in ("done", "failed")
+                and j
+            ),
+            timeout=60,
+        )
         assert done["status"] == "done", done
         assert done["result"]["output"]["records"] == [{"row": 1, "double": 2}, {"row": 2, "double": 4}]
 
@@ -56,16 +64,24 @@ def test_a_package_skeleton_has_its_entry_point_and_a_passing_test(tmp_path: Pat
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["project"]["entry-points"]["vcore_app"] == {"my_tool": "my_tool"}
     assert "def register_quick_tools()" in (root / "my_tool" / "__init__.py").read_text()
-    tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root,
-                            capture_output=True, text=True, timeout=120)
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "1 passed" in tested.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("new", "tool", "Bad Name"), "error: NAME='Bad Name': use lower-case letters"),
-    (("new", "widget", "x"), "Invalid value for '{tool|script|plugin}'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("new", "tool", "Bad Name"), "error: NAME='Bad Name': use lower-case letters"),
+        (("new", "widget", "x"), "Invalid value for '{tool|script|plugin}'"),
+    ],
+)
 def test_a_bad_name_or_kind_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     result = vcore(*args, "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

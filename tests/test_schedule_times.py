@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from vcore_app.schedule_times import (
+from vcore_app.schedulers.times import (
     ScheduleError,
     check_cron,
     next_repeat_time,
     upcoming,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def local(zone: str, *args: int, fold: int = 0) -> datetime:
@@ -22,7 +22,10 @@ def local(zone: str, *args: int, fold: int = 0) -> datetime:
 
 
 def fire_times(expression: str, zone: str, start: datetime, count: int) -> list[str]:
-    return [t.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z") for t in upcoming(expression, ZoneInfo(zone), start, count)]
+    return [
+        t.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M %Z")
+        for t in upcoming(expression, ZoneInfo(zone), start, count)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,14 @@ TEMPLATE = {"name": "say hi", "type": "command", "command": "echo hi"}
 
 
 def scheduler(**overrides: Any) -> dict[str, Any]:
-    return {"name": "nightly", "trigger_type": "cron", "cron": "0 3 * * *", "timezone": "Europe/Berlin",
-            "job_template": TEMPLATE, **overrides}
+    return {
+        "name": "nightly",
+        "trigger_type": "cron",
+        "cron": "0 3 * * *",
+        "timezone": "Europe/Berlin",
+        "job_template": TEMPLATE,
+        **overrides,
+    }
 
 
 def test_a_cron_scheduler_is_created_with_its_next_run(client: TestClient, admin_headers: dict[str, str]) -> None:
@@ -41,8 +47,9 @@ def test_preview_lists_the_next_times_in_the_zone_and_in_utc(client: TestClient,
 
 
 def test_toggle_disables_and_enables_again(client: TestClient, admin_headers: dict[str, str]) -> None:
-    created = client.post(URL, json=scheduler(trigger_type="repeat", cron=None, repeat_every_seconds=60),
-                          headers=admin_headers).json()
+    created = client.post(
+        URL, json=scheduler(trigger_type="repeat", cron=None, repeat_every_seconds=60), headers=admin_headers
+    ).json()
     off = client.post(f"{URL}/{created['id']}/toggle", headers=admin_headers).json()
     assert off["enabled"] is False and off["next_run_at"] is None
     on = client.post(f"{URL}/{created['id']}/toggle", headers=admin_headers).json()
@@ -76,6 +83,7 @@ def test_delete_removes_it(client: TestClient, admin_headers: dict[str, str]) ->
         ({"trigger_type": "on_start"}, "cron"),
         ({"trigger_type": "hourly"}, "trigger_type"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "America"}, "timezone"),  # a tzdata folder, not a zone
         ({"overlap_policy": "pile-up"}, "overlap_policy"),
         ({"name": ""}, "name"),
         ({"job_template": "echo hi"}, "job_template"),
@@ -84,8 +92,9 @@ def test_delete_removes_it(client: TestClient, admin_headers: dict[str, str]) ->
         ({"job_template": {"type": "api_post", "url": "ftp://example.com"}}, "job_template"),
     ],
 )
-def test_invalid_input_is_a_422_naming_the_field(client: TestClient, admin_headers: dict[str, str],
-                                                 overrides: dict[str, Any], field: str) -> None:
+def test_invalid_input_is_a_422_naming_the_field(
+    client: TestClient, admin_headers: dict[str, str], overrides: dict[str, Any], field: str
+) -> None:
     response = client.post(URL, json=scheduler(**overrides), headers=admin_headers)
     assert response.status_code == 422, response.text
     assert field in [error["loc"][1] for error in response.json()["detail"]]
@@ -97,16 +106,21 @@ def test_regular_users_cannot_touch_schedulers(client: TestClient, make_user: An
     assert client.post(URL, json=scheduler(), headers=headers).status_code == 403
 
 
-def test_a_template_error_names_the_field_inside_the_template(client: TestClient, admin_headers: dict[str, str]) -> None:
+def test_a_template_error_names_the_field_inside_the_template(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     response = client.post(URL, json=scheduler(job_template={"type": "command"}), headers=admin_headers)
     assert response.json()["detail"][0]["loc"] == ["body", "job_template", "command"]
 
 
 def test_the_draft_preview_shows_the_next_times_of_an_unsaved_expression(
-        client: TestClient, admin_headers: dict[str, str]) -> None:
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
     body = {"trigger_type": "cron", "cron": "*/15 * * * *", "timezone": "America/Chicago", "count": 5}
     response = client.post(f"{URL}/preview", json=body, headers=admin_headers)
     assert response.status_code == 200
     assert len(response.json()["times"]) == 5
     bad = client.post(f"{URL}/preview", json={**body, "cron": "61 * * * *"}, headers=admin_headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cron"]
+    folder = client.post(f"{URL}/preview", json={**body, "timezone": "America"}, headers=admin_headers)
+    assert folder.status_code == 422 and folder.json()["detail"][0]["loc"] == ["body", "timezone"]

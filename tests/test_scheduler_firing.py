@@ -10,20 +10,22 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, app_env, login, make_settings, start_app, wait_for
+from tests.support.apps import ADMIN, app_env, make_settings, start_app
+from tests.support.auth import login
+from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
 
 URL = "/api/v1/job-schedulers"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class FakeClock:
@@ -46,8 +48,13 @@ class Scene:
     headers: dict[str, str]
 
     def create(self, **overrides: Any) -> dict[str, Any]:
-        body = {"name": "every minute", "trigger_type": "repeat", "repeat_every_seconds": 60,
-                "job_template": {"type": "command", "command": "true"}, **overrides}
+        body = {
+            "name": "every minute",
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 60,
+            "job_template": {"type": "command", "command": "true"},
+            **overrides,
+        }
         response = self.client.post(URL, json=body, headers=self.headers)
         assert response.status_code == 201, response.text
         return response.json()
@@ -102,13 +109,17 @@ def test_after_two_hours_down_misfire_skip_creates_none_and_plans_the_next_slot(
     assert scene.get(created["id"])["next_run_at"] == "2026-03-01T14:01:00Z"
 
 
-@pytest.mark.parametrize(("policy", "runs", "first_status"), [
-    ("skip", 1, "queued"),
-    ("queue", 2, "queued"),
-    ("replace", 2, "cancelled"),
-])
-def test_overlap_policy_when_the_previous_run_is_still_waiting(scene: Scene, policy: str, runs: int,
-                                                                 first_status: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "runs", "first_status"),
+    [
+        ("skip", 1, "queued"),
+        ("queue", 2, "queued"),
+        ("replace", 2, "cancelled"),
+    ],
+)
+def test_overlap_policy_when_the_previous_run_is_still_waiting(
+    scene: Scene, policy: str, runs: int, first_status: str
+) -> None:
     created = scene.create(overlap_policy=policy)
     scene.tick(seconds=60)
     scene.tick(seconds=60)
@@ -169,7 +180,8 @@ def test_a_template_that_no_longer_validates_is_logged_and_the_plan_moves_on(sce
 
 
 def test_on_start_fires_once_per_boot_and_never_on_toggle_or_restart_of_the_plan(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = make_settings(tmp_path, monkeypatch)
     clock = FakeClock(T0)
     boots = _run(settings, clock)
@@ -194,13 +206,22 @@ def test_on_start_fires_once_per_boot_and_never_on_toggle_or_restart_of_the_plan
 
 def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_path: Path) -> None:
     """The one real-time test: a real app, the real clock."""
-    app = start_app(tmp_path / "data", env=app_env(FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-                                                   FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                                                   FIRST_SUPERUSER_PASSWORD=ADMIN["password"]))
+    app = start_app(
+        tmp_path / "data",
+        env=app_env(
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        ),
+    )
     try:
         headers = login(app.http, ADMIN["username"], ADMIN["password"])
-        body = {"name": "tick", "trigger_type": "repeat", "repeat_every_seconds": 1,
-                "job_template": {"type": "command", "command": "true"}}
+        body = {
+            "name": "tick",
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 1,
+            "job_template": {"type": "command", "command": "true"},
+        }
         created = app.http.post(URL, json=body, headers=headers).json()
         start = time.monotonic()
 
@@ -212,8 +233,12 @@ def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_pat
         assert 2.0 <= elapsed <= 10.0  # ~3 s; generous on a loaded machine
         app.http.post(f"{URL}/{created['id']}/toggle", headers=headers)
         jobs = app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["items"]
-        wait_for(lambda: all(j["status"] == "done" for j in
-                             app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["items"]))
+        wait_for(
+            lambda: all(
+                j["status"] == "done"
+                for j in app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["items"]
+            )
+        )
         assert len(jobs) >= 3
     finally:
         assert app.stop() == 0
@@ -222,8 +247,11 @@ def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_pat
 def test_editing_the_name_or_job_keeps_the_plan_but_a_new_interval_replans(scene: Scene) -> None:
     created = scene.create()
     scene.clock.advance(seconds=30)
-    renamed = scene.client.put(f"{URL}/{created['id']}", json={"name": "renamed",
-                               "job_template": {"type": "command", "command": "echo changed"}}, headers=scene.headers)
+    renamed = scene.client.put(
+        f"{URL}/{created['id']}",
+        json={"name": "renamed", "job_template": {"type": "command", "command": "echo changed"}},
+        headers=scene.headers,
+    )
     assert renamed.json()["next_run_at"] == "2026-03-01T12:01:00Z"  # still the planned slot
     replanned = scene.client.put(f"{URL}/{created['id']}", json={"repeat_every_seconds": 300}, headers=scene.headers)
     assert replanned.json()["next_run_at"] == "2026-03-01T12:05:30Z"  # 5 minutes from the change

@@ -11,18 +11,29 @@ from dotenv import dotenv_values
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import ADMIN, Mailbox, app_env, bearer, start_app
+from tests.support.apps import ADMIN, app_env, start_app
+from tests.support.auth import bearer
+from tests.support.mail import Mailbox
 
 API = "/api/v1"
 NEW_PASSWORD = "the-new-secret-password-9"
 
 
 def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox) -> None:
-    app = start_app(tmp_path / "data", env=app_env(
-        LOG_LEVEL="DEBUG", EMAILS_ENABLED="true", SMTP_HOST=smtp_server.host, SMTP_PORT=str(smtp_server.port),
-        SMTP_TLS="false", SMTP_USER="", FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-        FIRST_SUPERUSER_EMAIL=ADMIN["email"], FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
-    ))
+    app = start_app(
+        tmp_path / "data",
+        env=app_env(
+            LOG_LEVEL="DEBUG",
+            EMAILS_ENABLED="true",
+            SMTP_HOST=smtp_server.host,
+            SMTP_PORT=str(smtp_server.port),
+            SMTP_TLS="false",
+            SMTP_USER="",
+            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
+            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        ),
+    )
     http = app.http
     try:
         tokens = http.post(f"{API}/login/access-token", data=ADMIN).json()
@@ -40,7 +51,9 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
         reset = http.post(f"{API}/reset-password", json={"token": reset_token, "new_password": NEW_PASSWORD})
         assert reset.status_code == 200
         fresh = http.post(f"{API}/login/access-token", data={"username": "admin", "password": NEW_PASSWORD}).json()
-        http.post(f"{API}/logout", json={"refresh_token": fresh["refresh_token"]}, headers=bearer(fresh["access_token"]))
+        http.post(
+            f"{API}/logout", json={"refresh_token": fresh["refresh_token"]}, headers=bearer(fresh["access_token"])
+        )
     finally:
         assert app.stop() == 0
 
@@ -48,7 +61,16 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
     assert "POST /api/v1/reset-password 200" in logged, "the log is on and was written"
     assert "ws/no-such-socket?token=***" in logged
     generated = dotenv_values(app.data_dir / "secrets.env").values()
-    secrets = {ADMIN["password"], NEW_PASSWORD, "a-wrong-secret-guess", key["key"], reset_token, *generated,
-               *tokens.values(), *rotated.values(), *fresh.values()} - {"bearer"}
+    secrets = {
+        ADMIN["password"],
+        NEW_PASSWORD,
+        "a-wrong-secret-guess",
+        key["key"],
+        reset_token,
+        *generated,
+        *tokens.values(),
+        *rotated.values(),
+        *fresh.values(),
+    } - {"bearer"}
     leaked = [secret[:12] + "..." for secret in secrets if secret in logged]
     assert not leaked, f"secrets in the logs: {leaked}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from httpx import Response
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, wait_for
+from tests.support.apps import ADMIN
+from tests.support.waiting import wait_for
 from vcore_app.auth.throttle import SlidingWindow
 
 API = "/api/v1"

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN, bearer, login_tokens
+from tests.support.apps import ADMIN
+from tests.support.auth import bearer, login_tokens
 
 API = "/api/v1"
 
@@ -49,8 +50,9 @@ def test_an_access_token_is_not_a_refresh_token(client: TestClient) -> None:
 
 def test_logout_revokes_the_refresh_token(client: TestClient) -> None:
     tokens = login_tokens(client, ADMIN["username"], ADMIN["password"])
-    response = client.post(f"{API}/logout", json={"refresh_token": tokens["refresh_token"]},
-                           headers=bearer(tokens["access_token"]))
+    response = client.post(
+        f"{API}/logout", json={"refresh_token": tokens["refresh_token"]}, headers=bearer(tokens["access_token"])
+    )
     assert response.status_code == 200
     assert _refresh(client, tokens["refresh_token"])[0] == 401
 
@@ -65,12 +67,17 @@ def test_log_out_everywhere_ends_every_other_session_and_keeps_this_one(client: 
     assert _works(client, response.json()["access_token"])
 
 
-def test_a_password_change_logs_out_other_sessions(client: TestClient, make_user: Callable[..., dict[str, str]]) -> None:
+def test_a_password_change_logs_out_other_sessions(
+    client: TestClient, make_user: Callable[..., dict[str, str]]
+) -> None:
     make_user("alice", "alice-password-1")
     elsewhere = login_tokens(client, "alice", "alice-password-1")
     here = login_tokens(client, "alice", "alice-password-1")
-    response = client.put(f"{API}/users/me/password", headers=bearer(here["access_token"]),
-                          json={"current_password": "alice-password-1", "new_password": "alice-password-2"})
+    response = client.put(
+        f"{API}/users/me/password",
+        headers=bearer(here["access_token"]),
+        json={"current_password": "alice-password-1", "new_password": "alice-password-2"},
+    )
     assert response.status_code == 200
     assert not _works(client, elsewhere["access_token"]) and _refresh(client, elsewhere["refresh_token"])[0] == 401
     assert _works(client, response.json()["access_token"])
@@ -78,7 +85,10 @@ def test_a_password_change_logs_out_other_sessions(client: TestClient, make_user
 
 
 def test_a_password_change_needs_the_current_password(client: TestClient, admin_headers: dict[str, str]) -> None:
-    response = client.put(f"{API}/users/me/password", headers=admin_headers,
-                          json={"current_password": "wrong-password", "new_password": "admin-password-2"})
+    response = client.put(
+        f"{API}/users/me/password",
+        headers=admin_headers,
+        json={"current_password": "wrong-password", "new_password": "admin-password-2"},
+    )
     assert response.status_code == 400 and response.json() == {"detail": "Incorrect password"}
     assert client.get(f"{API}/users/me", headers=admin_headers).status_code == 200

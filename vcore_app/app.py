@@ -9,16 +9,18 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
-from vcore_app.auth.csrf import CsrfProtect
 from vcore_app.auth.throttle import LoginThrottle
-from vcore_app.errors import EXCEPTION_HANDLERS
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
+from vcore_app.web.csrf import CsrfProtect
+from vcore_app.web.errors import EXCEPTION_HANDLERS
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
 from vcore_app.web.plugin_surface import PluginSurface
-from vcore_app.web.routes import is_public, routes
+from vcore_app.web.public import public_paths
+from vcore_app.web.routes import routes
 from vcore_app.web.templating import make_templates
 
 
@@ -40,16 +42,17 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
                 active.stop()
 
     templates = make_templates(settings)
-    surface = PluginSurface(active.plugins, templates.env, is_public)  # plugins
+    surface = PluginSurface(active.plugins, templates.env, public_paths(settings))  # plugins
     app = Starlette(
         debug=settings.DEBUG,
         routes=routes(plugin_routes=surface.routes),
         middleware=[
             Middleware(RequestLog),
             Middleware(SecurityHeaders),
+            *_cors(settings),
             Middleware(StripTrailingSlash),
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
-            Middleware(RequireAuthentication, is_public=is_public),
+            Middleware(RequireAuthentication, is_public=public_paths(settings)),
             Middleware(CsrfProtect),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -61,3 +64,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.plugin_surface = surface
     app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """BACKEND_CORS_ORIGINS, outside the auth gate so preflights need no credentials. Listed origins
+    may send credentials; `*` (any origin) never may; an empty list adds no CORS headers at all."""
+    origins = settings.BACKEND_CORS_ORIGINS
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_credentials=origins != ["*"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token", "Idempotency-Key"],
+            expose_headers=["X-Log-Start", "X-Log-Size", "Retry-After"],
+            max_age=600,
+        )
+    ]

@@ -8,6 +8,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from loguru import logger
 
@@ -32,10 +33,13 @@ class InterceptHandler(logging.Handler):
         except ValueError:
             level = record.levelno
         # Compare module names, not file names: file names differ in a frozen binary.
-        frame, depth = logging.currentframe(), 2
+        frame: FrameType | None = logging.currentframe()
+        depth = 2
         while frame and frame.f_globals.get("__name__") == "logging":
             frame, depth = frame.f_back, depth + 1
-        logger.opt(depth=depth, exception=record.exc_info).bind(source=record.name).log(level, redact(record.getMessage()))
+        logger.opt(depth=depth, exception=record.exc_info).bind(source=record.name).log(
+            level, redact(record.getMessage())
+        )
 
 
 def setup_logging(*, level: str, log_file: Path | None, rotation: str = "10 MB", retention: str = "14 days") -> None:
@@ -44,8 +48,15 @@ def setup_logging(*, level: str, log_file: Path | None, rotation: str = "10 MB",
     logger.add(sys.stderr, level=level, format=_FORMAT, backtrace=False, diagnose=False)
     if log_file is not None:
         logger.add(
-            log_file, level=level, format=_FORMAT, rotation=rotation, retention=retention,
-            enqueue=True, backtrace=False, diagnose=False, encoding="utf-8",
+            log_file,
+            level=level,
+            format=_FORMAT,
+            rotation=rotation,
+            retention=retention,
+            enqueue=True,
+            backtrace=False,
+            diagnose=False,
+            encoding="utf-8",
         )
     logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey", "alembic", "sqlalchemy.engine"):
@@ -81,12 +92,18 @@ def read_app_log(path: Path, *, offset: int | None, file_id: str | None, tail_by
         current, size = _file_id(path), path.stat().st_size
     except FileNotFoundError:  # before the first line of a fresh data folder
         return LogChunk(file_id="", offset=0, lines=[], reset=True)
-    reset = offset is None or file_id != current or offset > size or size - offset > tail_bytes
-    start = max(size - tail_bytes, 0) if reset else offset
+    if offset is None or file_id != current or offset > size or size - offset > tail_bytes:
+        reset, start = True, max(size - tail_bytes, 0)
+    else:
+        reset, start = False, offset
     data = b"".join(read_range(path, start, size))
     if reset and start > 0:
-        data = data[data.find(b"\n") + 1:]  # the tail starts at the first whole line
+        data = data[data.find(b"\n") + 1 :]  # the tail starts at the first whole line
         start = size - len(data)
     whole = data[: data.rfind(b"\n") + 1]
-    return LogChunk(file_id=current, offset=start + len(whole),
-                    lines=whole.decode("utf-8", errors="replace").splitlines(), reset=reset)
+    return LogChunk(
+        file_id=current,
+        offset=start + len(whole),
+        lines=whole.decode("utf-8", errors="replace").splitlines(),
+        reset=reset,
+    )

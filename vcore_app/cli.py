@@ -6,7 +6,7 @@ User mistakes are one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -21,8 +21,11 @@ class _DefaultToServe(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         group_flags = {"--help", "-h", "--version", "--help-settings"}
-        if not args or (args[0] not in self.commands and args[0] not in group_flags
-                        and (args[0].startswith("-") or args[0] not in _plugin_commands())):
+        if not args or (
+            args[0] not in self.commands
+            and args[0] not in group_flags
+            and (args[0].startswith("-") or args[0] not in _plugin_commands())
+        ):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
 
@@ -48,11 +51,14 @@ def _cli_plugins() -> Any:
 
 
 def _plugin_commands() -> dict[str, click.Command]:
-    return {command.name: command for command in _cli_plugins().items("register_commands")
-            if isinstance(command, click.Command) and command.name}
+    return {
+        command.name: command
+        for command in _cli_plugins().items("register_commands")
+        if isinstance(command, click.Command) and command.name
+    }
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -71,8 +77,10 @@ def _print_settings(ctx: click.Context, _param: click.Parameter, value: bool) ->
     for name, env, default, help_text in settings_table():
         click.echo(f"{name}\n    env {env}, default {default}\n    {help_text}")
     for record, setting in _cli_plugins().entries("extra_settings"):  # plugins' own settings
-        click.echo(f"{setting.name}\n    env {setting.name}, default {setting.default or '(empty)'}"
-                   f" (plugin {record.name})\n    {setting.help}")
+        click.echo(
+            f"{setting.name}\n    env {setting.name}, default {setting.default or '(empty)'}"
+            f" (plugin {record.name})\n    {setting.help}"
+        )
     ctx.exit()
 
 
@@ -83,8 +91,14 @@ data_dir_option = click.option(
 
 @click.group(cls=_DefaultToServe, context_settings={"help_option_names": ["--help", "-h"]})
 @click.version_option(__version__, "--version", prog_name="vcore-app", message="%(prog)s %(version)s")
-@click.option("--help-settings", is_flag=True, expose_value=False, is_eager=True, callback=_print_settings,
-              help="List every setting with its env var, default and help, then exit.")
+@click.option(
+    "--help-settings",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_settings,
+    help="List every setting with its env var, default and help, then exit.",
+)
 def cli() -> None:
     """vcore-app: a self-hosted job runner. With no command, `serve` runs."""
 
@@ -96,16 +110,28 @@ def cli() -> None:
 @click.option("--open-browser/--no-browser", default=None, help="Open a browser at the app once it listens.")
 @click.option("--workers-default", metavar="N", help="Worker threads of the `default` queue.")
 @click.option("--workers-reserved", metavar="N", help="Worker threads of the `reserved` queue.")
-def serve(host: str | None, port: str | None, data_dir: str | None, open_browser: bool | None,
-          workers_default: str | None, workers_reserved: str | None) -> None:
+def serve(
+    host: str | None,
+    port: str | None,
+    data_dir: str | None,
+    open_browser: bool | None,
+    workers_default: str | None,
+    workers_reserved: str | None,
+) -> None:
     """Start the web server, the queue workers and the scheduler in this process."""
     from vcore_app.launcher import launched_by_double_click
     from vcore_app.launcher import serve as run_server
 
     if open_browser is None and launched_by_double_click(sys.argv[1:]):
         open_browser = True
-    settings = build_settings(data_dir, SERVER_HOST=host, SERVER_PORT=port, OPEN_BROWSER=open_browser,
-                              WORKERS_DEFAULT=workers_default, WORKERS_RESERVED=workers_reserved)
+    settings = build_settings(
+        data_dir,
+        SERVER_HOST=host,
+        SERVER_PORT=port,
+        OPEN_BROWSER=open_browser,
+        WORKERS_DEFAULT=workers_default,
+        WORKERS_RESERVED=workers_reserved,
+    )
     try:
         run_server(settings)
     except SettingsError as exc:
@@ -161,6 +187,23 @@ def history(data_dir: str | None) -> None:
     command.history(_alembic(data_dir))
 
 
+@db.command()
+@data_dir_option
+@click.option("-m", "--message", required=True, help="What the migration changes (names the file).")
+@click.option(
+    "--autogenerate/--empty",
+    default=True,
+    help="Compare the models with the database (at head) and write the difference (default).",
+)
+def revision(data_dir: str | None, message: str, autogenerate: bool) -> None:
+    """Write a new migration into the migrations folder, numbered after the head."""
+    from alembic import command
+
+    script = command.revision(_alembic(data_dir), message=message, autogenerate=autogenerate)
+    if script is not None and not isinstance(script, list):
+        click.echo(f"wrote {script.path}")
+
+
 @cli.group()
 def script() -> None:
     """Scripts: list them, or run one (also how script jobs run, as a child process)."""
@@ -170,10 +213,10 @@ def script() -> None:
 @data_dir_option
 def script_list(data_dir: str | None) -> None:
     """List the built-in and plugin scripts."""
-    from vcore_app.scripts.registry import ScriptRegistry
+    from vcore_app.plugins.manager import script_registry
     from vcore_app.settings import resolve_data_dir
 
-    for entry in ScriptRegistry.load(resolve_data_dir(data_dir) / "plugins").describe():
+    for entry in script_registry(resolve_data_dir(data_dir) / "plugins").describe():
         click.echo(f"{entry['name']}\n    {entry['description']}")
 
 
@@ -188,8 +231,14 @@ def script_run(name: str, data_dir: str | None, result_file: str | None) -> None
     from vcore_app.scripts.child import run_script
     from vcore_app.settings import resolve_data_dir
 
-    sys.exit(run_script(name, plugins_dir=resolve_data_dir(data_dir) / "plugins", stdin=sys.stdin,
-                        result_file=Path(result_file) if result_file else None))
+    sys.exit(
+        run_script(
+            name,
+            plugins_dir=resolve_data_dir(data_dir) / "plugins",
+            stdin=sys.stdin,
+            result_file=Path(result_file) if result_file else None,
+        )
+    )
 
 
 @cli.group()
@@ -231,10 +280,11 @@ def plugins_reload(data_dir: str | None) -> None:
         pid = running.holder.pid
         if pid is None:
             fail("the running app has not written its pid yet; try again in a moment")
-            return
         os.kill(pid, signal.SIGHUP)
-        click.echo(f"asked vcore-app (pid {pid}) to reload its plugins; the outcome is in its log "
-                   "and on the Plugins page. Changes to installed plugin packages need a restart.")
+        click.echo(
+            f"asked vcore-app (pid {pid}) to reload its plugins; the outcome is in its log "
+            "and on the Plugins page. Changes to installed plugin packages need a restart."
+        )
         return
     fail(f"no vcore-app runs on {settings.DATA_DIR} (see {LOCK_FILE}); its plugins load when it starts")
 
@@ -243,9 +293,16 @@ def plugins_reload(data_dir: str | None) -> None:
 @click.argument("kind", type=click.Choice(["tool", "script", "plugin"]))
 @click.argument("name")
 @data_dir_option
-@click.option("--package", "package_dir", metavar="DIR", is_flag=False, flag_value=".", default=None,
-              help="Write an installable package (pyproject.toml with the entry point, and a test) into DIR "
-                   "(default: the current folder) instead of the plugins folder.")
+@click.option(
+    "--package",
+    "package_dir",
+    metavar="DIR",
+    is_flag=False,
+    flag_value=".",
+    default=None,
+    help="Write an installable package (pyproject.toml with the entry point, and a test) into DIR "
+    "(default: the current folder) instead of the plugins folder.",
+)
 def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> None:
     """Write a working, commented skeleton of a Quick Tool, script or plugin named NAME."""
     from pathlib import Path
@@ -254,8 +311,12 @@ def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> 
 
     plugins_dir = build_settings(data_dir).plugins_dir if package_dir is None else Path(".")
     try:
-        written = scaffold(kind, name, plugins_dir=plugins_dir,  # type: ignore[arg-type]
-                           package_dir=Path(package_dir) if package_dir is not None else None)
+        written = scaffold(
+            kind,  # type: ignore[arg-type]  # click.Choice allows only these three
+            name,
+            plugins_dir=plugins_dir,
+            package_dir=Path(package_dir) if package_dir is not None else None,
+        )
     except ScaffoldError as exc:
         fail(str(exc))
     for path in written:
@@ -263,8 +324,10 @@ def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> 
     if package_dir is None:
         click.echo("The app picks it up at its next start, or now with `vcore-app plugins reload`.")
     else:
-        click.echo(f"Install it with `pip install {(Path(package_dir) / name).resolve()}`; "
-                   "test it with `python -m pytest` there.")
+        click.echo(
+            f"Install it with `pip install {(Path(package_dir) / name).resolve()}`; "
+            "test it with `python -m pytest` there."
+        )
 
 
 def main() -> None:
@@ -294,17 +357,9 @@ def _new_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
 
 
-def _one_line(detail: Any) -> str:
-    """An AppError or pydantic detail as one sentence: `field: problem`."""
-    if isinstance(detail, list) and detail:
-        first = detail[0]
-        field = str(first.get("loc", ["", "value"])[-1])
-        return f"{field}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
-    return str(detail)
-
-
-password_stdin_option = click.option("--password-stdin", is_flag=True,
-                                     help="Read the password from the first line of standard input.")
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
 
 
 @users.command("create")
@@ -314,28 +369,34 @@ password_stdin_option = click.option("--password-stdin", is_flag=True,
 @click.option("--full-name", default="", help="Name shown in the UI.")
 @click.option("--superuser", is_flag=True, help="May do everything, including managing users.")
 @password_stdin_option
-def users_create(data_dir: str | None, username: str, email: str, full_name: str, superuser: bool,
-                 password_stdin: bool) -> None:
+def users_create(
+    data_dir: str | None, username: str, email: str, full_name: str, superuser: bool, password_stdin: bool
+) -> None:
     """Create a user; with --superuser, one who may do everything."""
     from pydantic import ValidationError
 
     from vcore_app import db
-    from vcore_app.errors import AppError
-    from vcore_app.users import create_user
-    from vcore_app.web.schemas import UserRegister
+    from vcore_app.errors import AppError, from_validation
+    from vcore_app.users import UserRegister, create_user
 
     password = _new_password(password_stdin)
     try:
         form = UserRegister(username=username, email=email, password=password, full_name=full_name)
     except ValidationError as exc:
-        fail(_one_line(exc.errors()))
+        fail(from_validation(exc).message)
     engine = _engine(data_dir)
     try:
         with db.session(engine) as session:
-            create_user(session=session, username=form.username, email=form.email, password=form.password,
-                        full_name=form.full_name, is_superuser=superuser)
+            create_user(
+                session=session,
+                username=form.username,
+                email=form.email,
+                password=form.password,
+                full_name=form.full_name,
+                is_superuser=superuser,
+            )
     except AppError as exc:
-        fail(_one_line(exc.message))
+        fail(exc.message)
     finally:
         engine.dispose()
     click.echo(f"created {'superuser' if superuser else 'user'} {form.username}")
@@ -356,11 +417,14 @@ def users_set_password(data_dir: str | None, username: str, password_stdin: bool
         with db.session(engine, readonly=True) as session:
             if get_by_username(session=session, username=username) is None:
                 fail(f"USERNAME='{username}': no such user (see `vcore-app users list`)")
-        password = _new_password(password_stdin)
+        password = _new_password(password_stdin)  # asked only for a user that exists
         with db.session(engine) as session:
-            set_password(session=session, user=get_by_username(session=session, username=username), password=password)
+            user = get_by_username(session=session, username=username)
+            if user is None:  # deleted while the password was typed
+                fail(f"USERNAME='{username}': no such user (see `vcore-app users list`)")
+            set_password(session=session, user=user, password=password)
     except AppError as exc:
-        fail(_one_line(exc.message))
+        fail(exc.message)
     finally:
         engine.dispose()
     click.echo(f"password of {username} changed; its sessions are logged out")
@@ -378,11 +442,16 @@ def users_list(data_dir: str | None) -> None:
         accounts, _ = list_users(session=session, limit=1_000_000, offset=0)
     engine.dispose()
     rows = [("ID", "USERNAME", "EMAIL", "ROLE", "STATE", "LAST LOGIN")] + [
-        (str(u.id), u.username, u.email, "superuser" if u.is_superuser else "user",
-         "active" if u.is_active else "inactive",
-         u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never")
+        (
+            str(u.id),
+            u.username,
+            u.email,
+            "superuser" if u.is_superuser else "user",
+            "active" if u.is_active else "inactive",
+            u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "never",
+        )
         for u in accounts
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())

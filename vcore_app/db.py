@@ -2,7 +2,7 @@
 
 Writers must start with `BEGIN IMMEDIATE`: measured on this stack, pysqlite's implicit transactions
 lost updates and SQLAlchemy's deferred BEGIN hit "database is locked" under concurrent writers
-(shared/STACK-NOTES.md). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
+(docs/design.md, "Measured traps"). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
 """
 
 from __future__ import annotations
@@ -121,6 +121,9 @@ def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # As in the checkout's alembic.ini: revisions run env.py, which numbers them (0006_slug.py).
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    cfg.set_main_option("revision_environment", "true")
     return cfg
 
 

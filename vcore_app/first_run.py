@@ -28,12 +28,15 @@ def setup_url(settings: Settings, token: str) -> str:
 
 
 def token_matches(expected: str | None, given: str | None) -> bool:
-    return bool(expected and given) and secrets.compare_digest(expected.encode(), given.encode())
+    if not expected or not given:
+        return False
+    return secrets.compare_digest(expected.encode(), given.encode())
 
 
 def create_first_superuser(*, session: Session, username: str, email: str, password: str, full_name: str = "") -> User:
     """Create the first superuser, unless someone else was first (the write transaction makes this atomic)."""
     if any_user_exists(session=session):
         raise AppError("Setup is already done", 404)
-    return create_user(session=session, username=username, email=email, password=password, full_name=full_name,
-                       is_superuser=True)
+    return create_user(
+        session=session, username=username, email=email, password=password, full_name=full_name, is_superuser=True
+    )

@@ -1,4 +1,4 @@
-"""The process (DESIGN.md section 2): start order, signals, shutdown order.
+"""The process (docs/design.md, "The process"): start order, signals, shutdown order.
 
 Start: settings -> data folder -> instance lock -> logging -> bind the port -> runtime (migrate, queues, scheduler)
 -> uvicorn on the main thread. Stop (Ctrl-C or SIGTERM): uvicorn stops accepting and drains ->
@@ -6,7 +6,7 @@ scheduler -> consumers (bounded) -> database -> exit 0.
 
 Uvicorn re-raises the signal it caught once `run()` returns, so the process would die with 143
 (SIGTERM) or a KeyboardInterrupt traceback (SIGINT) before our shutdown ran. Our server keeps
-uvicorn's handlers but does not re-raise (STACK-NOTES.md).
+uvicorn's handlers but does not re-raise (what uvicorn's `Server.capture_signals` does on exit).
 
 One instance per data folder (instance.py): a second start on the same folder does not start. With
 OPEN_BROWSER it opens the browser at the running instance and exits 0; otherwise it is an error
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import signal
 import socket
 import sys
@@ -43,7 +44,7 @@ from vcore_app.first_run import setup_url
 from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.paths import is_frozen
 from vcore_app.runtime import Runtime
-from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, local_url
+from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, ignored_settings, local_url
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _GRACEFUL_HTTP_SECONDS = 3
@@ -111,7 +112,7 @@ def bind_listener(settings: Settings) -> tuple[socket.socket, Settings]:
 
 
 def _on_port(settings: Settings, port: int) -> Settings:
-    derived = settings.BASE_URL == local_url(settings.SERVER_HOST, settings.SERVER_PORT)
+    derived = local_url(settings.SERVER_HOST, settings.SERVER_PORT) == settings.BASE_URL
     base_url = local_url(settings.SERVER_HOST, port) if derived else settings.BASE_URL
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
@@ -129,16 +130,28 @@ def serve(settings: Settings) -> None:
 
 
 def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
-    setup_logging(level=settings.LOG_LEVEL, log_file=settings.logs_dir / "vcore.log",
-                  rotation=settings.LOG_ROTATION, retention=settings.LOG_RETENTION)
+    setup_logging(
+        level=settings.LOG_LEVEL,
+        log_file=settings.logs_dir / "vcore.log",
+        rotation=settings.LOG_ROTATION,
+        retention=settings.LOG_RETENTION,
+    )
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
+    ignored = ignored_settings(settings.DATA_DIR, os.environ)
+    if ignored:
+        logger.warning(ignored)
     runtime = Runtime(settings)
     try:
         runtime.start()
         config = uvicorn.Config(
-            create_app(settings, runtime), log_config=None, lifespan="on", ws="websockets-sansio",
-            access_log=False, timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS, proxy_headers=True,
+            create_app(settings, runtime),
+            log_config=None,
+            lifespan="on",
+            ws="websockets-sansio",
+            access_log=False,
+            timeout_graceful_shutdown=_GRACEFUL_HTTP_SECONDS,
+            proxy_headers=True,
         )
         server = _Server(config)
         _reload_plugins_on_sighup(runtime)
@@ -153,6 +166,7 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
 def _reload_plugins_on_sighup(runtime: Runtime) -> None:
     """`vcore-app plugins reload` sends SIGHUP: re-import the plugins folder on a thread of its own
     (plugin code must not run inside a signal handler)."""
+
     def reload(_signum: int, _frame: object) -> None:
         threading.Thread(target=runtime.reload_plugins, name="plugin-reload", daemon=True).start()
 
@@ -173,8 +187,9 @@ def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:
             webbrowser.open(holder.url)
             return
     where = f"at {holder.url}" if holder.url else "(still starting)"
-    raise SettingsError(f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder "
-                        f"{where}, pid {holder.pid}")
+    raise SettingsError(
+        f"{DATA_DIR_ENV}='{settings.DATA_DIR}': vcore-app already runs on this data folder {where}, pid {holder.pid}"
+    )
 
 
 def _announce(server: uvicorn.Server, runtime: Runtime, lock: InstanceLock) -> None:

@@ -1,4 +1,4 @@
-"""The live hub and the WebSocket endpoint `/api/v1/ws/job-queue` (DESIGN.md section 6).
+"""The live hub behind the WebSocket `/api/v1/ws/job-queue` (the endpoint is web/live.py).
 
 Worker threads publish (`job_changed`, `log_lines`); the hub hops into the event loop with
 `call_soon_threadsafe` and never blocks them. Each client has its own sender task and a bounded
@@ -11,6 +11,7 @@ jobs change, and built once per change for every client that sees the same jobs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import deque
 from typing import Any
@@ -21,11 +22,10 @@ from sqlalchemy import Engine
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from vcore_app import db
-from vcore_app.auth.guards import current_user
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
-from vcore_app.models import Job, User
-from vcore_app.web.schemas import JobSummary
+from vcore_app.jobs.views import JobSummary
+from vcore_app.models import ID_MAX, Job, User
 
 SNAPSHOT_INTERVAL = 0.1
 OUTBOX_LIMIT_BYTES = 1_000_000
@@ -35,6 +35,7 @@ PAGE_SIZE = 50
 class _Client:
     def __init__(self, websocket: WebSocket, user: User) -> None:
         self.websocket = websocket
+        self.user = user
         self.owner = service.owner_filter(user)
         self.outbox: deque[str] = deque()
         self.outbox_bytes = 0
@@ -67,6 +68,8 @@ class _Client:
 
 
 class Hub:
+    """Implements jobs.service.JobEvents: the job service tells it about committed changes."""
+
     def __init__(self, *, engine: Engine) -> None:
         self._engine = engine
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,10 +102,8 @@ class Hub:
         loop = self._loop
         if loop is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown: nobody listens any more
             loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass  # the loop closed during shutdown: nobody is listening any more
 
     # -- event loop -------------------------------------------------------------------------------
 
@@ -118,8 +119,8 @@ class Hub:
         for client in self._log_watchers.get(job_id, ()):
             client.offer(message)
 
-    async def serve(self, websocket: WebSocket) -> None:
-        user = current_user(websocket)  # the gate has closed unauthenticated sockets before accept
+    async def serve(self, websocket: WebSocket, user: User) -> None:
+        """Serve one authenticated client until it disconnects."""
         await websocket.accept()
         client = _Client(websocket, user)
         self._clients.add(client)
@@ -133,7 +134,7 @@ class Hub:
         finally:
             sender.cancel()
             self._clients.discard(client)
-            for job_id in client.logs:
+            for job_id in list(client.logs):  # _unwatch removes from it
                 self._unwatch(client, job_id)
 
     async def _handle(self, client: _Client, text: str) -> None:
@@ -144,18 +145,23 @@ class Hub:
         except ValueError:
             client.offer(json.dumps({"error": "expected a JSON object"}))
             return
-        if "subscribe_log" in message:
-            job_id = message["subscribe_log"]
+        if "subscribe_log" in message or "unsubscribe_log" in message:
+            key = "subscribe_log" if "subscribe_log" in message else "unsubscribe_log"
+            job_id = message[key]
+            if not _is_job_id(job_id):
+                client.offer(json.dumps({"error": f"{key} takes a job id (a whole number up to {ID_MAX})"}))
+                return
+            if key == "unsubscribe_log":
+                self._unwatch(client, job_id)
+                return
             try:
-                await to_thread.run_sync(self._check_visible, job_id, client.owner)
-            except (AppError, TypeError, ValueError):
-                client.offer(json.dumps({"error": f"job {job_id!r} not found"}))
+                await to_thread.run_sync(self._check_visible, job_id, client.user)
+            except AppError:
+                client.offer(json.dumps({"error": f"job {job_id} not found"}))
                 return
             client.logs.add(job_id)
             self._log_watchers.setdefault(job_id, set()).add(client)
             client.offer(json.dumps({"subscribed_log": job_id}))
-        elif "unsubscribe_log" in message:
-            self._unwatch(client, message["unsubscribe_log"])
         else:
             client.offer(json.dumps({"error": "expected subscribe_log or unsubscribe_log"}))
 
@@ -167,11 +173,9 @@ class Hub:
                 del self._log_watchers[job_id]
         client.logs.discard(job_id)
 
-    def _check_visible(self, job_id: Any, owner: int | None) -> None:
-        if not isinstance(job_id, int) or isinstance(job_id, bool):
-            raise TypeError
+    def _check_visible(self, job_id: int, user: User) -> None:
         with db.session(self._engine, readonly=True) as session:
-            service.get_job(session=session, job_id=job_id, owner=owner)
+            service.get_job(session=session, job_id=job_id, actor=user)
 
     async def _send_loop(self, client: _Client) -> None:
         loop = asyncio.get_running_loop()
@@ -184,35 +188,34 @@ class Hub:
                     if wait <= 0:
                         client.needs_snapshot = False
                         client.last_snapshot = loop.time()
-                        await client.websocket.send_text(await self._snapshot(client.owner))
+                        await client.websocket.send_text(await self._snapshot(client))
                         continue
                 else:
                     wait = None
                 # Nothing was awaited since the outbox ran empty, so no message can slip past this clear.
                 client.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(client.wake.wait(), wait)
-                except TimeoutError:
-                    pass
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the receive loop sees the disconnect and cleans up
         except Exception:
             logger.exception("WebSocket sender failed")
 
-    async def _snapshot(self, owner: int | None) -> str:
+    async def _snapshot(self, client: _Client) -> str:
+        """Built once per change for all clients that see the same jobs (same owner filter)."""
         generation = self._generation
-        cached = self._snapshots.get(owner)
+        cached = self._snapshots.get(client.owner)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        text = await to_thread.run_sync(self._build_snapshot, owner)
-        self._snapshots[owner] = (generation, text)
+        text = await to_thread.run_sync(self._build_snapshot, client.user)
+        self._snapshots[client.owner] = (generation, text)
         return text
 
-    def _build_snapshot(self, owner: int | None) -> str:
+    def _build_snapshot(self, user: User) -> str:
         with db.session(self._engine, readonly=True) as session:
-            items, total = service.list_jobs(session=session, owner=owner, limit=PAGE_SIZE)
+            items, total = service.list_jobs(session=session, actor=user, limit=PAGE_SIZE)
             return json.dumps({"jobs": [JobSummary.of(job) for job in items], "total": total})
 
 
-async def job_queue_socket(websocket: WebSocket) -> None:
-    await websocket.app.state.runtime.hub.serve(websocket)
+def _is_job_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= ID_MAX

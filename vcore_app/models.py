@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
+# Ids (and offsets) the app accepts stay below this: a bigger number in a path or a page is "not
+# found" or a 422, never an overflow of SQLite's 64-bit integers. Autoincrement ids never get there.
+ID_MAX = 10**18 - 1
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def pk(row: _Row) -> int:
+    """The id of a row that is in the database.
+
+    SQLModel types an autoincrement id `int | None` because a new row has none until its INSERT; a row
+    read back or flushed always has one, so a None here is a bug, not a case for the caller to handle.
+    """
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it was never flushed")
+    return row.id
 
 
 class Boot(SQLModel, table=True):
@@ -94,7 +113,7 @@ class JobPriority(StrEnum):
 
 
 class Job(SQLModel, table=True):
-    """One unit of work and the ledger of its attempts (DESIGN.md section 3).
+    """One unit of work and the ledger of its attempts (docs/design.md, "The ledger rule").
 
     Huey only carries the id; everything else lives here. The job list is read newest first by id
     (ids are assigned in creation order): each single-column index below also holds the rowid in
@@ -128,8 +147,9 @@ class Job(SQLModel, table=True):
     result: Any = Field(default=None, sa_column=Column(JSON))
     error: str | None = Field(default=None, max_length=1000)
     # Jobs outlive their creator: deleting a user keeps its jobs (the history), unowned.
-    created_by: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True))
+    created_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True)
+    )
     scheduler_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     queued_at: datetime | None = None

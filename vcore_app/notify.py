@@ -25,10 +25,15 @@ def send_email(*, settings: Settings, to: str, subject: str, text: str) -> bool:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(text)
-    smtp_class = smtplib.SMTP_SSL if settings.SMTP_SSL else smtplib.SMTP
-    extra = {"context": ssl.create_default_context()} if settings.SMTP_SSL else {}
+    host, port = settings.SMTP_HOST, settings.SMTP_PORT
     try:
-        with smtp_class(settings.SMTP_HOST, settings.SMTP_PORT, timeout=_TIMEOUT_SECONDS, **extra) as smtp:
+        # connecting happens in the constructor, so it belongs inside the `try`
+        connection = (
+            smtplib.SMTP_SSL(host, port, timeout=_TIMEOUT_SECONDS, context=ssl.create_default_context())
+            if settings.SMTP_SSL
+            else smtplib.SMTP(host, port, timeout=_TIMEOUT_SECONDS)
+        )
+        with connection as smtp:
             if settings.SMTP_TLS and not settings.SMTP_SSL:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.SMTP_USER:

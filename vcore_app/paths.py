@@ -47,6 +47,18 @@ def bootstrap_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def swagger_ui_dir() -> Path:
+    """Swagger UI's dist files, from the swagger-ui-py package (found, never imported: its
+    `__init__` pulls in framework glue we do not use)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and (Path(bundle) / "swagger_ui" / "static").is_dir():
+        return Path(bundle) / "swagger_ui" / "static"
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the swagger-ui-py package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
 def is_frozen() -> bool:
     return bool(getattr(sys, "frozen", False))
 

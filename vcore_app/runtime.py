@@ -26,7 +26,8 @@ from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.models import Boot, Job, JobStatus, utcnow
 from vcore_app.plugins.manager import Plugins
-from vcore_app.scheduler import Clock, SchedulerThread, fire_on_start, make_tick
+from vcore_app.schedulers.service import Clock, SchedulerWiring
+from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import Settings
 from vcore_app.tools.registry import ToolRegistry
@@ -39,6 +40,8 @@ class Runtime:
         self.engine = db.make_engine(settings.DB_URL, echo=settings.DATABASE_ECHO)
         self.boot_id = uuid.uuid4().hex
         self.started_at = time.time()
+        # Settings fill both paths in (DATA_DIR/huey_*.sqlite3) when they are not set.
+        assert settings.HUEY_DEFAULT_SQLITE_PATH is not None and settings.HUEY_RESERVED_SQLITE_PATH is not None
         self.queues = QueueSet(
             paths={"default": settings.HUEY_DEFAULT_SQLITE_PATH, "reserved": settings.HUEY_RESERVED_SQLITE_PATH},
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
@@ -48,24 +51,36 @@ class Runtime:
         # plugins: imported here because the web layer builds its routes and templates from them
         self.plugins = Plugins(plugins_dir=settings.plugins_dir, env_name=settings.ENV_NAME)
         self.tools = ToolRegistry(self.plugins.quick_tools())
-        self.wiring = service.JobWiring(queues=self.queues, hub=self.hub, scripts=ScriptRegistry(self.plugins.scripts()),
-                                        controls=self.controls, settings=settings, plugins=self.plugins)
+        self.wiring = service.JobWiring(
+            queues=self.queues,
+            hub=self.hub,
+            scripts=ScriptRegistry(self.plugins.scripts()),
+            controls=self.controls,
+            settings=settings,
+            plugins=self.plugins,
+        )
         self.plugins.on_change(self._refresh_registries)
         self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.register(self.runner.run_job)
         self.clock = clock
-        self.scheduler = SchedulerThread(make_tick(engine=self.engine, wiring=self.wiring,
-                                                   env_name=settings.ENV_NAME, clock=clock))
+        self.scheduler = SchedulerThread(
+            make_tick(engine=self.engine, wiring=self.wiring, env_name=settings.ENV_NAME, clock=clock)
+        )
+        self.schedulers = SchedulerWiring(
+            jobs=self.wiring, wake=self.scheduler.wake, clock=clock, default_timezone=settings.TIMEZONE
+        )
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
-        self.log_retention = LogRetention(logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS,
-                                          running=self.controls.running)
+        self.log_retention = LogRetention(
+            logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS, running=self.controls.running
+        )
         self._started = False
 
     def start(self) -> None:
         """In order: migrate, record the boot, create the first superuser if configured, recover jobs
-        a dead process left (G2), start the consumers, fire the on-start schedulers (once per boot,
-        G5), start the scheduler thread and log housekeeping; then the plugins' on_startup."""
+        a dead process left (before any consumer runs), start the consumers, fire the on-start
+        schedulers (once per boot), start the scheduler thread and log housekeeping; then the plugins'
+        on_startup. The plugins (and their scripts) were loaded in __init__: the web layer needs them."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
@@ -74,8 +89,10 @@ class Runtime:
             self.setup_token = new_setup_token(session=session)
         if self.setup_token:
             # The link itself goes to the console only (launcher): the log file never holds a secret.
-            logger.warning("no user exists yet: open the setup link printed on the console, "
-                           "or create one with `vcore-app users create --superuser`")
+            logger.warning(
+                "no user exists yet: open the setup link printed on the console, "
+                "or create one with `vcore-app users create --superuser`"
+            )
         service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.start()
         fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())

@@ -7,23 +7,45 @@ inside the data folder; they are filled in once DATA_DIR is known.
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator, validate_email
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "vcore-app"
 DATA_DIR_ENV = "VCORE_DATA_DIR"
 SECRETS_FILE = "secrets.env"
 GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
+# Keys of the seed's example configuration that this app has no use for: one process serves on one
+# address (no proxy or uvicorn entry point of its own), Huey logs into the app log, the name and
+# version are the package's, JWT is always HS256 and the API always lives under /api/v1. Named in
+# the start-up warning rather than silently dropped (README, "Settings").
+SEED_KEYS_IGNORED = frozenset(
+    {
+        "BASE_DOMAIN",
+        "PROXY_HOST",
+        "UVICORN_RELOAD",
+        "UVICORN_ENTRYPOINT",
+        "UVICORN_WORKERS",
+        "HUEY_DEFAULT_LOG_PATH",
+        "HUEY_RESERVED_LOG_PATH",
+        "PACKAGE_NAME",
+        "VERSION",
+        "ALGORITHM",
+        "API_V1_PREFIX",
+    }
+)
 
 
 class SettingsError(Exception):
@@ -51,7 +73,9 @@ class Settings(BaseSettings):
     DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
-    BASE_URL: str = Field("", description="Public URL of the app, used in links and mails (default: from host and port).")
+    BASE_URL: str = Field(
+        "", description="Public URL of the app, used in links and mails (default: from host and port)."
+    )
     OPEN_BROWSER: bool = Field(False, description="Open a browser at the app once it listens (--open-browser).")
     JWT_ACCESS_SECRET_KEY: SecretStr = Field(
         SecretStr(""), description="Key signing access tokens (default: generated into DATA_DIR/secrets.env)."
@@ -70,20 +94,35 @@ class Settings(BaseSettings):
     HUEY_RESERVED_SQLITE_PATH: Path | None = Field(
         None, description="Storage of the `reserved` queue (default: DATA_DIR/huey_reserved.sqlite3)."
     )
-    WORKERS_DEFAULT: int = Field(2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default).")
-    WORKERS_RESERVED: int = Field(1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved).")
+    WORKERS_DEFAULT: int = Field(
+        2, ge=0, le=64, description="Worker threads of the `default` queue (--workers-default)."
+    )
+    WORKERS_RESERVED: int = Field(
+        1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved)."
+    )
     SHUTDOWN_TIMEOUT: float = Field(
         5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
     )
     JOB_LOG_MAX_BYTES: int = Field(
-        10_000_000, ge=1_000_000, description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between."
+        10_000_000,
+        ge=1_000_000,
+        description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between.",
     )
-    JOB_LOG_RETENTION_DAYS: int = Field(30, ge=1, description="Job log files untouched for this many days are removed (checked daily).")
+    JOB_LOG_RETENTION_DAYS: int = Field(
+        30, ge=1, description="Job log files untouched for this many days are removed (checked daily)."
+    )
     JOB_KILL_GRACE_SECONDS: float = Field(
-        5.0, ge=0, le=60, description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL."
+        5.0,
+        ge=0,
+        le=60,
+        description="After SIGTERM, seconds a killed or timed-out job's process group gets before SIGKILL.",
     )
-    FIRST_SUPERUSER_USERNAME: str = Field("", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists.")
-    FIRST_SUPERUSER_EMAIL: str = Field("", description="E-mail of the first superuser.")
+    FIRST_SUPERUSER_USERNAME: str = Field(
+        "", description="With _EMAIL and _PASSWORD: the superuser created at start if no user exists."
+    )
+    FIRST_SUPERUSER_EMAIL: str = Field(
+        "", description="E-mail of the first superuser (checked like the API checks e-mails)."
+    )
     FIRST_SUPERUSER_PASSWORD: SecretStr = Field(SecretStr(""), description="Password of the first superuser.")
     USERS_OPEN_REGISTRATION: bool = Field(False, description="Let anyone create a regular account at /api/v1/register.")
     EMAILS_ENABLED: bool = Field(False, description="Send mail (password reset, notifications) through SMTP_*.")
@@ -100,13 +139,23 @@ class Settings(BaseSettings):
     PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
     ACCENT: str = Field("#0d6efd", description="Brand colour of the UI, as #rrggbb.")
+    API_DOCS_PUBLIC: bool = Field(
+        False,
+        description="Serve /docs, /redoc and /api/v1/openapi.json without a login (the API itself still needs one).",
+    )
+    BACKEND_CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose browser pages may call the API with credentials, "
+        "comma-separated or a JSON list; `*` lets any origin call it without credentials. "
+        "Empty: no CORS headers at all.",
+    )
 
     @field_validator("TIMEZONE")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder such as "America"
             raise ValueError("unknown IANA time zone (e.g. UTC, Europe/Berlin)") from None
         return value
 
@@ -116,6 +165,33 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
             raise ValueError("expected a colour as #rrggbb")
         return value
+
+    @field_validator("FIRST_SUPERUSER_EMAIL")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        # pydantic's validate_email is what EmailStr (the API's e-mail fields) runs.
+        return validate_email(value)[1] if value else value
+
+    @field_validator("BACKEND_CORS_ORIGINS", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return (
+                json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+            )
+        return value
+
+    @field_validator("BACKEND_CORS_ORIGINS")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = [origin.rstrip("/") for origin in value]
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com or http://localhost:3000")
+        if "*" in origins and len(origins) > 1:
+            raise ValueError("`*` stands alone: list origins, or `*` for any origin without credentials")
+        return origins
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
@@ -144,10 +220,6 @@ class Settings(BaseSettings):
     def plugins_dir(self) -> Path:
         return self.DATA_DIR / "plugins"
 
-    @property
-    def backups_dir(self) -> Path:
-        return self.DATA_DIR / "backups"
-
 
 def local_url(host: str, port: int) -> str:
     """The URL of the app on this machine: the default BASE_URL."""
@@ -173,6 +245,36 @@ def settings_table() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def settings_files(data_dir: Path) -> tuple[Path, ...]:
+    """The files settings are read from, lowest priority first."""
+    return data_dir / SECRETS_FILE, data_dir / ".env", Path(".env")
+
+
+def ignored_settings(data_dir: Path, environ: Mapping[str, str]) -> str | None:
+    """One line naming what was given but is not a setting, with "did you mean" for near misses.
+
+    Every key of the settings files counts; of the environment (which holds much else) only the
+    seed's keys we do not implement and misspellings of ours in our own namespaces do.
+    """
+    known = set(Settings.model_fields) | {DATA_DIR_ENV}
+    given = {key for path in settings_files(data_dir) if path.is_file() for key in dotenv_values(path)}
+    given |= {key for key in environ if key in SEED_KEYS_IGNORED}
+    prefixes = tuple({name.split("_")[0] + "_" for name in known})
+    given |= {key for key in environ if key.startswith(prefixes) and _near(key.upper(), known)}
+    notes = []
+    for key in sorted(given):
+        if key.upper() in known:
+            continue
+        near = _near(key.upper(), known)
+        notes.append(f"{key} (did you mean {near}?)" if near else key)
+    return f"ignored settings: {', '.join(notes)}; see README, Settings" if notes else None
+
+
+def _near(key: str, known: set[str]) -> str | None:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+    return match[0] if match else None
+
+
 def resolve_data_dir(flag: str | None) -> Path:
     """DATA_DIR comes first because the other settings files live in it."""
     value = flag or os.environ.get(DATA_DIR_ENV) or dotenv_values(".env").get(DATA_DIR_ENV)
@@ -189,7 +291,9 @@ def prepare_data_dir(data_dir: Path) -> None:
         with tempfile.TemporaryFile(dir=data_dir):
             pass
     except OSError as exc:
-        raise SettingsError(f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})") from None
+        raise SettingsError(
+            f"{DATA_DIR_ENV}='{data_dir}': data folder is not writable ({exc.strerror or exc})"
+        ) from None
 
 
 def ensure_secrets(data_dir: Path) -> Path:
@@ -213,10 +317,10 @@ def load_settings(*, data_dir: str | None = None, overrides: dict[str, Any] | No
     """Build Settings for a run: data folder first, then every source in its order."""
     folder = resolve_data_dir(data_dir)
     prepare_data_dir(folder)
-    secrets_path = ensure_secrets(folder)
+    ensure_secrets(folder)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     try:
-        return Settings(_env_file=(secrets_path, folder / ".env", Path(".env")), DATA_DIR=folder, **given)
+        return Settings(_env_file=settings_files(folder), DATA_DIR=folder, **given)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
 

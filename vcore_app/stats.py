@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from vcore_app.models import Job, JobScheduler, JobStatus
 
@@ -29,8 +29,9 @@ def jobs_per_hour(*, session: Session, now: datetime) -> list[HourBar]:
     """Jobs created in each of the last 24 hours, by status: one grouped query on the created_at index."""
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
     hour = func.substr(Job.created_at, 1, 13)  # 'YYYY-MM-DD HH' of the stored UTC time
-    rows = session.exec(select(hour, Job.status, func.count()).where(Job.created_at >= start)
-                        .group_by(hour, Job.status)).all()
+    rows = session.exec(
+        select(hour, Job.status, func.count()).where(Job.created_at >= start).group_by(hour, Job.status)
+    ).all()
     found: dict[str, dict[str, int]] = {}
     for key, status, count in rows:
         found.setdefault(key, {})[status] = count
@@ -50,12 +51,18 @@ def totals(bars: list[HourBar]) -> dict[str, int]:
 
 
 def recent_failures(*, session: Session, owner: int | None, limit: int = 5) -> list[Job]:
-    query = select(Job).where(Job.status == JobStatus.FAILED)
+    query = select(Job).where(col(Job.status) == JobStatus.FAILED)
     if owner is not None:
-        query = query.where(Job.created_by == owner)
-    return list(session.exec(query.order_by(Job.id.desc()).limit(limit)).all())
+        query = query.where(col(Job.created_by) == owner)
+    return list(session.exec(query.order_by(col(Job.id).desc()).limit(limit)).all())
 
 
 def upcoming_runs(*, session: Session, limit: int = 5) -> list[JobScheduler]:
-    return list(session.exec(select(JobScheduler).where(JobScheduler.enabled, JobScheduler.next_run_at.is_not(None))
-                             .order_by(JobScheduler.next_run_at).limit(limit)).all())
+    return list(
+        session.exec(
+            select(JobScheduler)
+            .where(col(JobScheduler.enabled), col(JobScheduler.next_run_at).is_not(None))
+            .order_by(col(JobScheduler.next_run_at))
+            .limit(limit)
+        ).all()
+    )

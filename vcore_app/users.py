@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from loguru import logger
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from vcore_app import db
 from vcore_app.auth.passwords import hash_password, password_problem, verify_password
-from vcore_app.errors import AppError
+from vcore_app.errors import AppError, FieldError, invalid
 from vcore_app.models import User, utcnow
 from vcore_app.settings import Settings
 
@@ -18,7 +19,34 @@ INCORRECT_PASSWORD = "Incorrect password"
 
 
 def _password_error(field: str, problem: str) -> AppError:
-    return AppError([{"loc": ["body", field], "msg": f"Password {problem}", "type": "value_error"}], 422)
+    return invalid(field, f"Password {problem}")
+
+
+def _valid_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem:
+        raise ValueError(f"Password {problem}")
+    return value
+
+
+# Checked again below (a caller may skip these models); in a model it gives a 422 naming the field.
+Password = Annotated[str, AfterValidator(_valid_password)]
+# Letters (any script), digits and . @ + - _ : safe in URLs, logs and the CLI.
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")]
+FullName = Annotated[str, Field(max_length=128)]
+
+
+class StrictInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field (say, is_superuser) is a 422, not ignored
+
+
+class UserRegister(StrictInput):
+    """A new account as a person (the API, the CLI) describes it."""
+
+    username: Username
+    email: EmailStr
+    password: Password
+    full_name: FullName = ""
 
 
 def get_user(*, session: Session, user_id: int) -> User:
@@ -37,14 +65,28 @@ def get_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
 
-def create_user(*, session: Session, username: str, email: str, password: str, full_name: str = "",
-                is_superuser: bool = False, is_active: bool = True) -> User:
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    full_name: str = "",
+    is_superuser: bool = False,
+    is_active: bool = True,
+) -> User:
     problem = password_problem(password)
     if problem:
         raise _password_error("password", problem)
     _check_unique(session=session, username=username, email=email)
-    user = User(username=username, email=email, full_name=full_name, hashed_password=hash_password(password),
-                is_superuser=is_superuser, is_active=is_active)
+    user = User(
+        username=username,
+        email=email,
+        full_name=full_name,
+        hashed_password=hash_password(password),
+        is_superuser=is_superuser,
+        is_active=is_active,
+    )
     session.add(user)
     session.flush()
     return user
@@ -76,7 +118,8 @@ def change_password(*, session: Session, user: User, current_password: str, new_
     """A user changing its own password proves it knows the current one (a stolen session is not enough)."""
     ok, _ = verify_password(current_password, user.hashed_password)
     if not ok:
-        raise AppError(INCORRECT_PASSWORD, 400)
+        # A 400, not a 422 (the request was well-formed); a form still shows it next to the field.
+        raise AppError(INCORRECT_PASSWORD, 400, [FieldError(("body", "current_password"), INCORRECT_PASSWORD)])
     set_password(session=session, user=user, password=new_password)
 
 
@@ -147,6 +190,11 @@ def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:
     with db.session(engine) as session:
         if any_user_exists(session=session):
             return
-        create_user(session=session, username=settings.FIRST_SUPERUSER_USERNAME,
-                    email=settings.FIRST_SUPERUSER_EMAIL, password=password, is_superuser=True)
+        create_user(
+            session=session,
+            username=settings.FIRST_SUPERUSER_USERNAME,
+            email=settings.FIRST_SUPERUSER_EMAIL,
+            password=password,
+            is_superuser=True,
+        )
     logger.info("created the first superuser {!r} from FIRST_SUPERUSER_*", settings.FIRST_SUPERUSER_USERNAME)

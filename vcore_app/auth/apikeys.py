@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
-from vcore_app.errors import AppError
-from vcore_app.models import ApiKey, User, utcnow
+from vcore_app.errors import AppError, invalid
+from vcore_app.models import ApiKey, User, pk, utcnow
 
 PREFIX = "vc_"
 _SHOWN_CHARS = 8
@@ -31,13 +31,20 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(*, session: Session, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def create_api_key(
+    *, session: Session, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
     """The stored row and the key itself, which is never stored nor shown again."""
     if expires_at is not None and expires_at <= utcnow():
-        raise AppError([{"loc": ["body", "expires_at"], "msg": "must be in the future", "type": "value_error"}], 422)
+        raise invalid("expires_at", "must be in the future")
     key = PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(user_id=user.id, name=name, prefix=key[: len(PREFIX) + _SHOWN_CHARS], key_hash=_digest(key),
-                 expires_at=expires_at)
+    row = ApiKey(
+        user_id=pk(user),
+        name=name,
+        prefix=key[: len(PREFIX) + _SHOWN_CHARS],
+        key_hash=_digest(key),
+        expires_at=expires_at,
+    )
     session.add(row)
     session.flush()
     return row, key

@@ -5,11 +5,12 @@ Credentials, first found wins (a wrong one is not retried with the next):
 - `X-API-Key: vc_...` (via "api_key");
 - `?token=` on a WebSocket, for clients that cannot set headers (via "token" or "api_key");
 - the browser's session cookie (via "cookie"). State-changing requests by cookie also need the CSRF
-  token (auth/csrf.py); a WebSocket by cookie must come from our own origin, because browsers do not
+  token (web/csrf.py); a WebSocket by cookie must come from our own origin, because browsers do not
   apply the same-origin policy to WebSockets (cross-site WebSocket hijacking).
 
 Every request passes the gate: a path not on the public list needs credentials, so a route added
-later is protected without anyone remembering to protect it. Roles are checked in handlers (guards).
+later is protected without anyone remembering to protect it. Roles are checked by `superuser()` in
+web/deps.py for superuser-only routes, and by the domain functions for rules about data.
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from sqlalchemy import Engine
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vcore_app import db
 from vcore_app.auth import apikeys
 from vcore_app.auth.refresh import is_revoked, valid_user
-from vcore_app.auth.session import SESSION_COOKIE
 from vcore_app.auth.tokens import InvalidToken, TokenType, decode_token
 from vcore_app.models import User
 from vcore_app.settings import Settings
+
+SESSION_COOKIE = "vcore_session"  # the browser session (web/session.py sets and clears it)
 
 
 @dataclass
@@ -104,6 +106,7 @@ def _user_for_api_key(engine: Engine, key: str) -> User | None:
     row, user = found
     if apikeys.needs_touch(row):  # a separate short write, only once a minute per key
         with db.session(engine) as session:
+            assert row.id is not None  # a stored row
             apikeys.touch(session=session, key_id=row.id)
     return user
 
@@ -127,11 +130,8 @@ class AppAuthBackend(AuthenticationBackend):
         user = await run_in_threadpool(resolve, conn, via, secret)
         if user is None:
             return None
-        return _credentials(user), Principal(user, via)
-
-
-def _credentials(user: User) -> AuthCredentials:
-    return AuthCredentials(["authenticated", "superuser"] if user.is_superuser else ["authenticated"])
+        # One scope for all: roles are not scopes (web/deps.py says where they are checked).
+        return AuthCredentials(["authenticated"]), Principal(user, via)
 
 
 class RequireAuthentication:
@@ -153,9 +153,11 @@ class RequireAuthentication:
             await send({"type": "websocket.close", "code": 1008, "reason": "authentication required"})
             return
         path = scope["path"]
+        response: Response
         if path.startswith("/api/"):
-            response = JSONResponse({"detail": "Not authenticated"}, status_code=401,
-                                    headers={"WWW-Authenticate": "Bearer"})
+            response = JSONResponse(
+                {"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
         else:
             query = scope.get("query_string", b"").decode()
             target = path + (f"?{query}" if query else "")

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vcore_app import db, users
 from vcore_app.auth.refresh import valid_user
 from vcore_app.auth.tokens import InvalidToken, create_token, decode_token, lifetime
-from vcore_app.models import User
+from vcore_app.models import User, pk
 from vcore_app.notify import send_email
 from vcore_app.settings import Settings
 
@@ -33,17 +33,18 @@ def recoverable_user(*, session: Session, email: str) -> User | None:
 
 def send_reset_mail(*, settings: Settings, user: User) -> bool:
     """Mail the reset link (blocking SMTP: run it after the response, so the delay tells nothing)."""
-    token, _ = create_token(settings=settings, kind="reset", user_id=user.id, token_version=user.token_version)
+    token, _ = create_token(settings=settings, kind="reset", user_id=pk(user), token_version=user.token_version)
     hours = int(lifetime(settings, "reset").total_seconds() // 3600)
     text = (
         f"Hello {user.full_name or user.username},\n\n"
         f"someone (hopefully you) asked to reset the password of your {settings.PROJECT_NAME} account "
-        f"\"{user.username}\". Open this link within {hours} hours to choose a new one:\n\n"
+        f'"{user.username}". Open this link within {hours} hours to choose a new one:\n\n'
         f"{settings.BASE_URL}/reset-password?token={token}\n\n"
         "The link works once. If you did not ask for it, ignore this mail: your password stays as it is.\n"
     )
-    return send_email(settings=settings, to=user.email, subject=f"{settings.PROJECT_NAME}: reset your password",
-                      text=text)
+    return send_email(
+        settings=settings, to=user.email, subject=f"{settings.PROJECT_NAME}: reset your password", text=text
+    )
 
 
 def _recoverable(engine: Engine, email: str) -> User | None:

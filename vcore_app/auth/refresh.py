@@ -8,29 +8,29 @@ copy and the victim both have to log in again, and only the victim can.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from loguru import logger
 from sqlmodel import Session, col, delete
 
 from vcore_app.auth.tokens import InvalidToken, TokenType, create_token, decode_token
-from vcore_app.models import RevokedToken, User, utcnow
+from vcore_app.models import RevokedToken, User, pk, utcnow
 from vcore_app.settings import Settings
 from vcore_app.users import revoke_all_tokens
 
 
 def issue_pair(*, settings: Settings, user: User) -> dict[str, str]:
     """What a login answers: a short-lived access token and a refresh token."""
-    access, _ = create_token(settings=settings, kind="access", user_id=user.id, token_version=user.token_version)
-    refresh, _ = create_token(settings=settings, kind="refresh", user_id=user.id, token_version=user.token_version)
+    access, _ = create_token(settings=settings, kind="access", user_id=pk(user), token_version=user.token_version)
+    refresh, _ = create_token(settings=settings, kind="refresh", user_id=pk(user), token_version=user.token_version)
     return {"access_token": access, "refresh_token": refresh, "token_type": "bearer"}
 
 
 def revoke(*, session: Session, claims: dict[str, Any], kind: TokenType) -> None:
     """Record a token's jti until it would have expired anyway."""
     if session.get(RevokedToken, claims["jti"]) is None:
-        expires = datetime.fromtimestamp(claims["exp"], timezone.utc)
+        expires = datetime.fromtimestamp(claims["exp"], UTC)
         session.add(RevokedToken(jti=claims["jti"], user_id=int(claims["sub"]), kind=kind, expires_at=expires))
     # Rows of expired tokens prove nothing any more; dropping them here keeps the table small.
     session.exec(delete(RevokedToken).where(col(RevokedToken.expires_at) < utcnow()))

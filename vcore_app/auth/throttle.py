@@ -69,8 +69,9 @@ class LoginThrottle:
         """Raise 429 with Retry-After when either the username or the address is locked out."""
         wait = max(self.by_username.retry_after(username.lower()), self.by_address.retry_after(address))
         if wait > 0:
-            raise AppError("Too many failed logins; try again later", 429,
-                           headers={"Retry-After": str(math.ceil(wait))})
+            raise AppError(
+                "Too many failed logins; try again later", 429, headers={"Retry-After": str(math.ceil(wait))}
+            )
 
     def failed(self, username: str, address: str) -> None:
         self.by_username.hit(username.lower())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import jwt
@@ -48,8 +48,10 @@ def lifetime(settings: Settings, kind: TokenType) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def create_token(*, settings: Settings, kind: TokenType, user_id: int, token_version: int) -> tuple[str, dict[str, Any]]:
-    now = datetime.now(timezone.utc)
+def create_token(
+    *, settings: Settings, kind: TokenType, user_id: int, token_version: int
+) -> tuple[str, dict[str, Any]]:
+    now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "iat": now,
@@ -64,7 +66,9 @@ def create_token(*, settings: Settings, kind: TokenType, user_id: int, token_ver
 def decode_token(token: str, *, settings: Settings, kind: TokenType) -> dict[str, Any]:
     try:
         claims = jwt.decode(
-            token, signing_key(settings, kind), algorithms=[ALGORITHM],
+            token,
+            signing_key(settings, kind),
+            algorithms=[ALGORITHM],
             options={"require": ["sub", "exp", "iat", "type", "ver", "jti"]},
         )
     except jwt.PyJWTError as exc:

@@ -27,7 +27,8 @@ from vcore_app.scripts.child import ATTEMPT_ENV, JOB_ID_ENV
 
 BODY_EXCERPT_BYTES = 64 * 1024
 _READER_DRAIN_SECONDS = 2.0
-# At shutdown the whole stop must fit in about 10 s (DESIGN.md section 2): a shorter grace than kill's.
+# At shutdown the whole stop must fit in about 10 s (a service manager's stop timeout; launcher.py):
+# a shorter grace than kill's.
 SHUTDOWN_GRACE_SECONDS = 2.0
 
 
@@ -141,8 +142,16 @@ class ScriptExecutor(Executor):
         os.close(fd)
         result_file = Path(name)
         try:
-            argv = [*self_command(), "script", "run", job.script or "", "--data-dir", str(attempt.data_dir),
-                    "--result-file", str(result_file)]
+            argv = [
+                *self_command(),
+                "script",
+                "run",
+                job.script or "",
+                "--data-dir",
+                str(attempt.data_dir),
+                "--result-file",
+                str(result_file),
+            ]
             env = {"PYTHONUNBUFFERED": "1", JOB_ID_ENV: str(job.id), ATTEMPT_ENV: str(job.attempt)}
             code = run_process(argv, attempt=attempt, env=env, stdin=json.dumps(job.input or {}).encode())
             if code is None:
@@ -167,8 +176,10 @@ class ApiPostExecutor(Executor):
         timeout = min(filter(None, (job.request_timeout_seconds or 30.0, job.timeout_seconds)))
         attempt.log.note(f"POST {job.url} (timeout {timeout:g} s)")
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False) as client, \
-                    client.stream("POST", job.url or "", json=job.body, headers=job.headers or {}) as response:
+            with (
+                httpx.Client(timeout=timeout, follow_redirects=False) as client,
+                client.stream("POST", job.url or "", json=job.body, headers=job.headers or {}) as response,
+            ):
                 body, truncated = _excerpt(response, attempt.control)
         except httpx.TimeoutException:
             return Outcome(ok=False, error=f"request timed out after {timeout:g} s")
@@ -183,22 +194,34 @@ class ApiPostExecutor(Executor):
         attempt.log.feed(text.encode() + (b"" if text.endswith("\n") else b"\n"))
         if truncated:
             attempt.log.note(f"body cut at {BODY_EXCERPT_BYTES} bytes")
-        result = {"status_code": response.status_code, "headers": dict(response.headers), "body": text,
-                  "truncated": truncated}
+        result = {
+            "status_code": response.status_code,
+            "headers": dict(response.headers),
+            "body": text,
+            "truncated": truncated,
+        }
         if response.is_success:
             return Outcome(ok=True, result=result)
         # A 4xx will answer the same next time, except "try later" statuses.
         permanent = response.is_client_error and response.status_code not in (408, 425, 429)
-        return Outcome(ok=False, result=result, error=f"HTTP {response.status_code} {response.reason_phrase}",
-                       permanent=permanent)
+        return Outcome(
+            ok=False, result=result, error=f"HTTP {response.status_code} {response.reason_phrase}", permanent=permanent
+        )
 
 
-EXECUTORS: dict[str, Executor] = {executor.type.value: executor
-                                  for executor in (CommandExecutor(), ScriptExecutor(), ApiPostExecutor())}
+EXECUTORS: dict[str, Executor] = {
+    executor.type.value: executor for executor in (CommandExecutor(), ScriptExecutor(), ApiPostExecutor())
+}
 
 
-def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None,
-                env: dict[str, str] | None = None, stdin: bytes | None = None) -> int | None:
+def run_process(
+    argv: Sequence[str],
+    *,
+    attempt: Attempt,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+) -> int | None:
     """Run a child in its own process group, its output into the log; its exit code, or None when
     the control stopped it (the group has then been ended: SIGTERM, grace, SIGKILL)."""
     control = attempt.control
@@ -211,8 +234,9 @@ def run_process(argv: Sequence[str], *, attempt: Attempt, cwd: str | None = None
     if stdin is not None and proc.stdin is not None:
         processes.feed(proc.stdin, stdin)
     assert proc.stdout is not None
-    reader = threading.Thread(target=attempt.log.pump, args=(proc.stdout,), name=f"job-{attempt.job.id}-output",
-                              daemon=True)
+    reader = threading.Thread(
+        target=attempt.log.pump, args=(proc.stdout,), name=f"job-{attempt.job.id}-output", daemon=True
+    )
     reader.start()
     exited = threading.Event()
 
@@ -269,4 +293,3 @@ def _excerpt(response: httpx.Response, control: Control) -> tuple[bytes, bool]:
         if len(body) > BODY_EXCERPT_BYTES or control.reason is not None:
             return bytes(body[:BODY_EXCERPT_BYTES]), len(body) > BODY_EXCERPT_BYTES
     return bytes(body), False
-

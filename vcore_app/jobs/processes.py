@@ -1,6 +1,6 @@
-"""Child process groups: start a job's process in its own session, end the whole group (G6).
+"""Child process groups: start a job's process in its own session, end the whole group.
 
-`p.kill()` on `sh -c` leaves its children running and the output pipe open (STACK-NOTES.md), so a
+`p.kill()` on `sh -c` leaves its children running and the output pipe open (the reader then hangs), so a
 job owns a process group: SIGTERM to the group, a grace period, then SIGKILL. When the main process
 of a job ends by itself, what is left of its group ends too (like systemd's KillMode=control-group):
 no orphan outlives the job's record or holds its log pipe open.
@@ -35,8 +35,14 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def spawn(argv: Sequence[str], *, cwd: str | None, env: Mapping[str, str], stdin: bool) -> subprocess.Popen[bytes]:
     """Start `argv` as the leader of a new session: its pid is the process group id."""
     return subprocess.Popen(
-        list(argv), cwd=cwd or None, env=dict(env), start_new_session=True, bufsize=0,
-        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        list(argv),
+        cwd=cwd or None,
+        env=dict(env),
+        start_new_session=True,
+        bufsize=0,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 

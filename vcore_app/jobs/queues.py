@@ -2,7 +2,8 @@
 
 Huey runs in-process here, so two of its habits are changed:
 - `Consumer.start()` installs SIGINT/SIGTERM/SIGHUP handlers; the launcher (uvicorn) owns signals.
-- Idle workers poll the queue with a back-off: low latency costs idle CPU (STACK-NOTES.md). Being in
+- Idle workers poll the queue with a back-off: low latency costs idle CPU (a short poll interval
+  keeps every idle thread waking up; docs/design.md, "Measured traps"). Being in
   the same process as every producer, we wake idle workers on enqueue instead, and poll only rarely
   as a safety net (e.g. for a task whose eta Huey's scheduler releases).
 """
@@ -95,8 +96,9 @@ class Queue:
     def start(self) -> None:
         if self._consumer is not None or self.workers == 0:
             return
-        consumer = _InProcessConsumer(self.huey, workers=self.workers, worker_type="thread", periodic=False,
-                                      check_worker_health=False)
+        consumer = _InProcessConsumer(
+            self.huey, workers=self.workers, worker_type="thread", periodic=False, check_worker_health=False
+        )
         consumer.scheduler.name = f"{self.name}-scheduler"
         for index, (_, thread) in enumerate(consumer.worker_threads, start=1):
             thread.name = f"{self.name}-worker-{index}"
@@ -111,9 +113,6 @@ class Queue:
         consumer.stop_flag.set()
         self.huey.wake.set()
         return [consumer.scheduler] + [thread for _, thread in consumer.worker_threads]
-
-    def stop(self, timeout: float) -> bool:
-        return join_all(self.request_stop(), timeout)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -158,9 +157,6 @@ class QueueSet:
 
     def request_stop(self) -> list[threading.Thread]:
         return [thread for queue in self.queues.values() for thread in queue.request_stop()]
-
-    def stop(self, timeout: float) -> bool:
-        return join_all(self.request_stop(), timeout)
 
     def status(self) -> dict[str, dict[str, Any]]:
         return {name: queue.status() for name, queue in self.queues.items()}

@@ -1,9 +1,13 @@
 """Jobs: create, the one function that changes a job's status, queries, and recovery at start.
 
-The database is the ledger (DESIGN.md section 3); Huey only carries job ids. Every status change is
-one guarded UPDATE (`... WHERE id = ? AND status IN (...)`), so two threads racing for one job cannot
-both win (G4). What must see committed rows (the enqueue a worker reacts to, the WebSocket push)
-runs after the commit (`db.on_commit`), so a 2xx always means the row is there (G1).
+The database is the ledger (docs/design.md, "The ledger rule"); Huey only carries job ids. Every
+status change is one guarded UPDATE (`... WHERE id = ? AND status IN (...)`), so two threads racing
+for one job cannot both win. What must see committed rows (the enqueue a worker reacts to, the
+WebSocket push) runs after the commit (`db.on_commit`), so a 2xx always means the row is there.
+
+Who acts is always passed as `actor`: a `User` (a person or an API client), whose ownership and role
+this module checks, or `ByScheduler` (the scheduler thread creating a scheduler's job: a superuser
+made the scheduler, so no role applies).
 """
 
 from __future__ import annotations
@@ -11,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, func, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from vcore_app import db
-from vcore_app.errors import AppError
+from vcore_app.errors import AppError, from_validation
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
 from vcore_app.jobs.spec import JobSpec
@@ -27,7 +32,6 @@ from vcore_app.models import Job, JobStatus, JobType, User, utcnow
 if TYPE_CHECKING:
     from vcore_app.jobs.executors import Controls
     from vcore_app.jobs.queues import QueueSet
-    from vcore_app.live import Hub
     from vcore_app.plugins.manager import Plugins
     from vcore_app.scripts.registry import ScriptRegistry
     from vcore_app.settings import Settings
@@ -54,21 +58,48 @@ MANUAL: dict[JobStatus, frozenset[JobStatus]] = {
 FINISHED = frozenset({Q.DONE, Q.FAILED, Q.CANCELLED})
 
 
+class JobEvents(Protocol):
+    """Who hears about committed job changes and new log lines (the live hub, live.py)."""
+
+    def job_changed(self, job: Job) -> None: ...
+    def job_deleted(self, job: Job) -> None: ...
+    def log_lines(self, job_id: int, offset: int, lines: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ByScheduler:
+    """The scheduler thread creating (or replacing) the job of scheduler `scheduler_id`; the job
+    belongs to whoever made the scheduler (`owner_id`)."""
+
+    scheduler_id: int
+    owner_id: int | None
+
+    @property
+    def label(self) -> str:
+        return f"scheduler {self.scheduler_id}"
+
+
+Actor = User | ByScheduler
+
+
 @dataclass(frozen=True)
 class JobWiring:
     """The runtime parts a job change reaches: queues to enqueue on, the hub to tell, the scripts to
     validate against, the running attempts to stop, and the settings (log folder and cap)."""
 
     queues: QueueSet
-    hub: Hub
+    hub: JobEvents
     scripts: ScriptRegistry
     controls: Controls
     settings: Settings
     plugins: Plugins | None = None  # plugins: prepare_job may refuse a job, on_job_finished hears of it
 
     def log(self, job_id: int) -> JobLog:
-        return JobLog(log_path(self.settings.job_logs_dir, job_id), max_bytes=self.settings.JOB_LOG_MAX_BYTES,
-                      listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines))
+        return JobLog(
+            log_path(self.settings.job_logs_dir, job_id),
+            max_bytes=self.settings.JOB_LOG_MAX_BYTES,
+            listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines),
+        )
 
 
 def owner_filter(user: User) -> int | None:
@@ -76,22 +107,26 @@ def owner_filter(user: User) -> int | None:
     return None if user.is_superuser else user.id
 
 
-def check_may_run(user: User, spec: JobSpec) -> None:
-    """Command jobs run anything as the app's user: only a superuser may create one."""
-    if spec.type is JobType.COMMAND and not user.is_superuser:
+def _check_may_run(actor: Actor, job_type: JobType) -> None:
+    """Command jobs run anything as the app's user: only a superuser may create, change or re-queue one."""
+    if job_type is JobType.COMMAND and isinstance(actor, User) and not actor.is_superuser:
         raise AppError("Command jobs need a superuser", 403)
 
 
-def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by: int | None,
-               scheduler_id: int | None = None, idempotency_key: str | None = None) -> tuple[Job, bool]:
+def create_job(
+    *, session: Session, wiring: JobWiring, spec: JobSpec, actor: Actor, idempotency_key: str | None = None
+) -> tuple[Job, bool]:
     """Insert a `queued` job and enqueue it once committed. Returns (job, created).
 
     With an idempotency key already used by the same creator, the existing job comes back instead.
     """
+    _check_may_run(actor, spec.type)
     spec = spec.checked(wiring.scripts)
     refusal = wiring.plugins.refusal(spec=spec) if wiring.plugins is not None else None  # plugins
     if refusal:
         raise AppError(f"Refused: {refusal}", 422)
+    created_by = actor.id if isinstance(actor, User) else actor.owner_id
+    scheduler_id = actor.scheduler_id if isinstance(actor, ByScheduler) else None
     if idempotency_key is not None:
         existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
         if existing is not None:
@@ -99,24 +134,38 @@ def create_job(*, session: Session, wiring: JobWiring, spec: JobSpec, created_by
                 raise AppError("This idempotency key is used by another job", 409)
             return existing, False
     now = utcnow()
-    job = Job(**spec.model_dump(exclude={"name"}), name=spec.display_name(), status=JobStatus.QUEUED,
-              created_by=created_by, scheduler_id=scheduler_id, idempotency_key=idempotency_key,
-              created_at=now, queued_at=now)
+    job = Job(
+        **spec.model_dump(exclude={"name"}),
+        name=spec.display_name(),
+        status=JobStatus.QUEUED,
+        created_by=created_by,
+        scheduler_id=scheduler_id,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        queued_at=now,
+    )
     session.add(job)
     session.flush()
     _after_commit(session, wiring, job)
     return job, True
 
 
-def rerun_job(*, session: Session, wiring: JobWiring, job: Job, user: User) -> Job:
-    """A new job from the spec of `job`, created by `user` (the old one keeps its history)."""
-    spec = JobSpec.of(job)
-    check_may_run(user, spec)
-    return create_job(session=session, wiring=wiring, spec=spec, created_by=user.id)[0]
+def rerun_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User) -> Job:
+    """A new job from the spec of job `job_id`, created by `actor` (the old one keeps its history)."""
+    job = get_job(session=session, job_id=job_id, actor=actor)
+    return create_job(session=session, wiring=wiring, spec=JobSpec.of(job), actor=actor)[0]
 
 
-def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatus, expect: Iterable[JobStatus],
-               where: Collection[ColumnElement[bool]] = (), **values: Any) -> Job | None:
+def transition(
+    *,
+    session: Session,
+    wiring: JobWiring,
+    job_id: int,
+    to: JobStatus,
+    expect: Iterable[JobStatus],
+    where: Collection[ColumnElement[bool]] = (),
+    **values: Any,
+) -> Job | None:
     """The one place a job's status changes: to `to` if it is in `expect` now (and `where` holds).
 
     Returns the updated job, or None when the job was not in an expected state (someone else won).
@@ -131,8 +180,12 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
         Q.RUNNING: {"started_at": now, "finished_at": None},
         Q.PENDING: {},
     }.get(to, {"finished_at": now, "pid": None})
-    statement = (update(Job).where(Job.id == job_id, Job.status.in_(expect), *where)
-                 .values(status=to, **{**stamps, **values}).returning(Job))
+    statement = (
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status).in_(expect), *where)
+        .values(status=to, **{**stamps, **values})
+        .returning(Job)
+    )
     options = {"synchronize_session": False, "populate_existing": True}  # the returned row wins over a loaded copy
     job = session.execute(statement, execution_options=options).scalars().first()
     if job is not None:
@@ -140,44 +193,75 @@ def transition(*, session: Session, wiring: JobWiring, job_id: int, to: JobStatu
     return job
 
 
+def stored_id(job: Job) -> int:
+    """The id of a job read from (or flushed to) the database: never None there."""
+    assert job.id is not None
+    return job.id
+
+
 def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
     if job.status == JobStatus.QUEUED:
         eta = job.run_after if job.run_after and job.run_after > utcnow() else None
-        db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job.id, job.priority, eta=eta))
+        job_id = stored_id(job)
+        db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job_id, job.priority, eta=eta))
     db.on_commit(session, lambda: wiring.hub.job_changed(job))
     if job.status in FINISHED and wiring.plugins is not None:  # plugins
         plugins = wiring.plugins
         db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
 
 
-def list_jobs(*, session: Session, owner: int | None, status: str | None = None, queue_name: str | None = None,
-              priority: str | None = None, type: str | None = None, search: str | None = None,
-              scheduler_id: int | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
-    """A page of jobs, newest first (by id: ids follow creation order), and the total matching."""
+def list_jobs(
+    *,
+    session: Session,
+    actor: User,
+    status: str | None = None,
+    queue_name: str | None = None,
+    priority: str | None = None,
+    type: str | None = None,
+    search: str | None = None,
+    scheduler_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Job], int]:
+    """A page of the jobs `actor` sees, newest first (by id: ids follow creation order), and the total matching."""
     filters: list[ColumnElement[bool]] = []
-    for column, value in ((Job.created_by, owner), (Job.status, status), (Job.queue_name, queue_name),
-                          (Job.priority, priority), (Job.type, type), (Job.scheduler_id, scheduler_id)):
+    equal: tuple[tuple[Any, Any], ...] = (
+        (Job.created_by, owner_filter(actor)),
+        (Job.status, status),
+        (Job.queue_name, queue_name),
+        (Job.priority, priority),
+        (Job.type, type),
+        (Job.scheduler_id, scheduler_id),
+    )
+    for column, value in equal:
         if value is not None:
-            filters.append(column == value)
+            filters.append(col(column) == value)
     if search:
-        filters.append(Job.name.contains(search, autoescape=True))
-    items = session.exec(select(Job).where(*filters).order_by(Job.id.desc()).limit(limit).offset(offset)).all()
+        filters.append(col(Job.name).contains(search, autoescape=True))
+    items = session.exec(select(Job).where(*filters).order_by(col(Job.id).desc()).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(Job).where(*filters)).one()
     return list(items), total
 
 
-def get_job(*, session: Session, job_id: int, owner: int | None) -> Job:
-    """The job, or 404 when it does not exist or belongs to someone else (no hint which)."""
+def get_job(*, session: Session, job_id: int, actor: User) -> Job:
+    """The job, or 404 when it does not exist or `actor` may not see it (no hint which)."""
     job = session.get(Job, job_id)
+    owner = owner_filter(actor)
     if job is None or (owner is not None and job.created_by != owner):
         raise AppError(f"Job {job_id} not found", 404)
     return job
 
 
-def update_job(*, session: Session, wiring: JobWiring, job: Job, changes: dict[str, Any]) -> Job:
+def update_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User, changes: dict[str, Any]) -> Job:
     """Edit a job that is not running; a queued job is enqueued again if its queue or priority moved."""
+    job = get_job(session=session, job_id=job_id, actor=actor)
+    _check_may_run(actor, JobType(job.type))
     _refuse_while_running(job, "changed")
-    merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
+    try:
+        merged = JobSpec.model_validate({**JobSpec.of(job).model_dump(exclude_none=True), **changes})
+    except ValidationError as exc:  # a change out of bounds (say, max_retries 2136) names its field
+        raise from_validation(exc) from None
+    _check_may_run(actor, merged.type)
     spec = merged.checked(wiring.scripts)
     before = (job.queue_name, job.priority)
     for name, value in spec.model_dump().items():
@@ -195,8 +279,12 @@ def update_job(*, session: Session, wiring: JobWiring, job: Job, changes: dict[s
     return job
 
 
-def set_status(*, session: Session, wiring: JobWiring, job: Job, to: JobStatus, by: str) -> Job:
-    """A status change asked for by a person: only the MANUAL moves; re-queueing starts over."""
+def set_status(*, session: Session, wiring: JobWiring, job_id: int, actor: User, to: JobStatus) -> Job:
+    """A status change asked for by a person: only the MANUAL moves; re-queueing starts over (and
+    runs the job again, so a command job needs a superuser)."""
+    job = get_job(session=session, job_id=job_id, actor=actor)
+    if to == JobStatus.QUEUED:
+        _check_may_run(actor, JobType(job.type))
     allowed = MANUAL.get(JobStatus(job.status), frozenset())
     if to not in allowed:
         choices = ", ".join(sorted(allowed)) or "nothing (kill a running job)"
@@ -205,36 +293,64 @@ def set_status(*, session: Session, wiring: JobWiring, job: Job, to: JobStatus, 
     if to == JobStatus.QUEUED and job.status in FINISHED:
         values = {"attempt": 0, "error": None, "result": None, "run_after": None}
     elif to == JobStatus.CANCELLED:
-        values = {"error": f"cancelled by {by}"}
-    moved = transition(session=session, wiring=wiring, job_id=job.id, to=to, expect=[JobStatus(job.status)], **values)
+        values = {"error": f"cancelled by {actor.username}"}
+    moved = transition(session=session, wiring=wiring, job_id=job_id, to=to, expect=[JobStatus(job.status)], **values)
     if moved is None:
         raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
     return moved
 
 
-def kill_job(*, session: Session, wiring: JobWiring, job: Job, by: str) -> Job:
-    """Cancel a waiting job at once; end a running one's whole process group (G6)."""
-    if job.status in (JobStatus.QUEUED, JobStatus.PENDING):
-        moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
-                           expect=[JobStatus.QUEUED, JobStatus.PENDING], error=f"cancelled by {by}")
-    elif job.status == JobStatus.RUNNING:
-        moved = transition(session=session, wiring=wiring, job_id=job.id, to=JobStatus.CANCELLED,
-                           expect=[JobStatus.RUNNING], error=f"killed by {by}")
-        if moved is not None:
-            db.on_commit(session, lambda: wiring.controls.stop(job.id, "killed"))
+def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) -> Job:
+    """Cancel a waiting job at once; end a running one's whole process group (children included)."""
+    if isinstance(actor, User):
+        job = get_job(session=session, job_id=job_id, actor=actor)
+    elif (found := session.get(Job, job_id)) is not None:
+        job = found
     else:
-        raise AppError(f"Job {job.id} is {job.status}, not running or waiting", 409)
+        raise AppError(f"Job {job_id} not found", 404)
+    # A scheduler kills only its own previous run, under its overlap policy "replace".
+    by = actor.username if isinstance(actor, User) else f"{actor.label} (replace)"
+    if job.status in (JobStatus.QUEUED, JobStatus.PENDING):
+        moved = transition(
+            session=session,
+            wiring=wiring,
+            job_id=job_id,
+            to=JobStatus.CANCELLED,
+            expect=[JobStatus.QUEUED, JobStatus.PENDING],
+            error=f"cancelled by {by}",
+        )
+    elif job.status == JobStatus.RUNNING:
+        moved = transition(
+            session=session,
+            wiring=wiring,
+            job_id=job_id,
+            to=JobStatus.CANCELLED,
+            expect=[JobStatus.RUNNING],
+            error=f"killed by {by}",
+        )
+        if moved is not None:
+            db.on_commit(session, lambda: _stop(wiring, job_id))
+    else:
+        raise AppError(f"Job {job_id} is {job.status}, not running or waiting", 409)
     if moved is None:
-        raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+        raise AppError(f"Job {job_id} changed meanwhile; reload it", 409)
     return moved
 
 
-def delete_job(*, session: Session, wiring: JobWiring, job: Job) -> None:
+def _stop(wiring: JobWiring, job_id: int) -> None:
+    """End the running attempt's process group (its runner then records nothing over `cancelled`)."""
+    wiring.controls.stop(job_id, "killed")
+
+
+def delete_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User) -> Job:
+    """Delete a job that is not running, and its log once committed. Returns the deleted row."""
+    job = get_job(session=session, job_id=job_id, actor=actor)
     _refuse_while_running(job, "deleted")
     session.delete(job)
-    path = log_path(wiring.settings.job_logs_dir, job.id)
+    path = log_path(wiring.settings.job_logs_dir, job_id)
     db.on_commit(session, lambda: path.unlink(missing_ok=True))
     db.on_commit(session, lambda: wiring.hub.job_deleted(job))
+    return job
 
 
 def _refuse_while_running(job: Job, what: str) -> None:
@@ -245,27 +361,37 @@ def _refuse_while_running(job: Job, what: str) -> None:
 def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log: JobLog | None = None) -> Job | None:
     """A running attempt that will never report back: queued again when attempts remain, else failed."""
     retry = job.attempt <= job.max_retries
-    writer = log or wiring.log(job.id)
+    writer = log or wiring.log(stored_id(job))
     try:
         writer.note(f"{reason}; {'queued again' if retry else 'failed'}")
     finally:
         if log is None:
             writer.close()
-    return transition(session=session, wiring=wiring, job_id=job.id, expect=[JobStatus.RUNNING],
-                      where=[Job.attempt == job.attempt],
-                      to=JobStatus.QUEUED if retry else JobStatus.FAILED, error=reason, run_after=None)
+    return transition(
+        session=session,
+        wiring=wiring,
+        job_id=stored_id(job),
+        expect=[JobStatus.RUNNING],
+        where=[col(Job.attempt) == job.attempt],
+        to=JobStatus.QUEUED if retry else JobStatus.FAILED,
+        error=reason,
+        run_after=None,
+    )
 
 
 def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
-    """At start, before the consumers (G2): settle what a dead process left behind.
+    """At start, before the consumers take work: settle what a dead process left behind.
 
     Jobs `running` under another boot are failed or queued again, after ending their process group
     if it is still the one that job started. Then every `queued` job that Huey's storage does not
     hold is enqueued, once.
     """
     with db.session(engine, readonly=True) as session:
-        stale = session.exec(select(Job).where(Job.status == JobStatus.RUNNING,
-                                               or_(Job.boot_id != boot_id, Job.boot_id.is_(None)))).all()
+        stale = session.exec(
+            select(Job).where(
+                col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id) != boot_id, col(Job.boot_id).is_(None))
+            )
+        ).all()
     for job in stale:
         if job.pid and processes.end_orphan_group(job.pid, job.started_at):
             logger.warning("ended the leftover process group {} of job {}", job.pid, job.id)
@@ -274,12 +400,12 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
             interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
     waiting = wiring.queues.waiting_job_ids()
     with db.session(engine, readonly=True) as session:
-        queued = session.exec(select(Job).where(Job.status == JobStatus.QUEUED)).all()
+        queued = session.exec(select(Job).where(col(Job.status) == JobStatus.QUEUED)).all()
     missing = [job for job in queued if job.id not in waiting]
     now = utcnow()
     for job in missing:
         eta = job.run_after if job.run_after and job.run_after > now else None
-        wiring.queues.enqueue(job.queue_name, job.id, job.priority, eta=eta)
+        wiring.queues.enqueue(job.queue_name, stored_id(job), job.priority, eta=eta)
     if stale or missing:
         logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), len(missing))
 

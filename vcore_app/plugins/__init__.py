@@ -29,8 +29,8 @@ _ENVS_ATTRIBUTE = "__vcore_envs__"
 def restrict_to_env(*names: str) -> Callable[[T], T]:
     """Offer a script, Quick Tool or route (or a route's endpoint) only where ENV_NAME is one of `names`.
 
-        @restrict_to_env("production")
-        class Backup(Script): ...
+    @restrict_to_env("production")
+    class Backup(Script): ...
     """
     if not names:
         raise ValueError("restrict_to_env needs at least one environment name")

@@ -10,7 +10,7 @@ from vcore_app.tools import QuickTool
 
 @hookimpl
 def register_scripts() -> list[type[Script]]:
-    from vcore_app.scripts.registry import BUILT_INS
+    from vcore_app.scripts.builtin import BUILT_INS
 
     return list(BUILT_INS)
 

@@ -42,6 +42,7 @@ from vcore_app.plugins import (
     hookimpl,
     hookspecs,
 )
+from vcore_app.scripts.registry import ScriptRegistry
 
 if TYPE_CHECKING:
     from vcore_app.settings import Settings
@@ -75,8 +76,9 @@ class Plugins:
     logging what the server has already logged.
     """
 
-    def __init__(self, *, plugins_dir: Path | None, env_name: str | None, quiet: bool = False,
-                 entry_points: bool = True) -> None:
+    def __init__(
+        self, *, plugins_dir: Path | None, env_name: str | None, quiet: bool = False, entry_points: bool = True
+    ) -> None:
         self.plugins_dir = plugins_dir
         self.env_name = env_name
         self.quiet = quiet
@@ -150,8 +152,9 @@ class Plugins:
         unknown = [caller.name for caller in self.pm.get_hookcallers(plugin) or [] if caller.spec is None]
         if unknown:
             self.pm.unregister(plugin)
-            record.error = (f"unknown hook {', '.join(sorted(unknown))} (the hooks are listed in "
-                            "vcore_app/plugins/hookspecs.py)")
+            record.error = (
+                f"unknown hook {', '.join(sorted(unknown))} (the hooks are listed in vcore_app/plugins/hookspecs.py)"
+            )
             self._log_once(record, "register", f"plugin {record.name} not loaded: {record.error}", exception=False)
         else:
             record.hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
@@ -169,13 +172,19 @@ class Plugins:
         plugin_name = f"{record.origin}:{record.name}:discovered"
         self.pm.register(found, name=plugin_name)
         self._by_plugin_name[plugin_name] = record
-        record.hooks = sorted({*record.hooks, *(["register_scripts"] if found.scripts else []),
-                               *(["register_quick_tools"] if found.tools else [])})
+        record.hooks = sorted(
+            {
+                *record.hooks,
+                *(["register_scripts"] if found.scripts else []),
+                *(["register_quick_tools"] if found.tools else []),
+            }
+        )
 
     # ---- calling
 
-    def collect(self, hook: str, *, only: Callable[[PluginRecord], bool] | None = None,
-                **kwargs: Any) -> list[tuple[PluginRecord, Any]]:
+    def collect(
+        self, hook: str, *, only: Callable[[PluginRecord], bool] | None = None, **kwargs: Any
+    ) -> list[tuple[PluginRecord, Any]]:
         """Each plugin's answer to `hook`, in load order; a plugin whose hook raises is skipped and
         its record says why."""
         answers = []
@@ -254,7 +263,10 @@ class Plugins:
         """Re-import the data-folder plugins without a restart: their on_shutdown, a fresh import,
         their on_startup, then the listeners. Installed packages stay as imported: changing those
         needs a restart (re-importing a package in a running process is not safe)."""
-        in_folder: Callable[[PluginRecord], bool] = lambda record: record.origin == DATA_FOLDER
+
+        def in_folder(record: PluginRecord) -> bool:
+            return record.origin == DATA_FOLDER
+
         with self._lock:
             self.notify_only("on_shutdown", in_folder, settings=settings, runtime=runtime)
             for plugin_name, plugin in list(self.pm.list_name_plugin()):
@@ -263,7 +275,9 @@ class Plugins:
                     self._by_plugin_name.pop(plugin_name, None)
             self.records = [record for record in self.records if record.origin != DATA_FOLDER]
             self._logged = {key for key in self._logged if not key[0].startswith(f"{DATA_FOLDER}:")}
-            for name in [name for name in sys.modules if name == FOLDER_PACKAGE or name.startswith(f"{FOLDER_PACKAGE}.")]:
+            for name in [
+                name for name in sys.modules if name == FOLDER_PACKAGE or name.startswith(f"{FOLDER_PACKAGE}.")
+            ]:
                 del sys.modules[name]
             self._load_folder()
             self.notify_only("on_startup", in_folder, settings=settings, runtime=runtime)
@@ -286,11 +300,17 @@ class Plugins:
         if record.error is None:
             record.error = f"{during}: {type(exc).__name__}: {exc}"
             record.traceback = "".join(traceback.format_exception(exc))
-        self._log_once(record, during, f"plugin {record.name} ({record.location}) failed in {during}: "
-                                       f"{type(exc).__name__}: {exc}", exception=True, exc=exc)
+        self._log_once(
+            record,
+            during,
+            f"plugin {record.name} ({record.location}) failed in {during}: {type(exc).__name__}: {exc}",
+            exception=True,
+            exc=exc,
+        )
 
-    def _log_once(self, record: PluginRecord, during: str, message: str, *, exception: bool,
-                  exc: BaseException | None = None) -> None:
+    def _log_once(
+        self, record: PluginRecord, during: str, message: str, *, exception: bool, exc: BaseException | None = None
+    ) -> None:
         key = (f"{record.origin}:{record.name}", during)
         if self.quiet or key in self._logged:
             return
@@ -305,12 +325,17 @@ class _Discovered:
     """Hook implementations for the Script and QuickTool classes a data-folder module defines."""
 
     def __init__(self, module: types.ModuleType, script_base: type, tool_base: type, skip: set[str]) -> None:
-        defined = [obj for obj in vars(module).values()
-                   if inspect.isclass(obj) and obj.__module__ == module.__name__]
-        self.scripts = [] if "register_scripts" in skip else [
-            cls for cls in defined if issubclass(cls, script_base) and bool(getattr(cls, "name", ""))]
-        self.tools = [] if "register_quick_tools" in skip else [
-            cls for cls in defined if issubclass(cls, tool_base) and bool(getattr(cls, "name", ""))]
+        defined = [obj for obj in vars(module).values() if inspect.isclass(obj) and obj.__module__ == module.__name__]
+        self.scripts = (
+            []
+            if "register_scripts" in skip
+            else [cls for cls in defined if issubclass(cls, script_base) and bool(getattr(cls, "name", ""))]
+        )
+        self.tools = (
+            []
+            if "register_quick_tools" in skip
+            else [cls for cls in defined if issubclass(cls, tool_base) and bool(getattr(cls, "name", ""))]
+        )
 
     @hookimpl
     def register_scripts(self) -> list[type]:
@@ -336,7 +361,8 @@ def _import_from_folder(name: str, entry: Path, *, package: bool) -> types.Modul
         sys.modules[FOLDER_PACKAGE] = parent
     module_name = f"{FOLDER_PACKAGE}.{name}"
     spec = importlib.util.spec_from_file_location(
-        module_name, entry, submodule_search_locations=[str(entry.parent)] if package else None)
+        module_name, entry, submodule_search_locations=[str(entry.parent)] if package else None
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {entry}")
     module = importlib.util.module_from_spec(spec)
@@ -356,3 +382,10 @@ def setting_value(settings: Settings, name: str, default: str = "") -> str:
     env_file = settings.DATA_DIR / ".env"
     value = dotenv_values(env_file).get(name) if env_file.is_file() else None
     return value if value is not None else default
+
+
+def script_registry(plugins_dir: Path | None) -> ScriptRegistry:
+    """Every plugin's scripts, quietly and for any environment: what a script's child process and
+    `vcore-app script list` need (the server has logged broken plugins and checked the job's
+    environment already)."""
+    return ScriptRegistry(Plugins(plugins_dir=plugins_dir, env_name=None, quiet=True).scripts())

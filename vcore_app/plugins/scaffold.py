@@ -29,8 +29,12 @@ def _values(name: str) -> dict[str, str]:
         raise ScaffoldError(f"NAME='{name}': use lower-case letters, digits, - and _, starting with a letter")
     module = name.replace("-", "_")
     words = re.split(r"[-_]", name)
-    return {"name": name, "module": module, "title": " ".join(words).capitalize(),
-            "class_name": "".join(word.capitalize() for word in words)}
+    return {
+        "name": name,
+        "module": module,
+        "title": " ".join(words).capitalize(),
+        "class_name": "".join(word.capitalize() for word in words),
+    }
 
 
 def _skeleton(file: str, values: dict[str, str]) -> str:
@@ -55,8 +59,10 @@ def _module_source(kind: Kind, values: dict[str, str], *, package: bool) -> str:
     source = _skeleton(f"{kind}.py.txt", values)
     if package:  # an installed package is not searched for classes: it names them through a hook
         hook = _HOOK_FOR[kind]
-        source += (f"\n\nfrom vcore_app.plugins import hookimpl  # noqa: E402\n\n\n@hookimpl\n"
-                   f"def {hook}() -> list[type]:\n    return [{values['class_name']}]\n")
+        source += (
+            f"\n\nfrom vcore_app.plugins import hookimpl  # noqa: E402\n\n\n@hookimpl\n"
+            f"def {hook}() -> list[type]:\n    return [{values['class_name']}]\n"
+        )
     return source
 
 

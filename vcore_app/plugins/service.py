@@ -12,9 +12,15 @@ from vcore_app.plugins.manager import PluginRecord, Plugins
 
 
 def describe(record: PluginRecord, *, with_traceback: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": record.name, "origin": record.origin, "location": record.location,
-                             "hooks": record.hooks, "ok": record.ok, "error": record.error,
-                             "failures": record.failures}
+    entry: dict[str, Any] = {
+        "name": record.name,
+        "origin": record.origin,
+        "location": record.location,
+        "hooks": record.hooks,
+        "ok": record.ok,
+        "error": record.error,
+        "failures": record.failures,
+    }
     if with_traceback:
         entry["traceback"] = record.traceback
     return entry

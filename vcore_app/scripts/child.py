@@ -1,4 +1,4 @@
-"""The child-process side of a script job: `vcore-app script run NAME` (DESIGN.md section 2).
+"""The child-process side of a script job: `vcore-app script run NAME` (docs/design.md, "The process").
 
 Input JSON comes on stdin. Print output is the job's log. The outcome is written as JSON to
 `--result-file` (given by the parent), `{"output": value}` or `{"error": "...", "permanent": bool}`,
@@ -17,15 +17,16 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from vcore_app.plugins.manager import script_registry
 from vcore_app.scripts.base import Output, ScriptContext, ScriptError
-from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
+from vcore_app.scripts.registry import UnknownScript
 
 JOB_ID_ENV = "VCORE_JOB_ID"
 ATTEMPT_ENV = "VCORE_JOB_ATTEMPT"
 
 
 def run_script(name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None) -> int:
-    registry = ScriptRegistry.load(plugins_dir)
+    registry = script_registry(plugins_dir)
     try:
         script = registry.get(name)
         raw = stdin.read().strip()

@@ -30,8 +30,12 @@ class DiskUsage(Script):
         ctx.log(f"{root}: {total} bytes in {len(sizes)} entries")
         for entry, size in largest:
             ctx.log(f"{size:>14}  {entry.name}")
-        return {"path": str(root), "total_bytes": total, "entries": len(sizes),
-                "largest": [{"name": entry.name, "bytes": size} for entry, size in largest]}
+        return {
+            "path": str(root),
+            "total_bytes": total,
+            "entries": len(sizes),
+            "largest": [{"name": entry.name, "bytes": size} for entry, size in largest],
+        }
 
 
 def _size(path: Path) -> int:

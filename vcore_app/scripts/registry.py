@@ -3,16 +3,12 @@ vcore_app/plugins/manager.py loads them, and a broken plugin is reported there, 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
 from vcore_app.scripts.base import Script
-from vcore_app.scripts.disk_usage import DiskUsage
-from vcore_app.scripts.http_check import HttpCheck
-
-BUILT_INS: tuple[type[Script], ...] = (DiskUsage, HttpCheck)
+from vcore_app.scripts.builtin import BUILT_INS
 
 
 class UnknownScript(LookupError):
@@ -24,14 +20,6 @@ class ScriptRegistry:
         self._scripts: dict[str, type[Script]] = {}
         for script in scripts if scripts is not None else BUILT_INS:
             self.add(script)
-
-    @classmethod
-    def load(cls, plugins_dir: Path | None) -> ScriptRegistry:
-        """Every plugin's scripts, quietly and for any environment: what a script's child process
-        needs (the server has logged broken plugins and checked the job's environment already)."""
-        from vcore_app.plugins.manager import Plugins
-
-        return cls(Plugins(plugins_dir=plugins_dir, env_name=None, quiet=True).scripts())
 
     def replace(self, scripts: list[type[Script]]) -> None:
         """The scripts after a plugin reload (one assignment: readers never see a half-built table)."""
@@ -57,10 +45,11 @@ class ScriptRegistry:
         return sorted(self._scripts)
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{"name": name, "description": script.description, "input_schema": script.Input.model_json_schema()}
-                for name, script in sorted(self._scripts.items())]
+        return [
+            {"name": name, "description": script.description, "input_schema": script.Input.model_json_schema()}
+            for name, script in sorted(self._scripts.items())
+        ]
 
     def validate_input(self, name: str, data: Any) -> dict[str, Any]:
         """The input as the script will see it (defaults filled); ValidationError when it does not fit."""
         return self.get(name).Input.model_validate(data or {}).model_dump(mode="json")
-

@@ -2,7 +2,7 @@
 
 A tool is a `QuickTool` subclass: `name`, `title`, `description`, an `Input` pydantic model and
 `run(data) -> result`. Its page is `/tools/<name>`; its template extends
-`quick_tools/quick_tool_base.html` and fills the blocks quick_tool_name, quick_tool_description,
+`tools/quick_tool_base.html` and fills the blocks quick_tool_name, quick_tool_description,
 quick_tool_input_form and results_card_body. Tools run in the request (in a worker thread), so they
 must be quick; anything slow belongs in a script job.
 """
@@ -18,7 +18,7 @@ class QuickTool:
     name: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
-    template: ClassVar[str] = "quick_tools/generic.html"
+    template: ClassVar[str] = "tools/generic.html"
     superuser_only: ClassVar[bool] = False  # e.g. tools that read the server's files
 
     class Input(BaseModel):

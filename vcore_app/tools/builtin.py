@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vcore_app.schedule_times import ScheduleError, check_cron, upcoming, zone
+from vcore_app.schedulers.times import ScheduleError, check_cron, upcoming, zone
 from vcore_app.tools import QuickTool, ToolFailed
 
 
@@ -18,7 +18,7 @@ class CronPreview(QuickTool):
     name = "cron-preview"
     title = "Cron preview"
     description = "See when a cron expression fires next, in any time zone, across DST changes."
-    template = "quick_tools/cron_preview.html"
+    template = "tools/cron_preview.html"
 
     class Input(BaseModel):
         expression: str = Field(min_length=1, max_length=200, description="Five fields: minute hour day month weekday")
@@ -30,9 +30,11 @@ class CronPreview(QuickTool):
             expression, tz = check_cron(data.expression), zone(data.timezone)
         except ScheduleError as exc:
             raise ToolFailed(str(exc)) from None
-        times = upcoming(expression, tz, datetime.now(timezone.utc), data.count)
-        return [{"local": t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), "utc": t.strftime("%Y-%m-%d %H:%M UTC")}
-                for t in times]
+        times = upcoming(expression, tz, datetime.now(UTC), data.count)
+        return [
+            {"local": t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z"), "utc": t.strftime("%Y-%m-%d %H:%M UTC")}
+            for t in times
+        ]
 
 
 class TextDigest(QuickTool):
@@ -67,5 +69,16 @@ def builtin_tools() -> list[type[QuickTool]]:
     from vcore_app.tools.network import CidrCalculator
     from vcore_app.tools.time_tools import TimestampConverter
 
-    return [CronPreview, TextDigest, TimestampConverter, CidrCalculator, UuidTool, HtmlSanitizer, DataFormats,
-            EncodeDecode, HmacTool, JwtDecoder, GitStatus]
+    return [
+        CronPreview,
+        TextDigest,
+        TimestampConverter,
+        CidrCalculator,
+        UuidTool,
+        HtmlSanitizer,
+        DataFormats,
+        EncodeDecode,
+        HmacTool,
+        JwtDecoder,
+        GitStatus,
+    ]

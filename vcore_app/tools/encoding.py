@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 
 from vcore_app.tools import QuickTool, ToolFailed
 
-JWT_WARNING = ("Decoded without verifying the signature: anyone can write a token that decodes like this. "
-               "Never trust these claims without checking the signature with the issuer's key.")
+JWT_WARNING = (
+    "Decoded without verifying the signature: anyone can write a token that decodes like this. "
+    "Never trust these claims without checking the signature with the issuer's key."
+)
 
 
 class EncodeDecode(QuickTool):
@@ -26,8 +28,9 @@ class EncodeDecode(QuickTool):
 
     class Input(BaseModel):
         text: str = Field(max_length=1_000_000, description="The text to encode or decode")
-        operation: Literal["base64-encode", "base64-decode", "base64url-encode", "base64url-decode",
-                           "url-encode", "url-decode"] = "base64-encode"
+        operation: Literal[
+            "base64-encode", "base64-decode", "base64url-encode", "base64url-decode", "url-encode", "url-decode"
+        ] = "base64-encode"
 
     def run(self, data: Any) -> Any:
         text, operation = data.text, data.operation
@@ -62,18 +65,23 @@ class HmacTool(QuickTool):
 
     def run(self, data: Any) -> Any:
         digest = hmac.new(data.key.encode(), data.text.encode(), getattr(hashlib, data.algorithm)).digest()
-        return {"algorithm": f"HMAC-{data.algorithm.upper()}", "hex": digest.hex(),
-                "base64": base64.b64encode(digest).decode()}
+        return {
+            "algorithm": f"HMAC-{data.algorithm.upper()}",
+            "hex": digest.hex(),
+            "base64": base64.b64encode(digest).decode(),
+        }
 
 
 class JwtDecoder(QuickTool):
     name = "jwt"
     title = "JWT decoder"
     description = "Show the header and claims of a JSON Web Token. It does not verify the signature."
-    template = "quick_tools/jwt.html"
+    template = "tools/jwt.html"
 
     class Input(BaseModel):
-        token: str = Field(min_length=1, max_length=100_000, description="The token: three Base64URL parts joined by dots")
+        token: str = Field(
+            min_length=1, max_length=100_000, description="The token: three Base64URL parts joined by dots"
+        )
 
     def run(self, data: Any) -> Any:
         token = data.token.strip().removeprefix("Bearer ").strip()
@@ -82,7 +90,10 @@ class JwtDecoder(QuickTool):
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
             raise ToolFailed(f"Not a decodable JWT: {exc}", field="token") from None
-        times = {name: datetime.fromtimestamp(claims[name], timezone.utc).isoformat()
-                 for name in ("iat", "nbf", "exp") if isinstance(claims.get(name), (int, float))}
-        expired = isinstance(claims.get("exp"), (int, float)) and claims["exp"] < datetime.now(timezone.utc).timestamp()
+        times = {
+            name: datetime.fromtimestamp(claims[name], UTC).isoformat()
+            for name in ("iat", "nbf", "exp")
+            if isinstance(claims.get(name), (int, float))
+        }
+        expired = isinstance(claims.get("exp"), (int, float)) and claims["exp"] < datetime.now(UTC).timestamp()
         return {"warning": JWT_WARNING, "header": header, "claims": claims, "times": times, "expired": expired}

@@ -27,8 +27,15 @@ def _git(folder: Path, *args: str) -> str:
         raise ToolFailed("git is not installed on the server")
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
-        done = subprocess.run([git, "-C", str(folder), *args], capture_output=True, text=True, env=env,
-                              timeout=_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            [git, "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise ToolFailed(f"git took longer than {_TIMEOUT_SECONDS} s", field="path") from None
     if done.returncode != 0:
@@ -40,7 +47,7 @@ class GitStatus(QuickTool):
     name = "git-status"
     title = "Git repository status"
     description = "Branch, last commits and changed files of a git repository on the server (superusers)."
-    template = "quick_tools/git_status.html"
+    template = "tools/git_status.html"
     superuser_only = True
 
     class Input(BaseModel):
@@ -56,9 +63,20 @@ class GitStatus(QuickTool):
         head = status[0].removeprefix("## ") if status and status[0].startswith("## ") else ""
         changes = [{"status": line[:2].strip(), "path": line[3:]} for line in status[1:] if line]
         try:
-            log = _git(folder, "log", f"-n{data.commits}", f"--pretty=format:%H{_SEPARATOR}%an{_SEPARATOR}%aI{_SEPARATOR}%s")
+            log = _git(
+                folder, "log", f"-n{data.commits}", f"--pretty=format:%H{_SEPARATOR}%an{_SEPARATOR}%aI{_SEPARATOR}%s"
+            )
         except ToolFailed:  # a repository without commits yet
             log = ""
-        commits = [dict(zip(("hash", "author", "date", "subject"), line.split(_SEPARATOR, 3))) for line in log.splitlines()]
-        return {"root": root, "branch": head.split("...")[0], "tracking": head, "dirty": bool(changes),
-                "changes": changes, "commits": commits}
+        commits = [
+            dict(zip(("hash", "author", "date", "subject"), line.split(_SEPARATOR, 3), strict=False))
+            for line in log.splitlines()
+        ]
+        return {
+            "root": root,
+            "branch": head.split("...")[0],
+            "tracking": head,
+            "dirty": bool(changes),
+            "changes": changes,
+            "commits": commits,
+        }

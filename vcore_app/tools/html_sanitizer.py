@@ -14,7 +14,7 @@ class HtmlSanitizer(QuickTool):
     name = "html-sanitize"
     title = "HTML sanitizer"
     description = "Strip scripts, event handlers and unsafe links from HTML, and compare before and after."
-    template = "quick_tools/html_sanitizer.html"
+    template = "tools/html_sanitizer.html"
 
     class Input(BaseModel):
         html: str = Field(max_length=1_000_000, description="The HTML to clean")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -42,10 +42,15 @@ class UuidTool(QuickTool):
             parsed = uuid.UUID(data.value.strip())
         except ValueError:
             raise ToolFailed("That is not a UUID (32 hex digits, dashes optional)", field="value") from None
-        info: dict[str, Any] = {"uuid": str(parsed), "version": parsed.version, "variant": parsed.variant,
-                                "hex": parsed.hex, "urn": parsed.urn}
+        info: dict[str, Any] = {
+            "uuid": str(parsed),
+            "version": parsed.version,
+            "variant": parsed.variant,
+            "hex": parsed.hex,
+            "urn": parsed.urn,
+        }
         if parsed.version == 7:
-            info["time"] = datetime.fromtimestamp((parsed.int >> 80) / 1000, timezone.utc).isoformat()
+            info["time"] = datetime.fromtimestamp((parsed.int >> 80) / 1000, UTC).isoformat()
         elif parsed.version == 1:
-            info["time"] = datetime.fromtimestamp((parsed.time - 0x01B21DD213814000) / 1e7, timezone.utc).isoformat()
+            info["time"] = datetime.fromtimestamp((parsed.time - 0x01B21DD213814000) / 1e7, UTC).isoformat()
         return info

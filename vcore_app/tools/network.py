@@ -13,7 +13,9 @@ from vcore_app.tools import QuickTool, ToolFailed
 class CidrCalculator(QuickTool):
     name = "cidr"
     title = "CIDR / IP calculator"
-    description = "Network, netmask, broadcast, host range and size of an IPv4 or IPv6 network; does it contain an address?"
+    description = (
+        "Network, netmask, broadcast, host range and size of an IPv4 or IPv6 network; does it contain an address?"
+    )
 
     class Input(BaseModel):
         network: str = Field(min_length=1, max_length=100, description="10.0.0.0/8, 192.168.1.17/24 or 2001:db8::/48")
@@ -26,11 +28,18 @@ class CidrCalculator(QuickTool):
             raise ToolFailed(str(exc), field="network") from None
         hosts_first, hosts_last = _host_range(net)
         result: dict[str, Any] = {
-            "version": net.version, "network": str(net), "network_address": str(net.network_address),
-            "prefix_length": net.prefixlen, "netmask": str(net.netmask), "hostmask": str(net.hostmask),
+            "version": net.version,
+            "network": str(net),
+            "network_address": str(net.network_address),
+            "prefix_length": net.prefixlen,
+            "netmask": str(net.netmask),
+            "hostmask": str(net.hostmask),
             "broadcast": str(net.broadcast_address) if net.version == 4 else None,
-            "first_address": str(net.network_address), "last_address": str(net.broadcast_address),
-            "first_host": hosts_first, "last_host": hosts_last, "addresses": net.num_addresses,
+            "first_address": str(net.network_address),
+            "last_address": str(net.broadcast_address),
+            "first_host": hosts_first,
+            "last_host": hosts_last,
+            "addresses": net.num_addresses,
             "private": net.is_private,
         }
         if data.contains.strip():

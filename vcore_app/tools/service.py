@@ -21,9 +21,16 @@ def visible_tools(*, tools: ToolRegistry, actor: User) -> list[QuickTool]:
 
 
 def describe_tools(*, tools: ToolRegistry, actor: User) -> list[dict[str, Any]]:
-    return [{"name": tool.name, "title": tool.title, "description": tool.description,
-             "superuser_only": tool.superuser_only, "input_schema": tool.Input.model_json_schema()}
-            for tool in visible_tools(tools=tools, actor=actor)]
+    return [
+        {
+            "name": tool.name,
+            "title": tool.title,
+            "description": tool.description,
+            "superuser_only": tool.superuser_only,
+            "input_schema": tool.Input.model_json_schema(),
+        }
+        for tool in visible_tools(tools=tools, actor=actor)
+    ]
 
 
 def get_tool(*, tools: ToolRegistry, name: str, actor: User) -> QuickTool:

@@ -55,6 +55,12 @@ def table_chart(result: Any) -> Chart | None:
         py = HEIGHT - PAD - (y - y_lo) / y_span * (HEIGHT - 2 * PAD)
         return f"{px:.1f},{py:.1f}"
 
-    lines = [Line(name, " ".join(point(x, y) for x, y in zip(xs, values) if x is not None and y is not None),
-                  f"vc-chart-line-{index % 4}") for index, (name, values) in enumerate(series)]
+    lines = [
+        Line(
+            name,
+            " ".join(point(x, y) for x, y in zip(xs, values, strict=True) if x is not None and y is not None),
+            f"vc-chart-line-{index % 4}",
+        )
+        for index, (name, values) in enumerate(series)
+    ]
     return Chart(WIDTH, HEIGHT, lines, x_name or "row", f"{x_lo:g}", f"{x_hi:g}", f"{y_lo:g}", f"{y_hi:g}")

@@ -5,6 +5,10 @@ Handlers (API and pages alike) never reach into `request.app.state` themselves a
 session or a thread of their own: `await in_db(request, lambda session: domain_fn(session=session,
 ...))` runs the domain function in one short transaction on a worker thread, so the event loop never
 waits on SQLite's write lock (or on argon2 inside it).
+
+Roles: the gate (auth/backend.py) lets only authenticated requests reach a non-public route;
+`superuser(request)` guards a route that is for superusers as a whole, before its body is read;
+rules that depend on the data (whose job, which job type) are the domain functions' own checks.
 """
 
 from __future__ import annotations
@@ -16,19 +20,22 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
 from vcore_app import db
-from vcore_app.auth.guards import current_user, require_superuser
+from vcore_app.errors import AppError
+from vcore_app.models import User
 
 if TYPE_CHECKING:
+    from vcore_app.auth.throttle import LoginThrottle
     from vcore_app.runtime import Runtime
     from vcore_app.settings import Settings
+    from vcore_app.tools.registry import ToolRegistry
 
 T = TypeVar("T")
 
-__all__ = ["actor", "in_db", "runtime", "settings", "superuser"]
+__all__ = ["actor", "actor_id", "in_db", "login_throttle", "runtime", "settings", "superuser", "tools"]
 
 
 def runtime(conn: HTTPConnection) -> Runtime:
-    """The process's runtime: engine, queues, live hub, job wiring, scheduler."""
+    """The process's runtime: engine, queues, live hub, job and scheduler wiring, clock."""
     active: Runtime = conn.app.state.runtime
     return active
 
@@ -38,11 +45,39 @@ def settings(conn: HTTPConnection) -> Settings:
     return active
 
 
-actor = current_user
-"""The authenticated user acting on this request (401 if none): pass it to the domain as `actor=`."""
+def tools(conn: HTTPConnection) -> ToolRegistry:
+    """The Quick Tools this app offers (ours and the plugins', refreshed on a plugin reload)."""
+    return runtime(conn).tools
 
-superuser = require_superuser
-"""The acting user if a superuser (403 otherwise)."""
+
+def login_throttle(conn: HTTPConnection) -> LoginThrottle:
+    """Recent failed logins per name and address (in memory: one process holds all the state)."""
+    throttle: LoginThrottle = conn.app.state.login_throttle
+    return throttle
+
+
+def actor(conn: HTTPConnection) -> User:
+    """The authenticated user acting on this request (401 if none): pass it to the domain as `actor=`."""
+    principal = conn.scope.get("user")
+    if principal is None or not principal.is_authenticated:
+        raise AppError("Not authenticated", 401, headers={"WWW-Authenticate": "Bearer"})
+    user: User = principal.user
+    return user
+
+
+def actor_id(conn: HTTPConnection) -> int:
+    """The acting user's id, to read the user again inside a transaction (a change may be on its way)."""
+    user_id = actor(conn).id
+    assert user_id is not None  # a user read from the database
+    return user_id
+
+
+def superuser(conn: HTTPConnection) -> User:
+    """The acting user if a superuser (403 otherwise)."""
+    user = actor(conn)
+    if not user.is_superuser:
+        raise AppError("This needs a superuser", 403)
+    return user
 
 
 async def in_db(conn: HTTPConnection, fn: Callable[[Session], T], *, readonly: bool = False) -> T:

@@ -19,7 +19,8 @@ from typing import Literal
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from vcore_app.auth.csrf import is_https
+from vcore_app.web.csrf import is_https
+from vcore_app.web.deps import settings
 
 COOKIE = "vc_flash"
 FRAGMENT_HEADER = "x-vc-fragment"
@@ -29,7 +30,7 @@ _LEVELS = frozenset({"success", "info", "warning", "danger"})
 
 
 def _key(request: Request) -> bytes:
-    access = request.app.state.settings.JWT_ACCESS_SECRET_KEY.get_secret_value()
+    access = settings(request).JWT_ACCESS_SECRET_KEY.get_secret_value()
     return hmac.new(access.encode(), b"vcore-flash-cookie", hashlib.sha256).digest()
 
 
@@ -65,8 +66,15 @@ def pending(request: Request) -> list[tuple[str, str]]:
 def add(request: Request, response: Response, message: str, level: Level = "success") -> None:
     """Queue `message` for the next page this browser renders."""
     messages = [*pending(request), (level, message)]
-    response.set_cookie(COOKIE, _encode(request, messages), max_age=MAX_AGE, path="/", httponly=True,
-                        samesite="lax", secure=is_https(request))
+    response.set_cookie(
+        COOKIE,
+        _encode(request, messages),
+        max_age=MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
 
 
 def clear(response: Response) -> None:

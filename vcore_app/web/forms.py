@@ -1,7 +1,7 @@
 """HTML forms generated from pydantic models (script inputs, Quick Tools), and what hand-written
-forms share (errors next to the fields, a new password typed twice).
+forms share: a new password typed twice (errors next to the fields are web/errors.py).
 
-`form_fields(Model)` turns the model's JSON schema into a flat list the `forms.html` macro renders:
+`fields_of_model(Model)` turns the model's JSON schema into a flat list the `forms.html` macro renders:
 text, textarea, number, checkbox and select (enums / Literal) fields, with required marks,
 defaults and help. `form_values()` turns posted form data back into what the model validates.
 """
@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, field_validator
 
-from vcore_app.errors import AppError
-from vcore_app.web.schemas import Password
+from vcore_app.users import Password
 
 
 @dataclass
@@ -32,7 +31,10 @@ class FormField:
 def _resolve(schema: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
     """Follow a $ref or a nullable anyOf to the underlying type."""
     if "$ref" in prop:
-        return {**schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}), **{k: v for k, v in prop.items() if k != "$ref"}}
+        return {
+            **schema.get("$defs", {}).get(prop["$ref"].split("/")[-1], {}),
+            **{k: v for k, v in prop.items() if k != "$ref"},
+        }
     if "anyOf" in prop:
         for option in prop["anyOf"]:
             if option.get("type") != "null":
@@ -53,18 +55,26 @@ def _kind(prop: dict[str, Any]) -> str:
     return "json"
 
 
-def form_fields(model: type[BaseModel]) -> list[FormField]:
+def fields_of_model(model: type[BaseModel]) -> list[FormField]:
+    """The inputs of a form for `model`, from its JSON schema."""
     schema = model.model_json_schema()
     required = set(schema.get("required", []))
     fields = []
     for name, raw in schema.get("properties", {}).items():
         prop = _resolve(schema, raw)
         kind = _kind(prop)
-        fields.append(FormField(
-            name=name, label=prop.get("title", name.replace("_", " ").capitalize()), kind=kind,
-            required=name in required, default=prop.get("default"), options=list(prop.get("enum", [])),
-            help=prop.get("description", ""), step="1" if prop.get("type") == "integer" else "any",
-        ))
+        fields.append(
+            FormField(
+                name=name,
+                label=prop.get("title", name.replace("_", " ").capitalize()),
+                kind=kind,
+                required=name in required,
+                default=prop.get("default"),
+                options=list(prop.get("enum", [])),
+                help=prop.get("description", ""),
+                step="1" if prop.get("type") == "integer" else "any",
+            )
+        )
     return fields
 
 
@@ -73,7 +83,7 @@ def form_values(model: type[BaseModel], form: dict[str, str]) -> dict[str, Any]:
     import json
 
     values: dict[str, Any] = {}
-    for spec in form_fields(model):
+    for spec in fields_of_model(model):
         raw = form.get(spec.name)
         if spec.kind == "checkbox":
             values[spec.name] = raw is not None
@@ -87,20 +97,6 @@ def form_values(model: type[BaseModel], form: dict[str, str]) -> dict[str, Any]:
         else:
             values[spec.name] = raw
     return values
-
-
-def field_errors(detail: Any) -> dict[str, str]:
-    """A 422 detail list -> {field: message}, for showing errors next to the fields."""
-    if not isinstance(detail, list):
-        return {}
-    return {str(error["loc"][-1]): error["msg"] for error in detail if error.get("loc")}
-
-
-def form_errors(exc: AppError) -> tuple[dict[str, str], str | None]:
-    """Errors next to the fields (a 422 list), or one message for the whole form (a rule such as
-    "the last active superuser cannot be demoted", a 409)."""
-    fields = field_errors(exc.message)
-    return fields, None if fields else str(exc.message)
 
 
 class NewPasswordTwice(BaseModel):

@@ -57,9 +57,13 @@ class SecurityHeaders:
     no framing (clickjacking), no MIME sniffing, no full URLs (reset tokens) in Referer to others."""
 
     HEADERS = (
-        (b"content-security-policy",
-         b"default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
-         b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+        (
+            b"content-security-policy",
+            (
+                b"default-src 'self'; script-src 'self'; img-src 'self' data:; object-src 'none'; "
+                b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+            ),
+        ),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
         (b"x-frame-options", b"DENY"),

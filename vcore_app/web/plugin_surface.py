@@ -74,8 +74,12 @@ class PluginSurface:
         for record, route in self.plugins.entries("register_routes"):
             path = getattr(route, "path", "")
             if not isinstance(route, BaseRoute) or not path or self.is_public(path) or path.startswith("/static/"):
-                self.plugins.report(record, f"route {path or route!r} refused: a plugin route is a Starlette route "
-                                            "outside the public paths and /static/", "register_routes")
+                self.plugins.report(
+                    record,
+                    f"route {path or route!r} refused: a plugin route is a Starlette route "
+                    "outside the public paths and /static/",
+                    "register_routes",
+                )
                 continue
             routes.append(route)
         self.routes.routes = routes
@@ -84,4 +88,3 @@ class PluginSurface:
         if self.env.cache is not None:
             self.env.cache.clear()
         self.nav_items = [item for item in self.plugins.items("register_nav_items") if isinstance(item, NavItem)]
-

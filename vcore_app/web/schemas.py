@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -14,33 +13,12 @@ from pydantic import (
     field_validator,
 )
 
-from vcore_app.auth.passwords import password_problem
-from vcore_app.models import ApiKey, Job, User
+from vcore_app.jobs.spec import QueueName
+from vcore_app.jobs.views import JobSummary
+from vcore_app.models import ID_MAX, ApiKey, JobPriority, JobStatus, JobType, User
+from vcore_app.users import FullName, Password, StrictInput, Username, UserRegister
 
-
-def _valid_password(value: str) -> str:
-    problem = password_problem(value)
-    if problem:
-        raise ValueError(f"Password {problem}")
-    return value
-
-
-# Checked again in users.py (the CLI does not come through here); here it gives a 422 naming the field.
-Password = Annotated[str, AfterValidator(_valid_password)]
-# Letters (any script), digits and . @ + - _ : safe in URLs, logs and the CLI.
-Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@+-]+$")]
-FullName = Annotated[str, Field(max_length=128)]
-
-
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field (say, is_superuser) is a 422, not ignored
-
-
-class UserRegister(_Input):
-    username: Username
-    email: EmailStr
-    password: Password
-    full_name: FullName = ""
+_Input = StrictInput
 
 
 class UserCreate(UserRegister):
@@ -82,7 +60,7 @@ class ResetPassword(_Input):
 
 class Page(_Input):
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=ID_MAX)
 
 
 class ApiKeyCreate(_Input):
@@ -93,7 +71,7 @@ class ApiKeyCreate(_Input):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """A time without a zone is taken as UTC."""
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def changes(model: BaseModel) -> dict[str, Any]:
@@ -129,47 +107,182 @@ class ApiKeyPublic(BaseModel):
         return cls.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
-class JobSummary(BaseModel):
-    """A job in lists and live updates: no command, input, body or result (those can be large)."""
+class JobQuery(BaseModel):
+    """The filters and page of a job list (the API's query and the /jobs page's filter form)."""
 
-    id: int
-    name: str
-    type: str
+    model_config = ConfigDict(extra="forbid")
+    status: JobStatus | None = None
+    queue_name: QueueName | None = None
+    priority: JobPriority | None = None
+    type: JobType | None = None
+    search: str | None = Field(None, max_length=200, pattern=r"^[^\x00]*$")  # NUL matched nothing but all
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=ID_MAX)
+
+
+class QueueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    queue_name: QueueName | None = Field(None, description="One queue; both when left out.")
+
+
+# -- What the API answers (web/apidoc.py documents each handler's answers with these) ------------
+
+
+class Message(BaseModel):
+    """A confirmation in one sentence."""
+
+    message: str
+
+
+class StatusMessage(BaseModel):
+    """What a status request did (the seed's `{"success", "message"}`)."""
+
+    success: bool
+    message: str
+
+
+class QueueState(BaseModel):
+    workers: int
+    consuming: bool
+    running: int
+    pending: int
+    scheduled: int
+
+
+class QueueControl(StatusMessage):
+    """The queues after starting or stopping their consumers."""
+
+    queues: dict[str, QueueState]
+
+
+class TokenPair(BaseModel):
+    """An access token (short-lived) and the refresh token that renews it (works once)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str
+
+
+class UserPage(BaseModel):
+    """A page of users and how many there are in all."""
+
+    items: list[UserPublic]
+    total: int
+
+
+class JobPage(BaseModel):
+    """A page of jobs, newest first, and how many match in all."""
+
+    items: list[JobSummary]
+    total: int
+
+
+class ApiKeyList(BaseModel):
+    """The user's API keys (never the keys themselves)."""
+
+    items: list[ApiKeyPublic]
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A new API key: `key` is shown in this answer only."""
+
+    key: str
+
+
+class FireTime(BaseModel):
+    local: str
+    utc: str
+
+
+class Preview(BaseModel):
+    """The next fire times of a scheduler, in its zone and in UTC."""
+
+    timezone: str
+    times: list[FireTime]
+
+
+class Health(BaseModel):
+    """Liveness: the version, the database and both queues."""
+
     status: str
-    priority: str
-    queue_name: str
-    attempt: int
-    max_retries: int
-    error: str | None
-    created_by: int | None
-    scheduler_id: int | None
-    created_at: datetime
-    queued_at: datetime | None
-    run_after: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    pid: int | None
-
-    @classmethod
-    def of(cls, job: Job) -> dict[str, Any]:
-        return cls.model_validate(job, from_attributes=True).model_dump(mode="json")
+    version: str
+    database: str
+    queues: dict[str, QueueState]
 
 
-class JobDetail(JobSummary):
-    """One job with everything it was made from and what it produced."""
+# -- Plugins, Quick Tools and scripts (issue 16) --------------------------------------------------
 
-    retry_delay_seconds: float
-    timeout_seconds: float | None
-    command: str | None
-    cwd: str | None
-    env: dict[str, str] | None
-    script: str | None
-    input: dict[str, Any] | None
-    url: str | None
-    headers: dict[str, str] | None
-    body: Any
-    request_timeout_seconds: float | None
-    meta: dict[str, Any] | None
+
+class ToolInput(BaseModel):
+    """A Quick Tool's input: a JSON object whose fields are the tool's (its `input_schema`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ToolInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    superuser_only: bool
+    input_schema: dict[str, Any]
+
+
+class ToolList(BaseModel):
+    """The Quick Tools this user may run (superuser-only ones are hidden from others)."""
+
+    items: list[ToolInfo]
+
+
+class ToolResult(BaseModel):
+    """What a Quick Tool answered; `result`'s shape is the tool's own."""
+
+    tool: str
     result: Any
-    boot_id: str | None
-    idempotency_key: str | None
+
+
+class ScriptInfo(BaseModel):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class ScriptList(BaseModel):
+    """The scripts a script job may run."""
+
+    items: list[ScriptInfo]
+
+
+class ScriptRun(BaseModel):
+    """A script job's input and options; the script is named by the path."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: dict[str, Any] = Field(default_factory=dict, description="The script's input (see its input_schema)")
+    name: str = Field("", max_length=200)
+    priority: JobPriority = JobPriority.NORMAL
+    queue_name: QueueName = "default"
+    max_retries: int = Field(0, ge=0, le=100)
+    timeout_seconds: float | None = Field(None, gt=0, le=7 * 86400)
+
+
+class PluginInfo(BaseModel):
+    """One plugin: where it came from and the hooks it implements, or why it failed (the traceback
+    only for superusers)."""
+
+    name: str
+    origin: str
+    location: str
+    hooks: list[str]
+    ok: bool
+    error: str | None
+    failures: int
+    traceback: str | None = None
+
+
+class PluginList(BaseModel):
+    items: list[PluginInfo]
+
+
+class PluginsReloaded(PluginList):
+    """The plugins after a reload of the plugins folder, and what the reload did."""
+
+    message: str

@@ -10,16 +10,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from vcore_app.paths import assets_dir, bootstrap_dir
+from vcore_app.paths import assets_dir, bootstrap_dir, swagger_ui_dir
+from vcore_app.web.deps import settings
 
 
 async def theme_css(request: Request) -> Response:
     """The ACCENT setting as CSS variables (a stylesheet, because the CSP forbids inline styles)."""
-    accent = request.app.state.settings.ACCENT
-    red, green, blue = (int(accent[i:i + 2], 16) for i in (1, 3, 5))
-    body = (f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
-            f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"
-            f" --bs-link-color: {accent}; --bs-link-color-rgb: {red}, {green}, {blue}; }}\n")
+    accent = settings(request).ACCENT
+    red, green, blue = (int(accent[i : i + 2], 16) for i in (1, 3, 5))
+    body = (
+        f":root, [data-bs-theme] {{ --vc-accent: {accent}; --vc-accent-rgb: {red}, {green}, {blue};"
+        f" --bs-primary: {accent}; --bs-primary-rgb: {red}, {green}, {blue};"
+        f" --bs-link-color: {accent}; --bs-link-color-rgb: {red}, {green}, {blue}; }}\n"
+    )
     return Response(body, media_type="text/css", headers={"Cache-Control": "no-cache"})
 
 
@@ -27,5 +30,6 @@ def static_routes() -> list[BaseRoute]:
     return [
         Route("/static/theme.css", theme_css, methods=["GET"]),
         Mount("/static/vendor/bootstrap", app=StaticFiles(directory=bootstrap_dir()), name="bootstrap"),
+        Mount("/static/vendor/swagger-ui", app=StaticFiles(directory=swagger_ui_dir()), name="swagger-ui"),
         Mount("/static", app=StaticFiles(directory=assets_dir() / "static"), name="static"),
     ]

@@ -76,11 +76,12 @@
   }
 
   // -- durations of running jobs tick without the server -------------------------------------------------
-  function formatDuration(seconds) {  // as format_duration in web/pages/jobs.py
+  function formatDuration(seconds) {  // as the `duration` filter in web/templating.py
     if (seconds < 60) return seconds.toFixed(1) + " s";
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     if (seconds < 3600) return Math.floor(seconds / 60) + " min " + pad(Math.floor(seconds % 60)) + " s";
-    return Math.floor(seconds / 3600) + " h " + pad(Math.floor((seconds % 3600) / 60)) + " min";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h " + pad(Math.floor((seconds % 3600) / 60)) + " min";
+    return Math.floor(seconds / 86400) + " d " + pad(Math.floor((seconds % 86400) / 3600)) + " h";
   }
 
   function tick() {

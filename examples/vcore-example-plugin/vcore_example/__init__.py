@@ -34,11 +34,15 @@ _LOCK = threading.Lock()
 
 # ---- a page and an API route -------------------------------------------------------------------
 
+
 async def example_page(request: Request) -> Response:
     """Behind the login like every page; `actor(request)` is the user, `settings(request)` the settings."""
     greeting = setting_value(settings(request), "EXAMPLE_GREETING", "Hello")
-    return render(request, "example/page.html", {"nav": "Example", "greeting": f"{greeting}, {actor(request).username}",
-                                                  "events": EVENTS})
+    return render(
+        request,
+        "example/page.html",
+        {"nav": "Example", "greeting": f"{greeting}, {actor(request).username}", "events": EVENTS},
+    )
 
 
 async def example_api(request: Request) -> JSONResponse:
@@ -49,8 +53,10 @@ async def example_api(request: Request) -> JSONResponse:
 
 @hookimpl
 def register_routes() -> list[BaseRoute]:
-    return [Route("/example", example_page, methods=["GET"]),
-            Route("/api/v1/example/events", example_api, methods=["GET"])]
+    return [
+        Route("/example", example_page, methods=["GET"]),
+        Route("/api/v1/example/events", example_api, methods=["GET"]),
+    ]
 
 
 @hookimpl
@@ -69,6 +75,7 @@ def register_static() -> list[tuple[str, Path]]:
 
 
 # ---- a script with progress and a table result -------------------------------------------------
+
 
 class Squares(Script):
     name = "example-squares"
@@ -93,6 +100,7 @@ def register_scripts() -> list[type[Script]]:
 
 
 # ---- a Quick Tool with its own template, and one only for production --------------------------
+
 
 class WordCount(QuickTool):
     name = "example-word-count"
@@ -125,6 +133,7 @@ def register_quick_tools() -> list[type[QuickTool]]:
 
 
 # ---- hooks around the app and its jobs ---------------------------------------------------------
+
 
 @hookimpl
 def on_startup(settings: Any) -> None:

@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from vcore_app.system import health
+from vcore_app.web.deps import runtime
 
 
 async def healthz(request: Request) -> JSONResponse:
-    body = health(request.app.state.runtime)
+    body = health(runtime(request))
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)

@@ -1,13 +1,11 @@
-"""JSON handlers for /api/v1/jobs: parse, check the role, call jobs.service, render.
+"""JSON handlers for /api/v1/jobs: parse, call jobs.service (which checks who may do what), render.
 
-The job list answers `{"items": [...], "total": N}`. Database work runs in the thread pool: a writer
-may wait for SQLite's lock, and the event loop must not wait with it.
+The job list answers `{"items": [...], "total": N}`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
@@ -15,30 +13,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from vcore_app import db
-from vcore_app.auth.guards import current_user, require_superuser
 from vcore_app.errors import AppError
 from vcore_app.filetail import read_range, tail_offset
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
-from vcore_app.jobs.service import JobWiring
+from vcore_app.jobs.queues import Queue
 from vcore_app.jobs.spec import JobSpec, QueueName
-from vcore_app.models import Job, JobPriority, JobStatus, JobType, User
-from vcore_app.web.schemas import JobDetail, JobSummary
+from vcore_app.jobs.views import JobDetail, JobSummary
+from vcore_app.models import ID_MAX, JobPriority, JobStatus
+from vcore_app.web.apidoc import operation
+from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
+from vcore_app.web.schemas import JobPage, JobQuery, QueueControl, QueueQuery, StatusMessage
 from vcore_app.web.validation import json_body, query_params
-
-T = TypeVar("T")
-
-
-class JobQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: JobStatus | None = None
-    queue_name: QueueName | None = None
-    priority: JobPriority | None = None
-    type: JobType | None = None
-    search: str | None = Field(None, max_length=200)
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
 
 
 class JobUpdate(BaseModel):
@@ -70,164 +56,208 @@ class StatusChange(BaseModel):
 
 class LogQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    offset: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0, le=ID_MAX)
     tail: int | None = Field(None, ge=1, le=100_000)
     download: bool = False
 
 
-class QueueQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    queue_name: QueueName
-
-
-async def in_session(request: Request, work: Callable[[Session, JobWiring], T], *, readonly: bool = False) -> T:
-    """Run `work` in one session in the thread pool (the job pages use it too)."""
-    runtime = request.app.state.runtime
-    return await db.run(runtime.engine, lambda session: work(session, runtime.wiring), readonly=readonly)
+_CREATE_DOC = (
+    "A `command` job runs `/bin/sh -c COMMAND` (superusers only), a `script` job a registered script with "
+    "its `input`, an `api_post` job POSTs `body` as JSON to `url`. The seed's form works too: "
+    '`{"type": "script", "command": SCRIPT, "meta": INPUT}` and '
+    '`{"type": "api_post", "command": URL, "meta": BODY}`. With an `Idempotency-Key` header '
+    "(up to 128 characters) a repeated request answers 200 with the job it created the first time."
+)
 
 
 def _job_id(request: Request) -> int:
-    return request.path_params["job_id"]
+    job_id: int = request.path_params["job_id"]
+    return job_id
 
 
+@operation("List jobs (a regular user sees its own)", tags=["jobs"], query=JobQuery, responses={200: JobPage})
 async def list_jobs(request: Request) -> JSONResponse:
     query = query_params(request, JobQuery)
-    owner = service.owner_filter(current_user(request))
+    user = actor(request)
 
-    def work(session: Session, _wiring: JobWiring) -> dict[str, Any]:
-        items, total = service.list_jobs(session=session, owner=owner, **query.model_dump())
+    def work(session: Session) -> dict[str, Any]:
+        items, total = service.list_jobs(session=session, actor=user, **query.model_dump())
         return {"items": [JobSummary.of(job) for job in items], "total": total}
 
-    return JSONResponse(await in_session(request, work, readonly=True))
+    return JSONResponse(await in_db(request, work, readonly=True))
 
 
+@operation(
+    "Create a job",
+    tags=["jobs"],
+    body=JobSpec,
+    responses={201: JobDetail, 200: JobDetail},
+    errors=[403, 409],
+    description=_CREATE_DOC,
+)
 async def create_job(request: Request) -> JSONResponse:
-    user = current_user(request)
+    user = actor(request)
     spec = await json_body(request, JobSpec)
-    service.check_may_run(user, spec)
     key = request.headers.get("idempotency-key") or None
     if key is not None and len(key) > 128:
         raise AppError("Idempotency-Key is longer than 128 characters", 422)
+    wiring = runtime(request).wiring
 
-    def work(session: Session, wiring: JobWiring) -> tuple[dict[str, Any], bool]:
-        job, created = service.create_job(session=session, wiring=wiring, spec=spec, created_by=user.id,
-                                          idempotency_key=key)
+    def work(session: Session) -> tuple[dict[str, Any], bool]:
+        job, created = service.create_job(session=session, wiring=wiring, spec=spec, actor=user, idempotency_key=key)
         return JobDetail.of(job), created
 
-    body, created = await in_session(request, work)
+    body, created = await in_db(request, work)
     return JSONResponse(body, status_code=201 if created else 200)
 
 
+@operation("A job with its spec and result", tags=["jobs"], responses={200: JobDetail})
 async def get_job(request: Request) -> JSONResponse:
-    owner = service.owner_filter(current_user(request))
-    job_id = _job_id(request)
-
-    def work(session: Session, _wiring: JobWiring) -> dict[str, Any]:
-        return JobDetail.of(service.get_job(session=session, job_id=job_id, owner=owner))
-
-    return JSONResponse(await in_session(request, work, readonly=True))
-
-
-def _change(request: Request, user: User, change: Callable[[Session, JobWiring, Job], Job | None]
-            ) -> Callable[[Session, JobWiring], dict[str, Any] | None]:
-    """Load a job the user may see, apply `change`, render the result."""
-    job_id = _job_id(request)
-
-    def work(session: Session, wiring: JobWiring) -> dict[str, Any] | None:
-        job = service.get_job(session=session, job_id=job_id, owner=service.owner_filter(user))
-        changed = change(session, wiring, job)
-        return JobDetail.of(changed) if changed is not None else None
-
-    return work
+    user, job_id = actor(request), _job_id(request)
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.get_job(session=session, job_id=job_id, actor=user)),
+            readonly=True,
+        )
+    )
 
 
+@operation(
+    "Change a job that is not running", tags=["jobs"], body=JobUpdate, responses={200: JobDetail}, errors=[403, 409]
+)
 async def update_job(request: Request) -> JSONResponse:
-    user = current_user(request)
+    user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     changes = (await json_body(request, JobUpdate)).model_dump(exclude_unset=True)
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(
+                service.update_job(session=session, wiring=wiring, job_id=job_id, actor=user, changes=changes)
+            ),
+        )
+    )
 
-    def change(session: Session, wiring: JobWiring, job: Job) -> Job:
-        if job.type == JobType.COMMAND:
-            require_superuser(request)
-        return service.update_job(session=session, wiring=wiring, job=job, changes=changes)
 
-    return JSONResponse(await in_session(request, _change(request, user, change)))
-
-
+@operation("Delete a job that is not running, with its log", tags=["jobs"], responses={204: "empty"}, errors=[403, 409])
 async def delete_job(request: Request) -> Response:
-    user = current_user(request)
-
-    def change(session: Session, wiring: JobWiring, job: Job) -> None:
-        service.delete_job(session=session, wiring=wiring, job=job)
-
-    await in_session(request, _change(request, user, change))
+    user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
+    await in_db(request, lambda session: service.delete_job(session=session, wiring=wiring, job_id=job_id, actor=user))
     return Response(status_code=204)
 
 
+@operation(
+    "Hold, release, cancel or re-queue a job",
+    tags=["jobs"],
+    body=StatusChange,
+    responses={200: JobDetail},
+    errors=[403, 409],
+)
 async def set_status(request: Request) -> JSONResponse:
-    user = current_user(request)
+    user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     target = (await json_body(request, StatusChange)).status
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(
+                service.set_status(session=session, wiring=wiring, job_id=job_id, actor=user, to=target)
+            ),
+        )
+    )
 
-    def change(session: Session, wiring: JobWiring, job: Job) -> Job:
-        if target == JobStatus.QUEUED and job.type == JobType.COMMAND:
-            require_superuser(request)
-        return service.set_status(session=session, wiring=wiring, job=job, to=target, by=user.username)
 
-    return JSONResponse(await in_session(request, _change(request, user, change)))
-
-
+@operation(
+    "Kill a running job's processes, or cancel a waiting job", tags=["jobs"], responses={200: JobDetail}, errors=[409]
+)
 async def kill_job(request: Request) -> JSONResponse:
-    user = current_user(request)
+    user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.kill_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
+        )
+    )
 
-    def change(session: Session, wiring: JobWiring, job: Job) -> Job:
-        return service.kill_job(session=session, wiring=wiring, job=job, by=user.username)
 
-    return JSONResponse(await in_session(request, _change(request, user, change)))
-
-
+@operation("A new job from this job's spec", tags=["jobs"], responses={201: JobDetail}, errors=[403])
 async def rerun_job(request: Request) -> JSONResponse:
-    user = current_user(request)
+    user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
+    return JSONResponse(
+        await in_db(
+            request,
+            lambda session: JobDetail.of(service.rerun_job(session=session, wiring=wiring, job_id=job_id, actor=user)),
+        ),
+        status_code=201,
+    )
 
-    def change(session: Session, wiring: JobWiring, job: Job) -> Job:
-        return service.rerun_job(session=session, wiring=wiring, job=job, user=user)
 
-    return JSONResponse(await in_session(request, _change(request, user, change)), status_code=201)
-
-
+@operation(
+    "A job's log as text (all, from an offset, or the last lines)",
+    tags=["jobs"],
+    query=LogQuery,
+    responses={200: "text"},
+)
 async def job_log(request: Request) -> Response:
     """The log as text/plain: all of it, from `offset`, or the last `tail` lines. `X-Log-Size` is
     the offset to ask for next; the file is streamed, never read whole. `download=1` makes it a file
     the browser saves."""
     query = query_params(request, LogQuery)
-    owner = service.owner_filter(current_user(request))
-    job_id = _job_id(request)
-    await in_session(request, lambda session, _w: service.get_job(session=session, job_id=job_id, owner=owner),
-                readonly=True)
-    path = log_path(request.app.state.settings.job_logs_dir, job_id)
+    user, job_id = actor(request), _job_id(request)
+    await in_db(request, lambda session: service.get_job(session=session, job_id=job_id, actor=user), readonly=True)
+    path = log_path(settings(request).job_logs_dir, job_id)
     attachment = {"Content-Disposition": f'attachment; filename="job-{job_id}.log"'} if query.download else {}
     if not path.exists():
         return Response(b"", media_type="text/plain", headers={"X-Log-Start": "0", "X-Log-Size": "0", **attachment})
     size = path.stat().st_size
+    # Reading the end of a large file backwards is file work, not database work: off the event loop.
     start = await run_in_threadpool(tail_offset, path, query.tail) if query.tail else min(query.offset or 0, size)
     headers = {"X-Log-Start": str(start), "X-Log-Size": str(size), **attachment}
     return StreamingResponse(read_range(path, start, size), media_type="text/plain; charset=utf-8", headers=headers)
 
 
+@operation(
+    "Start the workers of one queue, or of both",
+    tags=["queues"],
+    query=QueueQuery,
+    responses={200: QueueControl},
+    errors=[403],
+)
 async def start_consumer(request: Request) -> JSONResponse:
-    require_superuser(request)
-    queue = request.app.state.runtime.queues[query_params(request, QueueQuery).queue_name]
-    await run_in_threadpool(queue.start)
-    return JSONResponse({"queue_name": queue.name, **queue.status()})
+    superuser(request)
+    queues = _chosen(request)
+    for queue in queues:
+        await run_in_threadpool(queue.start)  # starting worker threads, not database work
+    return _queue_answer(request, f"started {' and '.join(queue.name for queue in queues)}")
 
 
+@operation(
+    "Pause one queue, or both (running jobs finish)",
+    tags=["queues"],
+    query=QueueQuery,
+    responses={200: QueueControl},
+    errors=[403],
+)
 async def stop_consumer(request: Request) -> JSONResponse:
     """Pause a queue: running jobs finish, waiting ones stay queued until start-consumer."""
-    require_superuser(request)
-    queue = request.app.state.runtime.queues[query_params(request, QueueQuery).queue_name]
-    queue.request_stop()
-    return JSONResponse({"queue_name": queue.name, **queue.status()})
+    superuser(request)
+    queues = _chosen(request)
+    for queue in queues:
+        queue.request_stop()
+    return _queue_answer(request, f"stopped {' and '.join(queue.name for queue in queues)}")
 
 
+def _chosen(request: Request) -> list[Queue]:
+    """The queue named by `queue_name`, or both (the seed's clients name none)."""
+    name, queues = query_params(request, QueueQuery).queue_name, runtime(request).queues
+    return [queues[name]] if name else list(queues.queues.values())
+
+
+def _queue_answer(request: Request, message: str) -> JSONResponse:
+    return JSONResponse({"success": True, "message": message, "queues": runtime(request).queues.status()})
+
+
+@operation("Send the job list to every open WebSocket now", tags=["jobs"], responses={200: StatusMessage})
 async def push_jobs(request: Request) -> JSONResponse:
-    current_user(request)
-    request.app.state.runtime.hub.refresh()
-    return JSONResponse({"detail": "pushed"})
+    actor(request)
+    runtime(request).hub.refresh()
+    return JSONResponse({"success": True, "message": "job list sent to every open WebSocket"})

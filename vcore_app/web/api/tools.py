@@ -8,17 +8,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from vcore_app.tools import service
-from vcore_app.web.deps import actor, runtime
+from vcore_app.web.apidoc import operation
+from vcore_app.web.deps import actor, tools
+from vcore_app.web.schemas import ToolInput, ToolList, ToolResult
 from vcore_app.web.validation import json_body_raw, validate
 
 
+@operation("List the Quick Tools, with each one's input schema", tags=["tools"], responses={200: ToolList})
 async def list_tools(request: Request) -> JSONResponse:
-    return JSONResponse({"items": service.describe_tools(tools=runtime(request).tools, actor=actor(request))})
+    return JSONResponse({"items": service.describe_tools(tools=tools(request), actor=actor(request))})
 
 
+@operation(
+    "Run a Quick Tool",
+    tags=["tools"],
+    body=ToolInput,
+    responses={200: ToolResult},
+    errors=[403],
+    description="The body is the tool's input (its `input_schema` in `GET /api/v1/tools`).",
+)
 async def run_tool(request: Request) -> JSONResponse:
     user = actor(request)
-    tool = service.get_tool(tools=runtime(request).tools, name=request.path_params["name"], actor=user)
+    tool = service.get_tool(tools=tools(request), name=request.path_params["name"], actor=user)
     data = validate(tool.Input, await json_body_raw(request))
     result = await run_in_threadpool(lambda: service.run_tool(tool=tool, data=data, actor=user))
     return JSONResponse({"tool": tool.name, "result": result})

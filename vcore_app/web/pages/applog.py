@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vcore_app.applog import read_app_log
-from vcore_app.auth.guards import require_superuser
+from vcore_app.models import ID_MAX
+from vcore_app.web.deps import settings, superuser
 from vcore_app.web.templating import render
 from vcore_app.web.validation import query_params
 
@@ -23,19 +24,27 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class TailQuery(BaseModel):
-    offset: int | None = Field(None, ge=0)
+    offset: int | None = Field(None, ge=0, le=ID_MAX)
     file: str | None = Field(None, max_length=64)
 
 
 async def logs_page(request: Request) -> Response:
-    require_superuser(request)
-    return render(request, "logs/index.html", {"nav": "Logs", "levels": LEVELS,
-                                               "path": request.app.state.settings.logs_dir / "vcore.log"})
+    superuser(request)
+    return render(
+        request,
+        "applog/index.html",
+        {"nav": "Logs", "levels": LEVELS, "path": settings(request).logs_dir / "vcore.log"},
+    )
 
 
 async def logs_tail(request: Request) -> JSONResponse:
-    require_superuser(request)
+    superuser(request)
     query = query_params(request, TailQuery)
-    chunk = await run_in_threadpool(read_app_log, request.app.state.settings.logs_dir / "vcore.log",
-                                    offset=query.offset, file_id=query.file, tail_bytes=TAIL_BYTES)
+    chunk = await run_in_threadpool(
+        read_app_log,
+        settings(request).logs_dir / "vcore.log",  # a file, not the database
+        offset=query.offset,
+        file_id=query.file,
+        tail_bytes=TAIL_BYTES,
+    )
     return JSONResponse(asdict(chunk), headers={"Cache-Control": "no-store"})

@@ -4,48 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from vcore_app import db, stats
-from vcore_app.auth.guards import current_user, require_superuser
+from vcore_app import stats
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.system import snapshot
+from vcore_app.web.deps import actor, in_db, runtime, superuser
 from vcore_app.web.templating import render
 
 _CHART_HEIGHT = 100
 
 
 async def dashboard(request: Request) -> HTMLResponse:
-    runtime = request.app.state.runtime
-    user = current_user(request)
+    active, user = runtime(request), actor(request)
 
-    def gather() -> dict[str, Any]:
-        with db.session(runtime.engine, readonly=True) as session:
-            bars = stats.jobs_per_hour(session=session, now=runtime.clock())
-            return {
-                "bars": bars,
-                "totals": stats.totals(bars),
-                "peak": max([bar.total for bar in bars] + [1]),
-                "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
-                "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
-            }
+    def gather(session: Session) -> dict[str, Any]:
+        bars = stats.jobs_per_hour(session=session, now=active.clock())
+        return {
+            "bars": bars,
+            "totals": stats.totals(bars),
+            "peak": max([bar.total for bar in bars] + [1]),
+            "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
+            "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
+        }
 
-    return render(request, "dashboard/index.html", {
-        "nav": "Dashboard",
-        "system": snapshot(runtime),
-        "queues": runtime.queues.status(),
-        "chart_height": _CHART_HEIGHT,
-        **await run_in_threadpool(gather),
-    })
+    data = await in_db(request, gather, readonly=True)
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "nav": "Dashboard",
+            "system": snapshot(active),
+            "queues": active.queues.status(),
+            "chart_height": _CHART_HEIGHT,
+            **data,
+        },
+    )
 
 
 async def queue_consumer(request: Request) -> Response:
     """Start or stop a queue's consumer: stopped, its jobs wait (running ones finish)."""
-    require_superuser(request)
-    queues = request.app.state.runtime.queues
+    superuser(request)
+    queues = runtime(request).queues
     name, action = request.path_params["name"], request.path_params["action"]
     if name not in queues.queues or action not in ("start", "stop"):
         raise AppError("No such queue or action", 404)

@@ -10,13 +10,14 @@ from pydantic import BaseModel, EmailStr
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vcore_app import db
 from vcore_app.auth import recovery
 from vcore_app.errors import AppError
 from vcore_app.web import flash
-from vcore_app.web.forms import NewPasswordTwice, form_errors
+from vcore_app.web.deps import in_db, runtime, settings
+from vcore_app.web.errors import form_errors
+from vcore_app.web.forms import NewPasswordTwice
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields, validate
+from vcore_app.web.validation import read_form, validate
 
 
 class ForgotForm(BaseModel):
@@ -28,8 +29,8 @@ class ResetForm(NewPasswordTwice):
 
 
 def _forgot(request: Request, status: int = 200, **context: object) -> Response:
-    base = {"emails_enabled": request.app.state.settings.EMAILS_ENABLED, "email": "", "errors": {}, "sent": False}
-    return render(request, "login/forgot.html", {**base, **context}, status=status)
+    base = {"emails_enabled": settings(request).EMAILS_ENABLED, "email": "", "errors": {}, "sent": False}
+    return render(request, "password/forgot.html", {**base, **context}, status=status)
 
 
 async def forgot_page(request: Request) -> Response:
@@ -37,43 +38,47 @@ async def forgot_page(request: Request) -> Response:
 
 
 async def forgot_submit(request: Request) -> Response:
-    fields = await form_fields(request)
+    fields = await read_form(request)
     try:
         form = validate(ForgotForm, {"email": fields.get("email", "").strip()})
     except AppError as exc:
         return _forgot(request, exc.status, email=fields.get("email", ""), errors=form_errors(exc)[0])
-    task = await recovery.recovery_task(settings=request.app.state.settings, engine=request.app.state.runtime.engine,
-                                        email=form.email)
+    task = await recovery.recovery_task(settings=settings(request), engine=runtime(request).engine, email=form.email)
     response = _forgot(request, sent=True, message=recovery.RECOVERY_ANSWER)
     response.background = task
     return response
 
 
 def _reset_page(request: Request, token: str, status: int = 200, **context: object) -> Response:
-    return render(request, "login/reset.html", {"token": token, "errors": {}, "error": None, **context}, status=status)
+    return render(
+        request, "password/reset.html", {"token": token, "errors": {}, "error": None, **context}, status=status
+    )
 
 
 async def reset_page(request: Request) -> Response:
     """Check the link before asking for a password, so a used or expired one says so at once."""
     token = request.query_params.get("token", "")
-    settings, engine = request.app.state.settings, request.app.state.runtime.engine
-    user = await db.run(engine, lambda s: recovery.user_for_reset(session=s, settings=settings, token=token),
-                        readonly=True)
+    config = settings(request)
+    user = await in_db(
+        request, lambda s: recovery.user_for_reset(session=s, settings=config, token=token), readonly=True
+    )
     if user is None:
         return _reset_page(request, "", 400, error=recovery.INVALID_LINK)
     return _reset_page(request, token)
 
 
 async def reset_submit(request: Request) -> Response:
-    fields = await form_fields(request)
+    fields = await read_form(request)
     token = fields.get("token", "")
     try:
         form = validate(ResetForm, fields)
     except AppError as exc:
         return _reset_page(request, token, exc.status, errors=form_errors(exc)[0])
-    settings = request.app.state.settings
-    changed = await db.run(request.app.state.runtime.engine, lambda s: recovery.reset_password(
-        session=s, settings=settings, token=form.token, new_password=form.password))
+    config = settings(request)
+    changed = await in_db(
+        request,
+        lambda s: recovery.reset_password(session=s, settings=config, token=form.token, new_password=form.password),
+    )
     if not changed:
         return _reset_page(request, "", 400, error=recovery.INVALID_LINK)
     return flash.redirect(request, "/login", "Password changed; log in with the new one.")

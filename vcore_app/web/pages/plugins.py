@@ -15,8 +15,11 @@ from vcore_app.web.templating import render
 
 async def plugins_page(request: Request) -> Response:
     items = service.list_plugins(plugins=runtime(request).plugins, actor=actor(request))
-    return render(request, "plugins/index.html", {"nav": "Plugins", "plugins": items,
-                                                  "plugins_dir": settings(request).plugins_dir})
+    return render(
+        request,
+        "plugins/index.html",
+        {"nav": "Plugins", "plugins": items, "plugins_dir": settings(request).plugins_dir},
+    )
 
 
 async def reload_plugins(request: Request) -> Response:

@@ -15,17 +15,18 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vcore_app import db, users
+from vcore_app import users
 from vcore_app.auth import apikeys
-from vcore_app.auth.guards import current_user
-from vcore_app.auth.session import set_session_cookie
-from vcore_app.errors import AppError, invalid
+from vcore_app.errors import AppError
 from vcore_app.models import User, utcnow
 from vcore_app.web import flash
-from vcore_app.web.forms import NewPasswordTwice, form_errors
+from vcore_app.web.deps import actor, actor_id, in_db
+from vcore_app.web.errors import form_errors
+from vcore_app.web.forms import NewPasswordTwice
 from vcore_app.web.schemas import UserUpdateMe, changes
+from vcore_app.web.session import set_session_cookie
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields, validate
+from vcore_app.web.validation import read_form, validate
 
 EXPIRY_CHOICES = {"": "Never", "30": "In 30 days", "90": "In 90 days", "365": "In a year"}
 
@@ -41,17 +42,25 @@ class ApiKeyForm(BaseModel):
 
 def _me(session: Session, request: Request) -> User:
     """The user as stored now (the request's copy was loaded before this request changed it)."""
-    return session.get(User, current_user(request).id)
+    return users.get_user(session=session, user_id=actor_id(request))
 
 
 async def _page(request: Request, exc: AppError | None = None, values: dict[str, Any] | None = None) -> Response:
     errors, error = form_errors(exc) if exc else ({}, None)
-    user = current_user(request)
-    keys = await db.run(request.app.state.runtime.engine, lambda s: apikeys.list_api_keys(session=s, user=user),
-                        readonly=True)
-    context = {"nav": "Profile", "keys": keys, "now": utcnow(), "expiry_choices": EXPIRY_CHOICES, "errors": errors,
-               "error": error, "values": {"full_name": user.full_name, "email": user.email, **(values or {})}}
-    return render(request, "user/profile.html", context, status=exc.status if exc else 200)
+    user = actor(request)
+    keys = await in_db(request, lambda s: apikeys.list_api_keys(session=s, user=user), readonly=True)
+    context = {
+        "nav": "Profile",
+        "keys": keys,
+        "now": utcnow(),
+        "expiry_choices": EXPIRY_CHOICES,
+        "errors": errors,
+        "error": error,
+        "values": {"full_name": user.full_name, "email": user.email, **(values or {})},
+    }
+    # A form shown again with errors next to its fields is a 422, whatever the rule's own status.
+    status = (422 if errors else exc.status) if exc else 200
+    return render(request, "profile/profile.html", context, status=status)
 
 
 def _back(request: Request, message: str, user: User | None = None) -> Response:
@@ -67,22 +76,21 @@ async def profile_page(request: Request) -> Response:
 
 
 async def update_profile(request: Request) -> Response:
-    fields = await form_fields(request)
+    fields = await read_form(request)
     values = {"full_name": fields.get("full_name", "").strip(), "email": fields.get("email", "").strip()}
     try:
         body = validate(UserUpdateMe, values)
-        await db.run(request.app.state.runtime.engine,
-                     lambda s: users.update_user(session=s, user=_me(s, request), changes=changes(body)))
+        await in_db(request, lambda s: users.update_user(session=s, user=_me(s, request), changes=changes(body)))
     except AppError as exc:
         return await _page(request, exc, values)
     return _back(request, "Profile saved.")
 
 
 async def change_password(request: Request) -> Response:
-    fields = await form_fields(request)
+    fields = await read_form(request)
     try:
         form = validate(PasswordChange, fields)
-        user = await db.run(request.app.state.runtime.engine, lambda s: _change_password(s, request, form))
+        user = await in_db(request, lambda s: _change_password(s, request, form))
     except AppError as exc:
         return await _page(request, exc)
     return _back(request, "Password changed. Your other sessions and tokens are logged out.", user)
@@ -90,13 +98,9 @@ async def change_password(request: Request) -> Response:
 
 def _change_password(session: Session, request: Request, form: PasswordChange) -> User:
     user = _me(session, request)
-    try:
-        users.change_password(session=session, user=user, current_password=form.current_password,
-                              new_password=form.password)
-    except AppError as exc:
-        if exc.message != users.INCORRECT_PASSWORD:
-            raise
-        raise invalid("current_password", exc.message) from None  # shown next to the field it is about
+    users.change_password(
+        session=session, user=user, current_password=form.current_password, new_password=form.password
+    )
     return user
 
 
@@ -106,28 +110,30 @@ async def logout_everywhere(request: Request) -> Response:
         users.revoke_all_tokens(session=session, user=user)
         return user
 
-    user = await db.run(request.app.state.runtime.engine, revoke)
-    return _back(request, "Logged out everywhere else: every other session and token of yours has stopped working.",
-                 user)
+    user = await in_db(request, revoke)
+    return _back(
+        request, "Logged out everywhere else: every other session and token of yours has stopped working.", user
+    )
 
 
 async def create_api_key(request: Request) -> Response:
-    fields = await form_fields(request)
+    fields = await read_form(request)
     try:
         form = validate(ApiKeyForm, fields)
     except AppError as exc:
         return await _page(request, exc, {"name": fields.get("name", "")})
     expires_at = utcnow() + timedelta(days=int(form.expires_in_days)) if form.expires_in_days else None
-    row, key = await db.run(request.app.state.runtime.engine, lambda s: apikeys.create_api_key(
-        session=s, user=current_user(request), name=form.name, expires_at=expires_at))
+    user = actor(request)
+    row, key = await in_db(
+        request, lambda s: apikeys.create_api_key(session=s, user=user, name=form.name, expires_at=expires_at)
+    )
     # The key is shown on this page once and stored nowhere: keep it out of every cache.
-    response = render(request, "user/api_key_created.html", {"nav": "Profile", "row": row, "key": key}, status=201)
+    response = render(request, "profile/api_key_created.html", {"nav": "Profile", "row": row, "key": key}, status=201)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 async def delete_api_key(request: Request) -> Response:
-    key_id = request.path_params["id"]
-    await db.run(request.app.state.runtime.engine,
-                 lambda s: apikeys.delete_api_key(session=s, user=current_user(request), key_id=key_id))
+    user, key_id = actor(request), request.path_params["id"]
+    await in_db(request, lambda s: apikeys.delete_api_key(session=s, user=user, key_id=key_id))
     return _back(request, "API key revoked.")

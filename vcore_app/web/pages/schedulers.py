@@ -4,83 +4,106 @@ the next runs, toggle, run now, delete. Superusers only, like the API; the same 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import available_timezones
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from vcore_app import db, schedules
-from vcore_app.auth.guards import require_superuser
 from vcore_app.errors import AppError
-from vcore_app.jobs import service
+from vcore_app.jobs import service as jobs
 from vcore_app.models import Job, JobScheduler
-from vcore_app.scheduler import launch
+from vcore_app.schedulers import service
+from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
+from vcore_app.web.errors import field_messages
 from vcore_app.web.templating import render
-from vcore_app.web.validation import form_fields
+from vcore_app.web.validation import read_form
 
-T = TypeVar("T")
 _EXAMPLE_TEMPLATE = {"type": "command", "command": "echo hello", "priority": "normal", "queue_name": "default"}
 _ZONES = sorted(available_timezones())
+_ALL = 10_000  # the page lists every scheduler; there are a handful, not thousands
 
 
-async def _work(request: Request, work: Callable[[Session], T], *, readonly: bool = False) -> T:
-    """Superusers only: then `work` in a short transaction off the event loop."""
-    require_superuser(request)
-    return await db.run(request.app.state.runtime.engine, work, readonly=readonly)
-
-
-def _one(request: Request, session: Session) -> JobScheduler:
-    return schedules.get_scheduler(session=session, scheduler_id=request.path_params["scheduler_id"])
+def _scheduler_id(request: Request) -> int:
+    scheduler_id: int = request.path_params["scheduler_id"]
+    return scheduler_id
 
 
 async def schedulers_index(request: Request) -> Response:
-    def work(session: Session) -> dict[str, Any]:
-        rows = list(session.exec(select(JobScheduler).order_by(JobScheduler.name)).all())
-        return {"schedulers": rows, "last": schedules.last_jobs(session=session, schedulers=rows)}
+    user = actor(request)
 
-    context = await _work(request, work, readonly=True)
+    def work(session: Session) -> dict[str, Any]:
+        rows, _ = service.list_schedulers(session=session, actor=user, limit=_ALL, offset=0, by_name=True)
+        return {"schedulers": rows, "last": service.last_jobs(session=session, schedulers=rows)}
+
+    context = await in_db(request, work, readonly=True)
     return render(request, "schedulers/index.html", {"nav": "Schedulers", **context})
 
 
 def _form_values(scheduler: JobScheduler | None, default_timezone: str) -> dict[str, Any]:
     if scheduler is None:
-        return {"trigger_type": "cron", "cron": "0 3 * * *", "timezone": default_timezone, "enabled": True,
-                "overlap_policy": "skip", "misfire_policy": "run_once", "env_name": "",
-                "job_template": json.dumps(_EXAMPLE_TEMPLATE, indent=2)}
+        return {
+            "trigger_type": "cron",
+            "cron": "0 3 * * *",
+            "timezone": default_timezone,
+            "enabled": True,
+            "overlap_policy": "skip",
+            "misfire_policy": "run_once",
+            "env_name": "",
+            "job_template": json.dumps(_EXAMPLE_TEMPLATE, indent=2),
+        }
     values = scheduler.model_dump()
     values["job_template"] = json.dumps(scheduler.job_template, indent=2)
     return values
 
 
-def _form_page(request: Request, scheduler: JobScheduler | None, values: dict[str, Any],
-               errors: dict[str, str] | None = None, runs: list[Job] | None = None, status: int = 200) -> Response:
-    return render(request, "schedulers/form.html", {
-        "nav": "Schedulers", "scheduler": scheduler, "values": values, "errors": errors or {},
-        "runs": runs or [], "zones": _ZONES}, status=status)
+def _form_page(
+    request: Request,
+    scheduler: JobScheduler | None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    runs: list[Job] | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "schedulers/form.html",
+        {
+            "nav": "Schedulers",
+            "scheduler": scheduler,
+            "values": values,
+            "errors": errors or {},
+            "runs": runs or [],
+            "zones": _ZONES,
+        },
+        status=status,
+    )
 
 
 async def new_scheduler_page(request: Request) -> Response:
-    require_superuser(request)
-    return _form_page(request, None, _form_values(None, request.app.state.settings.TIMEZONE))
+    superuser(request)
+    return _form_page(request, None, _form_values(None, settings(request).TIMEZONE))
 
 
 async def scheduler_page(request: Request) -> Response:
+    user, scheduler_id = actor(request), _scheduler_id(request)
+
     def work(session: Session) -> tuple[JobScheduler, list[Job]]:
-        scheduler = _one(request, session)
-        runs, _ = service.list_jobs(session=session, owner=None, scheduler_id=scheduler.id, limit=20)
+        scheduler = service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user)
+        runs, _ = jobs.list_jobs(session=session, actor=user, scheduler_id=scheduler.id, limit=20)
         return scheduler, runs
 
-    scheduler, runs = await _work(request, work, readonly=True)
+    scheduler, runs = await in_db(request, work, readonly=True)
     return _form_page(request, scheduler, _form_values(scheduler, scheduler.timezone), runs=runs)
 
 
 def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The posted form as an API payload, and the errors found before validation (bad JSON)."""
-    payload: dict[str, Any] = {key: form.get(key, "") for key in (
-        "name", "description", "env_name", "trigger_type", "timezone", "overlap_policy", "misfire_policy")}
+    payload: dict[str, Any] = {
+        key: form.get(key, "")
+        for key in ("name", "description", "env_name", "trigger_type", "timezone", "overlap_policy", "misfire_policy")
+    }
     payload["enabled"] = "enabled" in form
     trigger = payload["trigger_type"]
     payload["cron"] = form.get("cron", "") if trigger == "cron" else None
@@ -92,62 +115,61 @@ def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         return payload, {"job_template": f"Not valid JSON: {exc}"}
 
 
-def _errors(detail: Any) -> dict[str, str]:
-    """422 detail -> {form field: message}; errors inside the template name their path."""
-    if not isinstance(detail, list):
-        return {"name": str(detail)}
-    found: dict[str, str] = {}
-    for error in detail:
-        loc = [str(part) for part in error.get("loc", [])][1:] or ["name"]
-        found.setdefault(loc[0], (".".join(loc[1:]) + ": " if len(loc) > 1 else "") + error["msg"])
-    return found
-
-
 async def save_scheduler(request: Request) -> Response:
-    user = require_superuser(request)
-    form = await form_fields(request)
-    scheduler_id = request.path_params.get("scheduler_id")
+    user = superuser(request)
+    form = await read_form(request)
+    scheduler_id: int | None = request.path_params.get("scheduler_id")
     payload, errors = _payload(form)
-    runtime = request.app.state.runtime
+    wiring = runtime(request).schedulers
 
     def work(session: Session) -> JobScheduler:
-        data = schedules.parse(payload, default_timezone=runtime.settings.TIMEZONE, scripts=runtime.wiring.scripts)
         if scheduler_id is None:
-            return schedules.create_scheduler(session=session, data=data, created_by=user, now=runtime.clock())
-        return schedules.update_scheduler(session=session, scheduler=_one(request, session), data=data,
-                                          now=runtime.clock())
+            return service.create_scheduler(session=session, wiring=wiring, payload=payload, actor=user)
+        return service.update_scheduler(
+            session=session, wiring=wiring, scheduler_id=scheduler_id, payload=payload, actor=user
+        )
 
     if not errors:
         try:
-            saved = await _work(request, work)
+            saved = await in_db(request, work)
         except AppError as exc:
             if exc.status != 422:
                 raise
-            errors = _errors(exc.message)
+            # Errors inside the job template name their path; one naming no field shows by the name.
+            errors = field_messages(exc.fields, default="name")
         else:
-            runtime.scheduler.wake()
             return RedirectResponse(f"/schedulers/{saved.id}", status_code=303)
-    current = await _work(request, _one, readonly=True) if scheduler_id is not None else None
+    current = None
+    if scheduler_id is not None:
+        current = await in_db(
+            request,
+            lambda session: service.get_scheduler(session=session, scheduler_id=scheduler_id, actor=user),
+            readonly=True,
+        )
     return _form_page(request, current, {**form, "enabled": "enabled" in form}, errors, status=422)
 
 
 async def toggle_scheduler(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    await _work(request, lambda session: schedules.toggle_scheduler(
-        session=session, scheduler=_one(request, session), now=runtime.clock()))
-    runtime.scheduler.wake()
+    user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
+    await in_db(
+        request,
+        lambda session: service.toggle_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user),
+    )
     return RedirectResponse("/schedulers", status_code=303)
 
 
 async def run_scheduler_now(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    job = await _work(request, lambda session: launch(session=session, wiring=runtime.wiring,
-                                                      scheduler=_one(request, session), now=runtime.clock(),
-                                                      respect_overlap=False))
+    user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
+    job = await in_db(
+        request, lambda session: service.run_now(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user)
+    )
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
 async def delete_scheduler(request: Request) -> Response:
-    await _work(request, lambda session: session.delete(_one(request, session)))
-    request.app.state.runtime.scheduler.wake()
+    user, scheduler_id, wiring = actor(request), _scheduler_id(request), runtime(request).schedulers
+    await in_db(
+        request,
+        lambda session: service.delete_scheduler(session=session, wiring=wiring, scheduler_id=scheduler_id, actor=user),
+    )
     return RedirectResponse("/schedulers", status_code=303)

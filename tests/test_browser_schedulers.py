@@ -1,0 +1,107 @@
+"""Scheduler pages: the list, the form (errors next to the fields), toggle, run now, delete; and in a
+real browser, the live preview of the next runs as a cron expression is typed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.sync_api import expect
+from starlette.testclient import TestClient
+
+from tests.support.apps import RunningApp
+from tests.support.browser import save_screenshot
+
+HTML = {"accept": "text/html"}
+FORM = {
+    "name": "nightly backup",
+    "env_name": "",
+    "trigger_type": "cron",
+    "cron": "30 2 * * *",
+    "timezone": "Europe/Berlin",
+    "overlap_policy": "skip",
+    "misfire_policy": "run_once",
+    "enabled": "on",
+    "job_template": json.dumps({"type": "command", "command": "echo backup"}),
+}
+
+
+def _create(client: TestClient, headers: dict[str, str], **changes: Any) -> Any:
+    return client.post("/schedulers/new", data={**FORM, **changes}, headers={**headers, **HTML}, follow_redirects=False)
+
+
+def test_the_form_creates_a_scheduler_that_the_list_shows(client: TestClient, admin_headers: dict[str, str]) -> None:
+    response = _create(client, admin_headers)
+    assert response.status_code == 303 and response.headers["location"].startswith("/schedulers/")
+    listing = client.get("/schedulers", headers={**admin_headers, **HTML}).text
+    assert "nightly backup" in listing and "<code>30 2 * * *</code>" in listing
+    assert "02:30:00 CE" in listing  # next run shown in the scheduler's zone (CET or CEST)
+
+
+def test_errors_are_shown_next_to_their_fields_and_the_input_is_kept(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    page_ = _create(client, admin_headers, cron="61 * * * *")
+    assert page_.status_code == 422
+    assert 'data-error-for="cron"' in page_.text and "not a valid cron expression" in page_.text
+    assert 'value="nightly backup"' in page_.text
+    bad_template = _create(client, admin_headers, job_template='{"type": "command"}')
+    assert bad_template.status_code == 422 and "command: Field required for a command job" in bad_template.text
+    not_json = _create(client, admin_headers, job_template="{nope")
+    assert not_json.status_code == 422 and "Not valid JSON" in not_json.text
+
+
+def test_toggle_run_now_and_delete_from_the_list(client: TestClient, admin_headers: dict[str, str]) -> None:
+    location = _create(client, admin_headers).headers["location"]
+    scheduler_id = location.rsplit("/", 1)[1]
+    headers = {**admin_headers, **HTML}
+    client.post(f"/schedulers/{scheduler_id}/toggle", headers=headers)
+    assert client.get(f"/api/v1/job-schedulers/{scheduler_id}", headers=admin_headers).json()["enabled"] is False
+    run = client.post(f"/schedulers/{scheduler_id}/run-now", headers=headers, follow_redirects=False)
+    assert run.status_code == 303 and run.headers["location"].startswith("/jobs/")
+    client.post(f"/schedulers/{scheduler_id}/delete", headers=headers)
+    assert client.get(f"/api/v1/job-schedulers/{scheduler_id}", headers=admin_headers).status_code == 404
+
+
+def test_regular_users_get_403_on_scheduler_pages(client: TestClient, make_user: Any) -> None:
+    assert client.get("/schedulers", headers={**make_user(), **HTML}).status_code == 403
+
+
+def test_the_preview_shows_five_runs_and_a_bad_expression_shows_its_error(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.fill("#f-name", "every quarter hour")
+    page.fill("#f-tz", "America/Chicago")
+    page.fill("#f-cron", "*/15 * * * *")
+    expect(page.locator("#preview-list li")).to_have_count(5)
+    expect(page.locator("#preview-zone")).to_contain_text("America/Chicago")
+    page.fill("#f-cron", "61 * * * *")
+    expect(page.locator("#cron-error")).to_contain_text("not a valid cron expression")
+    expect(page.locator("#f-cron")).to_have_class("form-control font-monospace is-invalid")
+    page.fill("#f-cron", "0 9 * * 1-5")
+    expect(page.locator("#cron-error")).to_have_text("")
+    expect(page.locator("#preview-list li")).to_have_count(5)
+    expect(page.locator("#preview-list li").first).to_contain_text("09:00")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for theme in ("light", "dark"):
+        page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")
+        page.reload()
+        page.fill("#f-name", "weekday mornings")
+        page.fill("#f-tz", "Europe/Berlin")
+        page.fill("#f-cron", "0 9 * * 1-5")
+        expect(page.locator("#preview-list li").first).to_contain_text("09:00")
+        expect(page.locator("#preview-list")).not_to_contain_text("Sat")
+        save_screenshot(page, f"scheduler-form-{theme}")
+    page.click("#scheduler-form button[type=submit]")
+    page.wait_for_url(f"{ui_app.url}/schedulers/*")
+    expect(page.locator("#f-name")).to_have_value("weekday mornings")
+
+
+def test_the_trigger_choice_shows_only_its_fields(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.select_option("#f-trigger", "repeat")
+    expect(page.locator("#f-every")).to_be_visible()
+    expect(page.locator("#f-cron")).to_be_hidden()
+    page.fill("#f-every", "90")
+    expect(page.locator("#preview-list li")).to_have_count(5)
+    page.select_option("#f-trigger", "on_start")
+    expect(page.locator("#f-every")).to_be_hidden()
