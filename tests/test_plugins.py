@@ -305,9 +305,9 @@ def test_a_plugin_template_replaces_ours_and_a_route_keeps_to_its_environment(
 ) -> None:
     settings = make_settings(tmp_path, monkeypatch)
     package = settings.plugins_dir / "restyle"
-    (package / "templates" / "quick_tools").mkdir(parents=True)
+    (package / "templates" / "tools").mkdir(parents=True)
     (package / "__init__.py").write_text(OVERRIDE)
-    (package / "templates" / "quick_tools" / "index.html").write_text(
+    (package / "templates" / "tools" / "index.html").write_text(
         '{% extends "base/base.html" %}{% block content %}<h1 id="ours">{{ tools|length }} tools, our way</h1>'
         "{% endblock %}"
     )

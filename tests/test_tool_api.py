@@ -218,6 +218,9 @@ def test_git_status_shows_branch_commits_and_changes_to_a_superuser_only(
     assert [(c["author"], c["subject"]) for c in result["commits"]] == [("Ada", "first")]
     not_repo = client.post("/api/v1/tools/git-status", json={"path": str(tmp_path)}, headers=admin_headers)
     assert not_repo.status_code == 422 and "not a git repository" in not_repo.json()["detail"][0]["msg"]
+    for bad in ("relative/folder", "~no-such-user-here/repo", f"{repo}\0", "-c"):
+        refused = client.post("/api/v1/tools/git-status", json={"path": bad}, headers=admin_headers)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "path"], bad
     with db.session(client.app.state.runtime.engine) as session:
         create_user(session=session, username="alice", email="alice@example.com", password="alice-password-1")
     regular = login(client, "alice", "alice-password-1")

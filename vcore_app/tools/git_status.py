@@ -55,7 +55,12 @@ class GitStatus(QuickTool):
         commits: int = Field(10, ge=1, le=100, description="How many recent commits to list")
 
     def run(self, data: Any) -> Any:
-        folder = Path(data.path).expanduser()
+        try:
+            folder = Path(data.path).expanduser()
+        except RuntimeError:  # `~name` of a user the server does not know
+            raise ToolFailed("No such user's home folder on the server", field="path") from None
+        if not folder.is_absolute() or "\0" in data.path:
+            raise ToolFailed("Name the folder by its absolute path (or one under ~)", field="path")
         if not folder.is_dir():
             raise ToolFailed("No such folder on the server", field="path")
         root = _git(folder, "rev-parse", "--show-toplevel").strip()
