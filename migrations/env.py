@@ -9,7 +9,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import vcore_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import vcore_app.models
+import vcore_app.notify.models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -17,7 +17,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, make_settings, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, free_port, make_settings, start_app
 from tests.support.auth import login
 from vcore_app.app import create_app
 from vcore_app.web.public import API
@@ -111,9 +111,15 @@ def _same_origin_static(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def quiet_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """No workers: the jobs the fuzzer invents (shell commands among them) are stored, never run."""
+    """No workers: the jobs the fuzzer invents (shell commands among them) are stored, never run. The
+    notification channels it invents (webhooks, Telegram, Apprise at fuzzed addresses) are tried by the
+    sender: their HTTP goes to a proxy address where nothing listens, so nothing leaves this machine and
+    every such send fails at once."""
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    no_internet = {"HTTP_PROXY": dead_proxy, "HTTPS_PROXY": dead_proxy, "ALL_PROXY": dead_proxy, "NO_PROXY": ""}
     app = start_app(
-        tmp_path_factory.mktemp("fuzz") / "data", env=app_env(**ADMIN_ENV, WORKERS_DEFAULT="0", WORKERS_RESERVED="0")
+        tmp_path_factory.mktemp("fuzz") / "data",
+        env=app_env(**ADMIN_ENV, **no_internet, WORKERS_DEFAULT="0", WORKERS_RESERVED="0"),
     )
     yield app
     app.stop()

@@ -11,7 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import vcore_app.models  # noqa: F401
+import vcore_app.models
+import vcore_app.notify.models  # noqa: F401
 from vcore_app.db import alembic_config, make_engine, migrate
 
 

@@ -17,11 +17,14 @@ from vcore_app.filetail import read_range
 _FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {extra[source]: <16} | {message}"
 # uvicorn logs WebSocket handshakes with their query string, and WebSocket clients pass `?token=`.
 _SECRET_QUERY = re.compile(r"([?&](?:token|access_token|api_key|key)=)[^&\s\"']+", re.IGNORECASE)
+# The Telegram Bot API takes the bot token in the path (/bot<id>:<secret>/sendMessage), and httpx logs
+# every request URL at INFO (notify/channels.py).
+_BOT_TOKEN_PATH = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+")
 
 
 def redact(message: str) -> str:
     """Hide credentials passed in URLs: secrets never reach the logs."""
-    return _SECRET_QUERY.sub(r"\1***", message)
+    return _BOT_TOKEN_PATH.sub(r"\1***", _SECRET_QUERY.sub(r"\1***", message))
 
 
 class InterceptHandler(logging.Handler):

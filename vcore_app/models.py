@@ -162,6 +162,8 @@ class Job(SQLModel, table=True):
     # out after 5 s"); the job becomes `cancelled` or `failed` only once none is left (runner.py).
     stopping: str | None = Field(default=None, max_length=200)
     idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    # Which events of this job go to which channels (vcore_app/notify/rules.py); None: the scheduler's or the defaults.
+    notify: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class JobScheduler(SQLModel, table=True):
@@ -188,6 +190,8 @@ class JobScheduler(SQLModel, table=True):
     last_job_id: int | None = None
     # Indexed: the scheduler thread asks for the earliest due one.
     next_run_at: datetime | None = Field(default=None, index=True)
+    # Which events of its jobs go to which channels (vcore_app/notify/rules.py); None: the defaults.
+    notify: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 # -- LLM helpers (vcore_app/llm/) ------------------------------------------------------------------

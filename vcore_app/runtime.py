@@ -25,6 +25,7 @@ from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.models import Boot, Job, JobStatus, utcnow
+from vcore_app.notify.sender import Sender
 from vcore_app.schedulers.service import Clock, SchedulerWiring
 from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
@@ -64,6 +65,8 @@ class Runtime:
         self.log_retention = LogRetention(
             logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS, running=self.controls.running
         )
+        # NOTIFY HOOK (issue 14): the outbox sender (started in start(), stopped in stop()).
+        self.notifier = Sender(engine=self.engine, settings=settings)
         self._started = False
 
     def start(self) -> None:
@@ -83,6 +86,10 @@ class Runtime:
                 "or create one with `vcore-app users create --superuser`"
             )
         self.wiring.scripts.add_plugins(self.settings.plugins_dir)
+        # NOTIFY HOOK (issue 14): mirror the channel settings, queue the start message
+        # (NOTIFY_ON_START), resend what a dead process left, start the sender. Before recover():
+        # jobs it fails are notified.
+        self.notifier.start(self.boot_id)
         service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.start()
         fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())
@@ -107,6 +114,7 @@ class Runtime:
             if not join_all(workers, SHUTDOWN_GRACE_SECONDS + 1):
                 self._interrupt_leftovers()
         self.queues.close()
+        self.notifier.stop()  # NOTIFY HOOK (issue 14)
         self.engine.dispose()
         logger.info("runtime stopped")
 

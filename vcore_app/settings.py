@@ -36,6 +36,9 @@ APP_NAME = "vcore-app"
 DATA_DIR_ENV = "VCORE_DATA_DIR"
 SECRETS_FILE = "secrets.env"
 GENERATED_SECRETS = ("JWT_ACCESS_SECRET_KEY", "JWT_REFRESH_SECRET_KEY")
+# What a job or scheduler can be notified about (vcore_app/notify/rules.py); here so NOTIFY_EVENTS
+# is checked when the settings load.
+NOTIFY_RULE_EVENTS = ("failed", "succeeded", "recovered", "missed", "long_running")
 # Keys of the seed's example configuration that this app has no use for: one process serves on one
 # address (no proxy or uvicorn entry point of its own), Huey logs into the app log, the name and
 # version are the package's, JWT is always HS256 and the API always lives under /api/v1. Named in
@@ -158,6 +161,60 @@ class Settings(BaseSettings):
     EMAILS_FROM_EMAIL: str = Field("vcore@localhost", description="Sender address of mails.")
     EMAILS_FROM_NAME: str = Field("vCore", description="Sender name of mails.")
     EMAIL_RESET_TOKEN_EXPIRE_HOURS: int = Field(48, ge=1, description="Lifetime of a password-reset link.")
+    NOTIFY_EMAIL_ENABLED: bool = Field(
+        False, description="Send notifications by mail to NOTIFY_EMAIL_TO through SMTP_*."
+    )
+    NOTIFY_EMAIL_TO: str = Field("", description="Address (or comma-separated addresses) that gets notification mails.")
+    NOTIFY_TELEGRAM_ENABLED: bool = Field(
+        False, description="Send notifications to TELEGRAM_CHAT_ID through the Telegram bot TELEGRAM_API_TOKEN."
+    )
+    TELEGRAM_API_TOKEN: SecretStr = Field(
+        SecretStr(""), description="Telegram bot token (from @BotFather); never logged or shown."
+    )
+    TELEGRAM_CHAT_ID: int = Field(0, description="Telegram chat that gets notifications (negative for groups).")
+    TELEGRAM_API_URL: str = Field(
+        "https://api.telegram.org", description="Base URL of the Telegram Bot API (a local server in tests)."
+    )
+    NOTIFY_WEBHOOK_URL: str = Field("", description="POST a JSON notification to this URL (empty: no webhook).")
+    NOTIFY_WEBHOOK_SECRET: SecretStr = Field(
+        SecretStr(""), description="Key signing webhook bodies (HMAC-SHA256 in X-Vcore-Signature); empty: unsigned."
+    )
+    NOTIFY_URLS: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "Apprise URLs (Slack, Discord, ntfy, Gotify, Matrix, ...), comma-separated;"
+            " they hold tokens, so never shown."
+        ),
+    )
+    NOTIFY_ON_START: bool = Field(False, description="Notify every channel when the app has started.")
+    NOTIFY_EVENTS: str = Field(
+        "failed,recovered,missed,long_running",
+        description=(
+            "Events notified unless a job or scheduler says otherwise:"
+            " failed, succeeded, recovered, missed, long_running."
+        ),
+    )
+    NOTIFY_BURST: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Storm control: messages per channel and group (event + scheduler) per window before a digest.",
+    )
+    NOTIFY_DIGEST_WINDOW_SECONDS: float = Field(
+        60.0,
+        ge=1,
+        le=86400,
+        description="Storm control: notifications over NOTIFY_BURST within this window go out as one digest.",
+    )
+    NOTIFY_MAX_ATTEMPTS: int = Field(
+        6, ge=1, le=50, description="Attempts to deliver one notification before it is marked failed."
+    )
+    NOTIFY_RETRY_BASE_SECONDS: float = Field(
+        5.0,
+        ge=0.05,
+        le=3600,
+        description="First retry delay of a notification; it doubles per attempt (capped at one hour).",
+    )
     PROJECT_NAME: str = Field("vCore", description="Name shown in the title and the navbar.")
     PROJECT_DESCRIPTION: str = Field("Self-hosted job runner", description="One line shown under the name.")
     TIMEZONE: str = Field("UTC", description="IANA time zone for display and for schedulers that name none.")
@@ -233,14 +290,14 @@ class Settings(BaseSettings):
     @field_validator("API_POST_DENY_NETWORKS", "FORWARDED_ALLOW_IPS")
     @classmethod
     def _networks(cls, value: str, info: ValidationInfo) -> str:
-        for item in _split(value):
+        for item in split_list(value):
             if item == "*" and info.field_name == "FORWARDED_ALLOW_IPS":
                 continue
             try:
                 ipaddress.ip_network(item, strict=False)
             except ValueError:
                 raise ValueError(f"'{item}' is not an IP address or network (e.g. 10.0.0.1, 192.168.0.0/16)") from None
-        return ",".join(_split(value))
+        return ",".join(split_list(value))
 
     @field_validator("TLS_CERT_FILE", "TLS_KEY_FILE")
     @classmethod
@@ -254,6 +311,21 @@ class Settings(BaseSettings):
         ):
             raise ValueError("set both TLS_CERT_FILE and TLS_KEY_FILE, or neither")
         return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("NOTIFY_EVENTS")
+    @classmethod
+    def _known_events(cls, value: str) -> str:
+        unknown = [name for name in split_list(value) if name not in NOTIFY_RULE_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown event {unknown[0]!r} (choose from {', '.join(NOTIFY_RULE_EVENTS)})")
+        return value
+
+    @field_validator("TELEGRAM_API_URL", "NOTIFY_WEBHOOK_URL")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("FIRST_SUPERUSER_EMAIL")
     @classmethod
@@ -304,7 +376,7 @@ class Settings(BaseSettings):
 
     @property
     def api_post_deny(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(item, strict=False) for item in _split(self.API_POST_DENY_NETWORKS)]
+        return [ipaddress.ip_network(item, strict=False) for item in split_list(self.API_POST_DENY_NETWORKS)]
 
     @property
     def logs_dir(self) -> Path:
@@ -319,6 +391,11 @@ class Settings(BaseSettings):
         return self.DATA_DIR / "plugins"
 
 
+def split_list(value: str) -> list[str]:
+    """A comma-separated setting as its non-empty items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def local_url(host: str, port: int, *, tls: bool = False) -> str:
     """The URL of the app on this machine: the default BASE_URL."""
     if host in ("0.0.0.0", "::", ""):
@@ -326,10 +403,6 @@ def local_url(host: str, port: int, *, tls: bool = False) -> str:
     elif ":" in host:
         host = f"[{host}]"
     return f"{'https' if tls else 'http'}://{host}:{port}"
-
-
-def _split(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def settings_table() -> list[tuple[str, str, str, str]]:
@@ -429,6 +502,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """The first problem as one line: `NAME='value': what is wrong`; secret values are not echoed."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "settings"
-    value = "***" if "SECRET" in name or "PASSWORD" in name or name.endswith("_KEY") else error.get("input")
+    secret = any(word in name for word in ("SECRET", "PASSWORD", "TOKEN")) or name.endswith("_KEY")
+    value = "***" if secret else error.get("input")
     message = error["msg"].removeprefix("Value error, ")
     return f"{name}='{value}': {message}"

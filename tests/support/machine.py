@@ -67,8 +67,8 @@ GROUPS = (
     ),
     Group(
         "openssl",
-        "tests/test_exposure.py (a self-signed certificate for the TLS test)",
-        "the openssl command line",
+        "tests/test_exposure.py (TLS) and tests/test_notify_channels.py (mail over STARTTLS and implicit TLS)",
+        "the openssl command line (it makes the test servers' certificates)",
         lambda: shutil.which("openssl") is not None,
         debian_package="openssl",
     ),

@@ -28,6 +28,7 @@ from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobStatus, JobType, User, utcnow
+from vcore_app.notify import events as notify_events
 
 if TYPE_CHECKING:
     from vcore_app.jobs.executors import Controls
@@ -185,6 +186,8 @@ def transition(
     job = session.execute(statement.values(stopping=None), execution_options=options).scalars().first()  # issue 12
     if job is not None:
         _after_commit(session, wiring, job)
+        # NOTIFY HOOK (issue 14): a final state adds its notification rows to this same transaction.
+        notify_events.job_finished(session=session, job=job, settings=wiring.settings)
     return job
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vcore_app.errors import FieldError, from_validation, invalid_fields
 from vcore_app.models import Job, JobPriority, JobType
+from vcore_app.notify.rules import NotifyRule
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
 
 QueueName = Literal["default", "reserved"]
@@ -35,6 +36,7 @@ class JobSpec(BaseModel):
     retry_delay_seconds: float = Field(0, ge=0, le=86400)
     timeout_seconds: float | None = Field(None, gt=0, le=7 * 86400)
     meta: dict[str, Any] | None = None
+    notify: NotifyRule | None = Field(None, description="Which events of this job go to which channels.")
     command: str | None = Field(None, min_length=1, max_length=100_000)
     cwd: str | None = Field(None, min_length=1, max_length=1024)
     env: dict[str, str] | None = None
@@ -119,6 +121,7 @@ class JobSpec(BaseModel):
             "retry_delay_seconds",
             "timeout_seconds",
             "meta",
+            "notify",
             *TYPE_FIELDS[JobType(job.type)][0],
             *TYPE_FIELDS[JobType(job.type)][1],
         }

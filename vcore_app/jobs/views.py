@@ -58,6 +58,7 @@ class JobDetail(JobSummary):
     body: Any
     request_timeout_seconds: float | None
     meta: dict[str, Any] | None
+    notify: dict[str, Any] | None
     result: Any
     boot_id: str | None
     idempotency_key: str | None

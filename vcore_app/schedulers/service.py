@@ -24,6 +24,7 @@ from vcore_app.jobs import service as jobs
 from vcore_app.jobs.service import ByScheduler, JobWiring
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobScheduler, JobStatus, User
+from vcore_app.notify.rules import NotifyRule
 from vcore_app.schedulers.times import (
     check_cron,
     next_cron_time,
@@ -71,6 +72,7 @@ class SchedulerIn(TriggerIn):
     enabled: bool = True
     overlap_policy: Literal["skip", "queue", "replace"] = "skip"
     misfire_policy: Literal["run_once", "skip"] = "run_once"
+    notify: NotifyRule | None = None
 
 
 def check_trigger_fields(data: TriggerIn) -> None:

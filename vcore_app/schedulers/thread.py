@@ -20,6 +20,7 @@ from vcore_app import db
 from vcore_app.errors import AppError
 from vcore_app.jobs.service import JobWiring
 from vcore_app.models import JobScheduler, utcnow
+from vcore_app.notify import events as notify_events
 from vcore_app.schedulers.service import Clock, following_run, launch
 from vcore_app.schedulers.times import is_misfire
 
@@ -63,8 +64,19 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
                 return  # changed since we looked, or another tick got here first
             planned = scheduler.next_run_at
             # After downtime a missed slot runs once (run_once) or not at all (skip); never N times.
+            job = None
             if not (is_misfire(planned, now) and scheduler.misfire_policy == "skip"):
-                launch(session=session, wiring=wiring, scheduler=scheduler, now=now, planned=planned)
+                job = launch(session=session, wiring=wiring, scheduler=scheduler, now=now, planned=planned)
+            # NOTIFY HOOK (issue 14): a slot missed (app down, or skipped by the overlap policy) adds
+            # its notification rows to this same transaction.
+            notify_events.slot_passed(
+                session=session,
+                settings=wiring.settings,
+                scheduler=scheduler,
+                planned=planned,
+                late=is_misfire(planned, now),
+                job=job,
+            )
             scheduler.next_run_at = following_run(scheduler, planned, now)
     except (AppError, ValueError) as exc:
         # A template that no longer validates (a removed script): say so, move on to the next slot.

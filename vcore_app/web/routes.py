@@ -6,12 +6,13 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app.web import live
-from vcore_app.web.api import apikeys, docs, health, jobs, login, password, schedulers, users
+from vcore_app.web.api import apikeys, docs, health, jobs, login, notifications, password, schedulers, users
 from vcore_app.web.api import llm as llm_api
 from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import llm as llm_pages
 from vcore_app.web.pages import login as login_pages
+from vcore_app.web.pages import notifications as notification_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
 from vcore_app.web.pages import users as user_pages
@@ -90,6 +91,13 @@ def routes() -> list[BaseRoute]:
         Route(f"{API}/job-schedulers/{{scheduler_id:id}}/run-now", schedulers.run_now, methods=["POST"]),
         Route(f"{API}/job-schedulers/{{scheduler_id:id}}/jobs", schedulers.scheduler_jobs, methods=["GET"]),
         Route(f"{API}/job-schedulers/preview", schedulers.preview_draft, methods=["POST"]),
+        Route(f"{API}/notifications/test", notifications.send_test, methods=["POST"]),
+        Route(f"{API}/notifications/channels", notifications.list_channels, methods=["GET"]),
+        Route(f"{API}/notifications/channels", notifications.create_channel, methods=["POST"]),
+        Route(f"{API}/notifications/channels/{{channel_id:id}}", notifications.get_channel, methods=["GET"]),
+        Route(f"{API}/notifications/channels/{{channel_id:id}}", notifications.update_channel, methods=["PUT"]),
+        Route(f"{API}/notifications/channels/{{channel_id:id}}", notifications.delete_channel, methods=["DELETE"]),
+        Route(f"{API}/notifications/deliveries", notifications.list_deliveries, methods=["GET"]),
         Route("/login", login_pages.login_page, methods=["GET"]),
         Route("/login", login_pages.login_submit, methods=["POST"]),
         Route("/logout", login_pages.logout_page, methods=["GET"]),
@@ -108,6 +116,11 @@ def routes() -> list[BaseRoute]:
         Route("/schedulers/{scheduler_id:id}/toggle", scheduler_pages.toggle_scheduler, methods=["POST"]),
         Route("/schedulers/{scheduler_id:id}/run-now", scheduler_pages.run_scheduler_now, methods=["POST"]),
         Route("/schedulers/{scheduler_id:id}/delete", scheduler_pages.delete_scheduler, methods=["POST"]),
+        Route("/notifications", notification_pages.notifications_page, methods=["GET"]),
+        Route("/notifications/channels", notification_pages.create_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:id}/toggle", notification_pages.toggle_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:id}/delete", notification_pages.delete_channel, methods=["POST"]),
+        Route("/notifications/channels/{channel_id:id}/test", notification_pages.test_channel, methods=["POST"]),
         Route("/scripts", scripts.scripts_index, methods=["GET"]),
         Route("/scripts/{name}", scripts.script_page, methods=["GET"]),
         Route("/scripts/{name}", scripts.run_script, methods=["POST"]),

@@ -12,6 +12,7 @@ from vcore_app import stats
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.llm.usage import since_days, usage_per_user
+from vcore_app.notify import service as notify_service
 from vcore_app.system import snapshot
 from vcore_app.web.deps import actor, in_db, runtime, superuser
 from vcore_app.web.templating import render
@@ -35,6 +36,8 @@ async def dashboard(request: Request) -> HTMLResponse:
             "llm_usage": usage_per_user(session=session, actor=user, since=since_days(LLM_USAGE_DAYS))
             if user.is_superuser
             else [],
+            # NOTIFY HOOK (issue 14): channels that keep failing, for superusers.
+            "unhealthy_channels": notify_service.unhealthy_channels(session=session) if user.is_superuser else [],
         }
 
     data = await in_db(request, gather, readonly=True)

@@ -39,13 +39,21 @@ KILLABLE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 DELETABLE = tuple(status for status in JobStatus if status != JobStatus.RUNNING)
 # The fields of the new-job form: shared ones, and per type the ones of its section. Fields of the
 # other sections are ignored, so switching the type never leaves stale values in the spec.
-COMMON_FIELDS = ("name", "priority", "queue_name", "max_retries", "retry_delay_seconds", "timeout_seconds")
+COMMON_FIELDS = (
+    "name",
+    "priority",
+    "queue_name",
+    "max_retries",
+    "retry_delay_seconds",
+    "timeout_seconds",
+    "notify",
+)  # notify: issue 14
 SECTION_FIELDS: dict[JobType, tuple[str, ...]] = {
     JobType.COMMAND: ("command", "cwd"),
     JobType.SCRIPT: ("script", "input"),
     JobType.API_POST: ("url", "headers", "body"),
 }
-JSON_FIELDS = frozenset({"input", "headers", "body"})
+JSON_FIELDS = frozenset({"input", "headers", "body", "notify"})
 
 
 def _helpers() -> dict[str, Any]:

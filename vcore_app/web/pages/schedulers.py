@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from vcore_app.errors import AppError
 from vcore_app.jobs import service as jobs
 from vcore_app.models import Job, JobScheduler
+from vcore_app.notify.rules import default_events
 from vcore_app.schedulers import service
+from vcore_app.settings import NOTIFY_RULE_EVENTS
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
 from vcore_app.web.errors import field_messages
 from vcore_app.web.templating import render
@@ -58,6 +60,31 @@ def _form_values(scheduler: JobScheduler | None, default_timezone: str) -> dict[
     return values
 
 
+def _notify_form_values(rule: dict[str, Any], defaults: list[str]) -> dict[str, Any]:
+    """A stored notify rule as the form's fields (issue 14): a box per event, channel names, a limit."""
+    values: dict[str, Any] = {
+        "notify_custom": True,
+        "notify_channels": ", ".join(rule.get("channels") or []),
+        "notify_long_running_seconds": rule.get("long_running_seconds") or "",
+    }
+    events = rule.get("events")
+    chosen = defaults if events is None else events
+    values.update({f"notify_event_{event}": event in chosen for event in NOTIFY_RULE_EVENTS})
+    return values
+
+
+def _notify_payload(form: dict[str, str]) -> dict[str, Any] | None:
+    """The form's notification fields as a notify rule; None (the defaults) unless customised."""
+    if "notify_custom" not in form:
+        return None
+    channels = [name.strip() for name in form.get("notify_channels", "").split(",") if name.strip()]
+    return {
+        "events": [event for event in NOTIFY_RULE_EVENTS if f"notify_event_{event}" in form],
+        "channels": channels or None,
+        "long_running_seconds": form.get("notify_long_running_seconds") or None,
+    }
+
+
 def _form_page(
     request: Request,
     scheduler: JobScheduler | None,
@@ -66,6 +93,9 @@ def _form_page(
     runs: list[Job] | None = None,
     status: int = 200,
 ) -> Response:
+    rule, defaults = values.get("notify"), default_events(settings(request))
+    if isinstance(rule, dict) and rule:
+        values = {**values, **_notify_form_values(rule, defaults)}
     return render(
         request,
         "schedulers/form.html",
@@ -76,6 +106,8 @@ def _form_page(
             "errors": errors or {},
             "runs": runs or [],
             "zones": _ZONES,
+            "notify_events": NOTIFY_RULE_EVENTS,
+            "notify_defaults": defaults,
         },
         status=status,
     )
@@ -105,6 +137,7 @@ def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
         for key in ("name", "description", "env_name", "trigger_type", "timezone", "overlap_policy", "misfire_policy")
     }
     payload["enabled"] = "enabled" in form
+    payload["notify"] = _notify_payload(form)
     trigger = payload["trigger_type"]
     payload["cron"] = form.get("cron", "") if trigger == "cron" else None
     payload["repeat_every_seconds"] = (form.get("repeat_every_seconds") or None) if trigger == "repeat" else None
