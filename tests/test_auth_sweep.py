@@ -8,6 +8,7 @@ table fails `test_every_route_is_public_or_classified`: whoever adds it decides 
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,14 +22,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.support.apps import ADMIN, make_settings
 from tests.support.auth import bearer, login_tokens
+from tests.test_plugin_example import EXAMPLE
 from vcore_app import db
 from vcore_app.app import create_app
 from vcore_app.auth.apikeys import create_api_key
 from vcore_app.auth.backend import SESSION_COOKIE
 from vcore_app.auth.tokens import create_token, signing_key
 from vcore_app.models import User
+from vcore_app.plugins.manager import Plugins
 from vcore_app.settings import Settings
 from vcore_app.users import create_user, get_by_username, update_user
+from vcore_app.web.plugin_surface import PluginRoutes
 from vcore_app.web.public import is_public
 from vcore_app.web.routes import routes
 
@@ -121,6 +125,14 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/profile/api-keys/{id:id}/delete"): USER,
     ("GET", "/logs"): SUPERUSER,
     ("GET", "/logs/tail"): SUPERUSER,
+    ("GET", f"{API}/plugins"): USER,  # tracebacks only for superusers (tests/test_plugins.py)
+    ("POST", f"{API}/plugins/reload"): SUPERUSER,
+    ("GET", "/plugins"): USER,
+    ("GET", f"{API}/tools"): USER,  # superuser-only tools are hidden from others (tests/test_tool_api.py)
+    ("POST", f"{API}/tools/{{name}}"): USER,
+    ("GET", f"{API}/scripts"): USER,
+    ("POST", f"{API}/scripts/{{name}}/run"): USER,
+    ("POST", "/plugins/reload"): SUPERUSER,
     ("GET", f"{API}/openapi.json"): USER,  # open to anyone only with API_DOCS_PUBLIC (tests/test_api_docs.py)
     ("GET", "/docs"): USER,
     ("GET", "/redoc"): USER,
@@ -150,6 +162,22 @@ def _websockets() -> list[str]:
 
 
 PROTECTED = [(method, path) for method, path in _endpoints() if not is_public(path)]
+
+
+def _plugin_endpoints() -> list[tuple[str, str]]:
+    """The routes of the example plugin (examples/): plugin routes are classified as a kind, not one
+    by one: every one needs an authenticated user (web/plugin_surface.py), which the sweep checks."""
+    example = Plugins(plugins_dir=EXAMPLE.parent, env_name="local", quiet=True, entry_points=False)
+    return [
+        (method, route.path)
+        for route in example.items("register_routes")
+        if isinstance(route, Route)
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    ]
+
+
+PLUGIN_ROUTES = _plugin_endpoints()
 
 
 def _present(client: TestClient, given: dict[str, Any]) -> dict[str, str]:
@@ -250,6 +278,7 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = make_settings(tmp_path_factory.mktemp("sweep"), monkeypatch)
+        shutil.copytree(EXAMPLE, settings.plugins_dir / EXAMPLE.name, ignore=shutil.ignore_patterns("__pycache__"))
         app = create_app(settings)
         app.router.routes.append(WebSocketRoute(PROBE, _probe))
         with TestClient(app) as client:
@@ -273,7 +302,7 @@ def test_every_route_is_public_or_classified() -> None:
 
 def test_the_app_serves_exactly_the_route_list(settings: Settings) -> None:
     app_routes = {(type(r).__name__, r.path) for r in create_app(settings).routes}
-    assert app_routes == {(type(r).__name__, r.path) for r in routes()}
+    assert app_routes == {(type(r).__name__, r.path) for r in routes(plugin_routes=PluginRoutes())}
 
 
 BAD_NAMES = [
@@ -312,6 +341,17 @@ def test_a_protected_route_refuses_a_bad_credential(sweep: Sweep, method: str, p
     else:  # a page sends the browser to the login form, and back here afterwards
         assert response.status_code == 303, response.text
         assert response.headers["location"].startswith("/login?next=")
+
+
+def test_the_plugin_routes_swept_are_the_ones_the_app_serves(sweep: Sweep) -> None:
+    served = sweep.client.app.state.plugin_surface.routes.routes
+    assert PLUGIN_ROUTES and {path for _, path in PLUGIN_ROUTES} <= {getattr(route, "path", "") for route in served}
+
+
+@pytest.mark.parametrize("credential", BAD_NAMES)
+@pytest.mark.parametrize(("method", "path"), PLUGIN_ROUTES, ids=[f"plugin {m} {p}" for m, p in PLUGIN_ROUTES])
+def test_a_plugin_route_is_authenticated_by_default(sweep: Sweep, method: str, path: str, credential: str) -> None:
+    test_a_protected_route_refuses_a_bad_credential(sweep, method, path, credential)
 
 
 @pytest.mark.parametrize("credential", BAD_NAMES)

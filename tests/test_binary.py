@@ -223,3 +223,33 @@ def test_the_binary_logs_in_runs_all_job_kinds_serves_the_ui_and_stops_cleanly(
     assert created.returncode == 0, created.stderr
     listed = run_binary("users", "list", "--data-dir", str(data), cwd=tmp_path)
     assert "bob" in listed.stdout and "admin" in listed.stdout
+
+
+def test_the_binary_loads_the_example_plugin_from_its_data_folder_and_scaffolds_one(
+    tmp_path: Path, launch: Callable[..., RunningApp]
+) -> None:
+    from tests.test_plugin_example import install_example
+
+    data = tmp_path / "data"
+    install_example(data)
+    made = run_binary("new", "tool", "shout", "--data-dir", str(data), cwd=tmp_path)  # skeletons are bundled
+    assert made.returncode == 0, made.stderr
+    env = app_env(
+        FIRST_SUPERUSER_USERNAME="admin",
+        FIRST_SUPERUSER_EMAIL="admin@example.com",
+        FIRST_SUPERUSER_PASSWORD="admin-password-1",
+    )
+    app = launch(data, program=(str(BINARY),), env=env)
+    token = app.http.post(
+        "/api/v1/login/access-token", data={"username": "admin", "password": "admin-password-1"}
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    plugins = {p["name"]: p for p in app.http.get("/api/v1/plugins", headers=headers).json()["items"]}
+    assert plugins["vcore_example"]["ok"] and plugins["shout"]["ok"], plugins
+    counted = app.http.post("/api/v1/tools/example-word-count", json={"text": "a b"}, headers=headers).json()
+    assert counted["result"] == {"words": 2, "lines": 1}
+    cleaned = app.http.post("/api/v1/tools/html-sanitize", json={"html": "<b onclick=x()>y</b>"}, headers=headers)
+    assert cleaned.json()["result"]["after"] == "<b>y</b>"  # nh3's compiled extension is bundled
+    job = app.http.post("/api/v1/scripts/example-squares/run", json={"input": {"n": 3}}, headers=headers).json()
+    assert _wait_done(app, headers, job["id"])["result"]["output"]["records"][-1] == {"n": 3, "square": 9}
+    assert app.stop() == 0

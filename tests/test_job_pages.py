@@ -187,7 +187,9 @@ def test_the_job_page_shows_the_spec_the_result_as_tables_and_where_the_log_star
     wait_status(client, admin_headers, job["id"], "done")
     html = page(client, admin_headers, f"/jobs/{job['id']}")
     assert "<code>disk_usage</code>" in html and 'data-log-start="0"' in html
-    assert re.search(r'<th scope="col">name</th><th scope="col">bytes</th>', html)
+    assert re.search(
+        r'<th scope="col"><button [^>]*>name</button></th><th scope="col"><button [^>]*>bytes</button></th>', html
+    )
     assert "<td>big</td><td>5000</td>" in html
     assert 'href="/api/v1/jobs/{}/log?download=1"'.format(job["id"]) in html
 

@@ -91,7 +91,7 @@ def test_a_plugin_script_from_the_data_folder_prints_and_returns(
         "        print('hello', input.who, 'from job', ctx.job_id)\n"
         "        return {'greeted': input.who}\n"
     )
-    client.app.state.runtime.wiring.scripts.add_plugins(settings.plugins_dir)
+    client.app.state.runtime.reload_plugins()
     created = create(client, admin_headers, type="script", script="greet", input={"who": "bob"})
     finished = wait_status(client, admin_headers, created["id"])
     assert finished["status"] == "done", finished

@@ -16,10 +16,10 @@ from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.throttle import LoginThrottle
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
-from vcore_app.tools.registry import ToolRegistry
 from vcore_app.web.csrf import CsrfProtect
 from vcore_app.web.errors import EXCEPTION_HANDLERS
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
+from vcore_app.web.plugin_surface import PluginSurface
 from vcore_app.web.public import public_paths
 from vcore_app.web.routes import routes
 from vcore_app.web.templating import make_templates
@@ -48,9 +48,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             if owns_runtime:
                 active.stop()
 
+    templates = make_templates(settings)
+    surface = PluginSurface(active.plugins, templates.env, public_paths(settings))  # plugins
     app = _App(
         debug=settings.DEBUG,
-        routes=routes(),
+        routes=routes(plugin_routes=surface.routes),
         middleware=[
             Middleware(RequestLog),
             *_cors(settings),  # inside SecurityHeaders (_App): CORS answers carry them too
@@ -64,8 +66,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.runtime = active
-    app.state.templates = make_templates(settings)
-    app.state.tools = ToolRegistry()
+    app.state.templates = templates
+    app.state.plugin_surface = surface
     app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
     return app
 

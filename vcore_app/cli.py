@@ -17,13 +17,46 @@ from vcore_app.settings import Settings, SettingsError, load_settings, settings_
 
 
 class _DefaultToServe(click.Group):
-    """`vcore-app --port 5000` means `vcore-app serve --port 5000`."""
+    """`vcore-app --port 5000` means `vcore-app serve --port 5000`. Commands of plugins
+    (`register_commands`) are looked up only for a name that is none of ours."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         group_flags = {"--help", "-h", "--version", "--help-settings"}
-        if not args or (args[0] not in self.commands and args[0] not in group_flags):
+        if not args or (
+            args[0] not in self.commands
+            and args[0] not in group_flags
+            and (args[0].startswith("-") or args[0] not in _plugin_commands())
+        ):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _plugin_commands().get(cmd_name)
+
+
+_loaded_plugins: list[Any] = []
+
+
+def _cli_plugins() -> Any:
+    """The plugins of the data folder named by VCORE_DATA_DIR (the --data-dir flag is not parsed yet
+    when the command line is built), loaded quietly once per CLI run."""
+    if not _loaded_plugins:
+        from vcore_app.plugins.manager import Plugins
+        from vcore_app.settings import resolve_data_dir
+
+        _loaded_plugins.append(Plugins(plugins_dir=resolve_data_dir(None) / "plugins", env_name=None, quiet=True))
+    return _loaded_plugins[0]
+
+
+def _plugin_commands() -> dict[str, click.Command]:
+    return {
+        command.name: command
+        for command in _cli_plugins().items("register_commands")
+        if isinstance(command, click.Command) and command.name
+    }
 
 
 def fail(message: str) -> NoReturn:
@@ -44,6 +77,11 @@ def _print_settings(ctx: click.Context, _param: click.Parameter, value: bool) ->
         return
     for name, env, default, help_text in settings_table():
         click.echo(f"{name}\n    env {env}, default {default}\n    {help_text}")
+    for record, setting in _cli_plugins().entries("extra_settings"):  # plugins' own settings
+        click.echo(
+            f"{setting.name}\n    env {setting.name}, default {setting.default or '(empty)'}"
+            f" (plugin {record.name})\n    {setting.help}"
+        )
     ctx.exit()
 
 
@@ -176,10 +214,10 @@ def script() -> None:
 @data_dir_option
 def script_list(data_dir: str | None) -> None:
     """List the built-in and plugin scripts."""
-    from vcore_app.scripts.registry import ScriptRegistry
+    from vcore_app.plugins.manager import script_registry
     from vcore_app.settings import resolve_data_dir
 
-    for entry in ScriptRegistry.load(resolve_data_dir(data_dir) / "plugins").describe():
+    for entry in script_registry(resolve_data_dir(data_dir) / "plugins").describe():
         click.echo(f"{entry['name']}\n    {entry['description']}")
 
 
@@ -207,6 +245,95 @@ def script_run(name: str, data_dir: str | None, result_file: str | None) -> None
             data_dir=folder,
         )
     )
+
+
+@cli.group()
+def plugins() -> None:
+    """Plugins: list them with their errors, reload a running app's plugins folder."""
+
+
+@plugins.command("list")
+@data_dir_option
+@click.option("--traceback", "show_traceback", is_flag=True, help="Print the traceback of each failed plugin.")
+def plugins_list(data_dir: str | None, show_traceback: bool) -> None:
+    """List the plugins: name, where from, loaded or the error."""
+    from vcore_app.plugins.manager import Plugins
+
+    settings = build_settings(data_dir)
+    found = Plugins(plugins_dir=settings.plugins_dir, env_name=settings.ENV_NAME, quiet=True)
+    for record in found.records:
+        state = "loaded" if record.ok else f"FAILED: {record.error}"
+        click.echo(f"{record.name}  [{record.origin}] {record.location}\n    {state}")
+        if record.ok:
+            click.echo(f"    hooks: {', '.join(record.hooks) or 'none'}")
+        elif show_traceback and record.traceback:
+            click.echo("    " + record.traceback.rstrip().replace("\n", "\n    "))
+
+
+@plugins.command("reload")
+@data_dir_option
+def plugins_reload(data_dir: str | None) -> None:
+    """Ask the app running on the data folder to re-import its plugins folder (no restart)."""
+    import os
+    import signal
+
+    from vcore_app.instance import LOCK_FILE, AlreadyRunning, InstanceLock
+
+    settings = build_settings(data_dir)
+    try:
+        InstanceLock.acquire(settings.DATA_DIR).release()
+    except AlreadyRunning as running:
+        pid = running.holder.pid
+        if pid is None:
+            fail("the running app has not written its pid yet; try again in a moment")
+        os.kill(pid, signal.SIGHUP)
+        click.echo(
+            f"asked vcore-app (pid {pid}) to reload its plugins; the outcome is in its log "
+            "and on the Plugins page. Changes to installed plugin packages need a restart."
+        )
+        return
+    fail(f"no vcore-app runs on {settings.DATA_DIR} (see {LOCK_FILE}); its plugins load when it starts")
+
+
+@cli.command("new")
+@click.argument("kind", type=click.Choice(["tool", "script", "plugin"]))
+@click.argument("name")
+@data_dir_option
+@click.option(
+    "--package",
+    "package_dir",
+    metavar="DIR",
+    is_flag=False,
+    flag_value=".",
+    default=None,
+    help="Write an installable package (pyproject.toml with the entry point, and a test) into DIR "
+    "(default: the current folder) instead of the plugins folder.",
+)
+def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> None:
+    """Write a working, commented skeleton of a Quick Tool, script or plugin named NAME."""
+    from pathlib import Path
+
+    from vcore_app.plugins.scaffold import ScaffoldError, scaffold
+
+    plugins_dir = build_settings(data_dir).plugins_dir if package_dir is None else Path(".")
+    try:
+        written = scaffold(
+            kind,  # type: ignore[arg-type]  # click.Choice allows only these three
+            name,
+            plugins_dir=plugins_dir,
+            package_dir=Path(package_dir) if package_dir is not None else None,
+        )
+    except ScaffoldError as exc:
+        fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path}")
+    if package_dir is None:
+        click.echo("The app picks it up at its next start, or now with `vcore-app plugins reload`.")
+    else:
+        click.echo(
+            f"Install it with `pip install {(Path(package_dir) / name).resolve()}`; "
+            "test it with `python -m pytest` there."
+        )
 
 
 def main() -> None:

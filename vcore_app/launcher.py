@@ -174,6 +174,8 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
         threading.Thread(
             target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce", daemon=True
         ).start()
+        _reload_plugins_on_sighup(runtime)
+        threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
@@ -190,6 +192,17 @@ def _make_data_dir_private(settings: Settings) -> None:
             settings.DATA_DIR,
             len(changed),
         )
+
+
+def _reload_plugins_on_sighup(runtime: Runtime) -> None:
+    """`vcore-app plugins reload` sends SIGHUP: re-import the plugins folder on a thread of its own
+    (plugin code must not run inside a signal handler)."""
+
+    def reload(_signum: int, _frame: object) -> None:
+        threading.Thread(target=runtime.reload_plugins, name="plugin-reload", daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, reload)
 
 
 def _point_at_running(settings: Settings, running: AlreadyRunning) -> None:

@@ -26,10 +26,12 @@ from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.models import Boot, Job, JobStatus, utcnow
 from vcore_app.notify.sender import Sender
+from vcore_app.plugins.manager import Plugins
 from vcore_app.schedulers.service import Clock, SchedulerWiring
 from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import Settings
+from vcore_app.tools.registry import ToolRegistry
 from vcore_app.users import ensure_first_superuser
 
 
@@ -48,9 +50,18 @@ class Runtime:
         self.hub = Hub(engine=self.engine)
         access.listen(self.engine, self.hub.drop_user)  # rights changes close open sockets (issue 12)
         self.controls = Controls()
+        # plugins: imported here because the web layer builds its routes and templates from them
+        self.plugins = Plugins(plugins_dir=settings.plugins_dir, env_name=settings.ENV_NAME)
+        self.tools = ToolRegistry(self.plugins.quick_tools())
         self.wiring = service.JobWiring(
-            queues=self.queues, hub=self.hub, scripts=ScriptRegistry(), controls=self.controls, settings=settings
+            queues=self.queues,
+            hub=self.hub,
+            scripts=ScriptRegistry(self.plugins.scripts()),
+            controls=self.controls,
+            settings=settings,
+            plugins=self.plugins,
         )
+        self.plugins.on_change(self._refresh_registries)
         self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
         self.queues.register(self.runner.run_job)
         self.clock = clock
@@ -70,9 +81,10 @@ class Runtime:
         self._started = False
 
     def start(self) -> None:
-        """In order: migrate, record the boot, create the first superuser if configured, load the
-        scripts, recover jobs a dead process left (before any consumer runs), start the consumers, fire the
-        on-start schedulers (once per boot), start the scheduler thread and log housekeeping."""
+        """In order: migrate, record the boot, create the first superuser if configured, recover jobs
+        a dead process left (before any consumer runs), start the consumers, fire the on-start
+        schedulers (once per boot), start the scheduler thread and log housekeeping; then the plugins'
+        on_startup. The plugins (and their scripts) were loaded in __init__: the web layer needs them."""
         db.migrate(self.settings.DB_URL)
         with db.session(self.engine) as session:
             session.add(Boot(id=self.boot_id, version=__version__, pid=os.getpid()))
@@ -85,7 +97,6 @@ class Runtime:
                 "no user exists yet: open the setup link printed on the console, "
                 "or create one with `vcore-app users create --superuser`"
             )
-        self.wiring.scripts.add_plugins(self.settings.plugins_dir)
         # NOTIFY HOOK (issue 14): mirror the channel settings, queue the start message
         # (NOTIFY_ON_START), resend what a dead process left, start the sender. Before recover():
         # jobs it fails are notified.
@@ -97,6 +108,7 @@ class Runtime:
         self.log_retention.start()
         threading.Thread(target=dummy_hash, name="warm-up", daemon=True).start()
         self._started = True
+        self.plugins.notify("on_startup", settings=self.settings, runtime=self)
         logger.info("runtime started (boot {}, data folder {})", self.boot_id, self.settings.DATA_DIR)
 
     def stop(self) -> None:
@@ -105,6 +117,7 @@ class Runtime:
         if not self._started:
             return
         self._started = False
+        self.plugins.notify("on_shutdown", settings=self.settings, runtime=self)
         self.scheduler.stop()
         self.log_retention.stop()
         workers = self.queues.request_stop()
@@ -117,6 +130,14 @@ class Runtime:
         self.notifier.stop()  # NOTIFY HOOK (issue 14)
         self.engine.dispose()
         logger.info("runtime stopped")
+
+    def reload_plugins(self) -> str:
+        """Re-import the data-folder plugins in place (see Plugins.reload); the sentence for the user."""
+        return self.plugins.reload(settings=self.settings, runtime=self)
+
+    def _refresh_registries(self) -> None:
+        self.wiring.scripts.replace(self.plugins.scripts())
+        self.tools.replace(self.plugins.quick_tools())
 
     def _interrupt_leftovers(self) -> None:
         """Jobs whose worker is still stuck (an HTTP call) are settled now, not at the next start."""

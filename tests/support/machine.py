@@ -73,6 +73,13 @@ GROUPS = (
         debian_package="openssl",
     ),
     Group(
+        "git",
+        "tests/test_tool_api.py (the git status Quick Tool runs git itself)",
+        "git",
+        lambda: shutil.which("git") is not None,
+        debian_package="git",
+    ),
+    Group(
         "binary",
         "tests/test_binary.py",
         "the built dist/vcore-app",

@@ -26,6 +26,7 @@ from vcore_app import db
 from vcore_app.errors import AppError, from_validation
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
+from vcore_app.jobs.rights import check_may_run
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobStatus, JobType, User, utcnow
 from vcore_app.notify import events as notify_events
@@ -33,6 +34,7 @@ from vcore_app.notify import events as notify_events
 if TYPE_CHECKING:
     from vcore_app.jobs.executors import Controls
     from vcore_app.jobs.queues import QueueSet
+    from vcore_app.plugins.manager import Plugins
     from vcore_app.scripts.registry import ScriptRegistry
     from vcore_app.settings import Settings
 
@@ -92,6 +94,7 @@ class JobWiring:
     scripts: ScriptRegistry
     controls: Controls
     settings: Settings
+    plugins: Plugins | None = None  # plugins: prepare_job may refuse a job, on_job_finished hears of it
 
     def log(self, job_id: int) -> JobLog:
         return JobLog(
@@ -106,12 +109,6 @@ def owner_filter(user: User) -> int | None:
     return None if user.is_superuser else user.id
 
 
-def check_may_run(actor: Actor, job_type: JobType) -> None:
-    """Command jobs run anything as the app's user: only a superuser may create, change or re-queue one."""
-    if job_type is JobType.COMMAND and isinstance(actor, User) and not actor.is_superuser:
-        raise AppError("Command jobs need a superuser", 403)
-
-
 def create_job(
     *, session: Session, wiring: JobWiring, spec: JobSpec, actor: Actor, idempotency_key: str | None = None
 ) -> tuple[Job, bool]:
@@ -121,6 +118,9 @@ def create_job(
     """
     check_may_run(actor, spec.type)
     spec = spec.checked(wiring.scripts)
+    refusal = wiring.plugins.refusal(spec=spec) if wiring.plugins is not None else None  # plugins
+    if refusal:
+        raise AppError(f"Refused: {refusal}", 422)
     created_by = actor.id if isinstance(actor, User) else actor.owner_id
     scheduler_id = actor.scheduler_id if isinstance(actor, ByScheduler) else None
     if idempotency_key is not None:
@@ -222,6 +222,9 @@ def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
         job_id = stored_id(job)
         db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job_id, job.priority, eta=eta))
     db.on_commit(session, lambda: wiring.hub.job_changed(job))
+    if job.status in FINISHED and wiring.plugins is not None:  # plugins
+        plugins = wiring.plugins
+        db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
 
 
 def list_jobs(
@@ -287,6 +290,9 @@ def update_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User,
         _after_commit(session, wiring, job)
     else:
         db.on_commit(session, lambda: wiring.hub.job_changed(job))
+    if job.status in FINISHED and wiring.plugins is not None:  # plugins
+        plugins = wiring.plugins
+        db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
     return job
 
 

@@ -7,13 +7,18 @@ server; what it prints goes to the job's log, what it returns (JSON-serialisable
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+PROGRESS_PREFIX = "##vcore-progress "
+"""A log line starting with this carries `{"percent": ..., "message": ...}`: the job page turns the
+latest one into its progress bar (it arrives like any log line, live over the WebSocket)."""
 
 if TYPE_CHECKING:
     from vcore_app.llm.client import LLM
@@ -47,6 +52,24 @@ class ScriptContext:
         from vcore_app.llm.usage import client_for_job
 
         return client_for_job(data_dir=self.data_dir, job_id=self.job_id)
+
+    def progress(self, percent: float, message: str = "") -> None:
+        """Report how far the script is (0-100) and what it does now: a progress bar on the job page."""
+        value = max(0.0, min(100.0, float(percent)))
+        print(PROGRESS_PREFIX + json.dumps({"percent": value, "message": message[:200]}), flush=True)
+
+
+class Output(BaseModel):
+    """A result the job page shows as a sortable table instead of raw JSON, and as a line chart of
+    the `series` columns (numbers) along `x` when both are given. Return it from `run`."""
+
+    records: list[dict[str, Any]]
+    series: list[str] = Field(default_factory=list, description="Numeric columns to draw as a chart")
+    x: str | None = Field(None, description="The column along the chart's horizontal axis")
+
+    def as_result(self) -> dict[str, Any]:
+        """The JSON stored as the job's output; `"kind": "table"` tells the job page how to show it."""
+        return {"kind": "table", **self.model_dump(mode="json")}
 
 
 class Script:

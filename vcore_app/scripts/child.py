@@ -17,8 +17,9 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from vcore_app.scripts.base import ScriptContext, ScriptError
-from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
+from vcore_app.plugins.manager import script_registry
+from vcore_app.scripts.base import Output, ScriptContext, ScriptError
+from vcore_app.scripts.registry import UnknownScript
 
 JOB_ID_ENV = "VCORE_JOB_ID"
 ATTEMPT_ENV = "VCORE_JOB_ATTEMPT"
@@ -27,7 +28,7 @@ ATTEMPT_ENV = "VCORE_JOB_ATTEMPT"
 def run_script(
     name: str, *, plugins_dir: Path | None, stdin: IO[str], result_file: Path | None, data_dir: Path | None = None
 ) -> int:
-    registry = ScriptRegistry.load(plugins_dir)
+    registry = script_registry(plugins_dir)
     try:
         script = registry.get(name)
         raw = stdin.read().strip()
@@ -37,6 +38,8 @@ def run_script(
     ctx = ScriptContext(job_id=_int_env(JOB_ID_ENV), attempt=_int_env(ATTEMPT_ENV), data_dir=data_dir)
     try:
         output = script().run(script_input, ctx)
+        if isinstance(output, Output):
+            output = output.as_result()
         json.dumps(output)  # fail here, with the script's name on it, rather than in the parent
     except ScriptError as exc:
         return _finish(result_file, {"error": str(exc), "permanent": exc.permanent}, 1)

@@ -29,6 +29,7 @@ class QuickTool:
     title: ClassVar[str]
     description: ClassVar[str]
     template: ClassVar[str] = "tools/generic.html"
+    superuser_only: ClassVar[bool] = False  # e.g. tools that read the server's files
 
     class Input(BaseModel):
         pass
@@ -38,7 +39,12 @@ class QuickTool:
 
 
 class ToolFailed(Exception):
-    """The tool could not produce a result for this input; the message is shown to the user."""
+    """The tool could not produce a result for this input; the message is shown to the user, next
+    to `field` when the problem is in one field (the API answers 422 naming it)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # -- tools whose answer arrives over time (the LLM helpers' "Ask an LLM") ---------------------------

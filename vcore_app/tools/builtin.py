@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from vcore_app.schedulers.times import ScheduleError, check_cron, upcoming, zone
 from vcore_app.tools import QuickTool, ToolFailed
-from vcore_app.tools.ask_llm import AskLlm
 
 
 class CronPreview(QuickTool):
@@ -59,4 +58,29 @@ class TextDigest(QuickTool):
         return hashlib.new(data.operation, raw).hexdigest()
 
 
-BUILTIN_TOOLS: list[type[QuickTool]] = [CronPreview, TextDigest, AskLlm]
+def builtin_tools() -> list[type[QuickTool]]:
+    """Our Quick Tools (registered through vcore_app/plugins/builtins.py); their modules load here,
+    when the plugins are loaded, not when this module is imported."""
+    from vcore_app.tools.ask_llm import AskLlm
+    from vcore_app.tools.data_formats import DataFormats
+    from vcore_app.tools.encoding import EncodeDecode, HmacTool, JwtDecoder
+    from vcore_app.tools.git_status import GitStatus
+    from vcore_app.tools.html_sanitizer import HtmlSanitizer
+    from vcore_app.tools.identifiers import UuidTool
+    from vcore_app.tools.network import CidrCalculator
+    from vcore_app.tools.time_tools import TimestampConverter
+
+    return [
+        CronPreview,
+        TextDigest,
+        TimestampConverter,
+        CidrCalculator,
+        UuidTool,
+        HtmlSanitizer,
+        DataFormats,
+        EncodeDecode,
+        HmacTool,
+        JwtDecoder,
+        GitStatus,
+        AskLlm,
+    ]

@@ -27,11 +27,12 @@ if TYPE_CHECKING:
     from vcore_app.auth.throttle import LoginThrottle
     from vcore_app.runtime import Runtime
     from vcore_app.settings import Settings
+    from vcore_app.tools import ToolContext
     from vcore_app.tools.registry import ToolRegistry
 
 T = TypeVar("T")
 
-__all__ = ["actor", "actor_id", "in_db", "login_throttle", "runtime", "settings", "superuser", "tools"]
+__all__ = ["actor", "actor_id", "in_db", "login_throttle", "runtime", "settings", "superuser", "tool_context", "tools"]
 
 
 def runtime(conn: HTTPConnection) -> Runtime:
@@ -46,9 +47,15 @@ def settings(conn: HTTPConnection) -> Settings:
 
 
 def tools(conn: HTTPConnection) -> ToolRegistry:
-    """The Quick Tools this app offers."""
-    registry: ToolRegistry = conn.app.state.tools
-    return registry
+    """The Quick Tools this app offers (ours and the plugins', refreshed on a plugin reload)."""
+    return runtime(conn).tools
+
+
+def tool_context(conn: HTTPConnection) -> ToolContext:
+    """What a Quick Tool that needs more than its input gets (the LLM client of "Ask an LLM")."""
+    from vcore_app.tools import ToolContext
+
+    return ToolContext(settings=settings(conn), actor=actor(conn), engine=runtime(conn).engine)
 
 
 def login_throttle(conn: HTTPConnection) -> LoginThrottle:

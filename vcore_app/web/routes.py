@@ -8,7 +8,10 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from vcore_app.web import live
 from vcore_app.web.api import apikeys, docs, health, jobs, login, notifications, password, schedulers, users
 from vcore_app.web.api import llm as llm_api
-from vcore_app.web.pages import applog, dashboard, profile, scripts, setup, tools
+from vcore_app.web.api import plugins as plugin_api
+from vcore_app.web.api import scripts as script_api
+from vcore_app.web.api import tools as tool_api
+from vcore_app.web.pages import applog, dashboard, plugins, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import llm as llm_pages
 from vcore_app.web.pages import login as login_pages
@@ -36,7 +39,8 @@ class IdConvertor(Convertor[int]):
 register_url_convertor("id", IdConvertor())
 
 
-def routes() -> list[BaseRoute]:
+def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
+    """Ours, then the plugins' (web/plugin_surface.py: after ours, before /static)."""
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
         Route(f"{API}/openapi.json", docs.openapi_json, methods=["GET"]),
@@ -151,5 +155,15 @@ def routes() -> list[BaseRoute]:
         Route("/tools/{name}", tools.tool_page, methods=["GET"]),
         Route("/tools/{name}", tools.run_tool, methods=["POST"]),
         Route("/tools/{name}/stream", tools.stream_tool, methods=["POST"]),  # LLM helpers: "Ask an LLM"
+        # plugins (issue 16)
+        Route(f"{API}/plugins", plugin_api.list_plugins, methods=["GET"]),
+        Route(f"{API}/plugins/reload", plugin_api.reload_plugins, methods=["POST"]),
+        Route(f"{API}/tools", tool_api.list_tools, methods=["GET"]),
+        Route(f"{API}/tools/{{name}}", tool_api.run_tool, methods=["POST"]),
+        Route(f"{API}/scripts", script_api.list_scripts, methods=["GET"]),
+        Route(f"{API}/scripts/{{name}}/run", script_api.run_script, methods=["POST"]),
+        Route("/plugins", plugins.plugins_page, methods=["GET"]),
+        Route("/plugins/reload", plugins.reload_plugins, methods=["POST"]),
+        *([plugin_routes] if plugin_routes is not None else []),
         *static_routes(),
     ]

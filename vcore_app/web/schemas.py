@@ -275,3 +275,81 @@ class UsageReport(BaseModel):
 
     days: int
     items: list[UserTokens]
+
+
+# -- Plugins, Quick Tools and scripts (issue 16) --------------------------------------------------
+
+
+class ToolInput(BaseModel):
+    """A Quick Tool's input: a JSON object whose fields are the tool's (its `input_schema`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ToolInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    superuser_only: bool
+    input_schema: dict[str, Any]
+
+
+class ToolList(BaseModel):
+    """The Quick Tools this user may run (superuser-only ones are hidden from others)."""
+
+    items: list[ToolInfo]
+
+
+class ToolResult(BaseModel):
+    """What a Quick Tool answered; `result`'s shape is the tool's own."""
+
+    tool: str
+    result: Any
+
+
+class ScriptInfo(BaseModel):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class ScriptList(BaseModel):
+    """The scripts a script job may run."""
+
+    items: list[ScriptInfo]
+
+
+class ScriptRun(BaseModel):
+    """A script job's input and options; the script is named by the path."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: dict[str, Any] = Field(default_factory=dict, description="The script's input (see its input_schema)")
+    name: str = Field("", max_length=200)
+    priority: JobPriority = JobPriority.NORMAL
+    queue_name: QueueName = "default"
+    max_retries: int = Field(0, ge=0, le=100)
+    timeout_seconds: float | None = Field(None, gt=0, le=7 * 86400)
+
+
+class PluginInfo(BaseModel):
+    """One plugin: where it came from and the hooks it implements, or why it failed (the traceback
+    only for superusers)."""
+
+    name: str
+    origin: str
+    location: str
+    hooks: list[str]
+    ok: bool
+    error: str | None
+    failures: int
+    traceback: str | None = None
+
+
+class PluginList(BaseModel):
+    items: list[PluginInfo]
+
+
+class PluginsReloaded(PluginList):
+    """The plugins after a reload of the plugins folder, and what the reload did."""
+
+    message: str

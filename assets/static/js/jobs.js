@@ -133,6 +133,27 @@
   var STAMP = /^((\d{4}-\d\d-\d\d)T([\d:.]+)Z )/;
   var encoder = new TextEncoder();
 
+  // A script's ctx.progress() writes "##vcore-progress {json}" to its log (scripts/base.py): the
+  // latest one drives the progress bar instead of showing as a line.
+  var PROGRESS = "##vcore-progress ";
+
+  function showProgress(line) {
+    var at = line.indexOf(PROGRESS);
+    if (at < 0 || !STAMP.test(line) && at !== 0) return false;
+    var report;
+    try { report = JSON.parse(line.slice(at + PROGRESS.length)); } catch (error) { return false; }
+    var percent = Math.max(0, Math.min(100, Number(report.percent) || 0));
+    var box = document.getElementById("job-progress");
+    var bar = document.getElementById("job-progress-bar");
+    if (!box || !bar) return true;
+    box.hidden = false;
+    bar.setAttribute("aria-valuenow", String(percent));
+    bar.firstElementChild.style.width = percent + "%";
+    document.getElementById("job-progress-percent").textContent = Math.round(percent) + " %";
+    document.getElementById("job-progress-message").textContent = report.message || "";
+    return true;
+  }
+
   function logView(jobId, start) {
     var box = document.getElementById("job-log");
     var follow = document.getElementById("log-follow");
@@ -160,6 +181,7 @@
     function append(lines) {
       var fragment = document.createDocumentFragment();
       lines.forEach(function (line) {
+        if (showProgress(line)) return;
         var element = document.createElement("div");
         element.className = "vc-log-line";
         // Each line starts with its UTC time of writing: show the time of day, the date on hover.

@@ -24,6 +24,7 @@ from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
+from vcore_app.web.charts import table_chart
 from vcore_app.web.deps import actor, in_db, runtime, settings
 from vcore_app.web.errors import field_messages
 from vcore_app.web.pages.login import safe_next
@@ -108,7 +109,10 @@ async def jobs_page(request: Request) -> HTMLResponse:
 
 def result_tables(result: Any, path: str = "", depth: int = 0) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
     """Lists of objects in a result, as (path, columns, rows): the result itself, or lists inside
-    objects a few levels down (a script's {"output": {"largest": [{...}, ...]}} gets "output.largest")."""
+    objects a few levels down (a script's {"output": {"largest": [{...}, ...]}} gets "output.largest").
+    A script's `Output` ({"kind": "table", "records": [...]}) is one table without a title."""
+    if isinstance(result, dict) and result.get("kind") == "table" and isinstance(result.get("records"), list):
+        return result_tables(result["records"], "", depth)
     if isinstance(result, list) and result and all(isinstance(row, dict) for row in result):
         return [(path, list(dict.fromkeys(key for row in result for key in row)), result)]
     if isinstance(result, dict) and depth < 3:
@@ -148,6 +152,7 @@ async def job_page(request: Request) -> HTMLResponse:
             "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
             "tables": result_tables(job.result),
             "cell": cell,
+            "chart": table_chart(job.result),
             **_helpers(),
         },
     )
