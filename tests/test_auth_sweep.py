@@ -133,6 +133,18 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/scripts"): USER,
     ("POST", f"{API}/scripts/{{name}}/run"): USER,
     ("POST", "/plugins/reload"): SUPERUSER,
+    ("DELETE", f"{API}/jobs"): USER,  # bulk delete: a regular user's own jobs only (tests/test_housekeeping.py)
+    ("GET", f"{API}/backups"): SUPERUSER,
+    ("POST", f"{API}/backups"): SUPERUSER,
+    ("GET", f"{API}/backups/{{name}}"): SUPERUSER,
+    ("GET", f"{API}/audit"): SUPERUSER,
+    ("GET", f"{API}/housekeeping"): SUPERUSER,
+    ("POST", f"{API}/housekeeping"): SUPERUSER,
+    ("GET", "/backups"): SUPERUSER,
+    ("POST", "/backups"): SUPERUSER,
+    ("GET", "/audit"): SUPERUSER,
+    ("POST", "/jobs/delete"): USER,
+    ("POST", "/housekeeping/run"): SUPERUSER,
     ("GET", f"{API}/openapi.json"): USER,  # open to anyone only with API_DOCS_PUBLIC (tests/test_api_docs.py)
     ("GET", "/docs"): USER,
     ("GET", "/redoc"): USER,
@@ -144,6 +156,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/jobs/{job_id:id}/explain"): USER,
     ("POST", "/tools/{name}/stream"): USER,
 }
+# Public to the login gate, but with a rule of its own: loopback clients, or the METRICS_TOKEN bearer
+# (web/api/ops.py). The sweep's TestClient is not a loopback client ("testclient"), so every bad
+# credential must get 401 there, and only the token opens it.
+METRICS_TOKEN = "sweep-metrics-token-" + "m" * 24
+TOKEN_ONLY = [("GET", "/metrics")]
 # A WebSocket route of the test's own, so the WebSocket half of the sweep and the Origin check are
 # exercised before the app has a WebSocket of its own; real ones are swept too.
 PROBE = f"{API}/ws/sweep-probe"
@@ -277,7 +294,7 @@ def _bad_credentials(client: TestClient, settings: Settings, admin: User) -> dic
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sweep]:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        settings = make_settings(tmp_path_factory.mktemp("sweep"), monkeypatch)
+        settings = make_settings(tmp_path_factory.mktemp("sweep"), monkeypatch, METRICS_TOKEN=METRICS_TOKEN)
         shutil.copytree(EXAMPLE, settings.plugins_dir / EXAMPLE.name, ignore=shutil.ignore_patterns("__pycache__"))
         app = create_app(settings)
         app.router.routes.append(WebSocketRoute(PROBE, _probe))
@@ -361,6 +378,32 @@ def test_a_websocket_refuses_a_bad_credential_by_closing_1008(sweep: Sweep, path
     with pytest.raises(WebSocketDisconnect) as closed, sweep.client.websocket_connect(path, headers=headers):
         pass
     assert closed.value.code == 1008
+
+
+@pytest.mark.parametrize("credential", BAD_NAMES)
+@pytest.mark.parametrize(("method", "path"), TOKEN_ONLY)
+def test_metrics_refuse_every_bad_credential_from_another_address(
+    sweep: Sweep, method: str, path: str, credential: str
+) -> None:
+    headers = _present(sweep.client, sweep.bad[credential])
+    response = sweep.client.request(method, path, headers=headers)
+    assert response.status_code == 401, response.text
+
+
+@pytest.mark.parametrize(("method", "path"), TOKEN_ONLY)
+def test_metrics_open_only_with_the_metrics_token_from_another_address(sweep: Sweep, method: str, path: str) -> None:
+    admin = _present(
+        sweep.client,
+        {"headers": bearer(login_tokens(sweep.client, ADMIN["username"], ADMIN["password"])["access_token"])},
+    )
+    assert sweep.client.request(method, path, headers=admin).status_code == 401  # a login is not the token
+    assert sweep.client.request(method, path, headers=bearer(METRICS_TOKEN[:-1] + "x")).status_code == 401
+    response = sweep.client.request(method, path, headers=bearer(METRICS_TOKEN))
+    assert response.status_code == 200 and "vcore_jobs_created" in response.text
+
+
+def test_token_only_routes_are_public_to_the_gate() -> None:
+    assert all(is_public(path) for _method, path in TOKEN_ONLY)
 
 
 def test_every_bad_credential_built_is_swept(sweep: Sweep) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import psutil
-import pytest
 from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
 from tests.support.auth import login
 from tests.support.jobs import create, log_text, wait_status
-from vcore_app.jobs.logs import MARKER, remove_old_logs
+from vcore_app.jobs.logs import MARKER
 
 H = dict[str, str]
 
@@ -77,18 +74,3 @@ def test_deleting_a_job_removes_its_log_and_a_running_job_cannot_be_deleted(
     assert client.delete(f"/api/v1/jobs/{done['id']}", headers=admin_headers).status_code == 204
     assert not path.exists()
     assert client.get(f"/api/v1/jobs/{done['id']}", headers=admin_headers).status_code == 404
-
-
-@pytest.mark.parametrize(("age_days", "running", "removed"), [(40, False, True), (10, False, False), (40, True, False)])
-def test_retention_removes_old_logs_but_not_those_of_running_jobs(
-    tmp_path: Path, age_days: int, running: bool, removed: bool
-) -> None:
-    path = tmp_path / "7.log"
-    path.write_text("old\n")
-    stamp = time.time() - age_days * 86400
-    os.utime(path, (stamp, stamp))
-    (tmp_path / "notes.log").write_text("not a job log\n")
-    os.utime(tmp_path / "notes.log", (stamp, stamp))
-    remove_old_logs(tmp_path, days=30, keep={7} if running else set())
-    assert path.exists() is not removed
-    assert (tmp_path / "notes.log").exists()

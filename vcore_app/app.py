@@ -14,8 +14,10 @@ from starlette.types import ASGIApp
 
 from vcore_app.auth.backend import AppAuthBackend, RequireAuthentication
 from vcore_app.auth.throttle import LoginThrottle
+from vcore_app.metrics import HttpMetrics
 from vcore_app.runtime import Runtime
 from vcore_app.settings import Settings
+from vcore_app.web.audit import AuditOrigin
 from vcore_app.web.csrf import CsrfProtect
 from vcore_app.web.errors import EXCEPTION_HANDLERS
 from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingSlash
@@ -57,7 +59,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
             Middleware(RequestLog),
             *_cors(settings),  # inside SecurityHeaders (_App): CORS answers carry them too
             Middleware(StripTrailingSlash),
+            Middleware(HttpMetrics, metrics=active.metrics),  # issue 17; after the slash is stripped
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
+            Middleware(AuditOrigin),  # issue 17; needs scope["user"]
             Middleware(RequireAuthentication, is_public=public_paths(settings)),
             Middleware(CsrfProtect),
         ],

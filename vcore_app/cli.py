@@ -462,3 +462,49 @@ def users_list(data_dir: str | None) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
+
+
+# -- issue 17: backup and restore ------------------------------------------------------------------
+
+
+@cli.command()
+@data_dir_option
+@click.option("--to", "to", metavar="FILE", help="Write the archive here instead of DATA_DIR/backups/ (no retention).")
+def backup(data_dir: str | None, to: str | None) -> None:
+    """Back up the data folder live (the app may run): database, secrets, plugins."""
+    from pathlib import Path
+
+    from vcore_app import audit, backups, db
+
+    settings = build_settings(data_dir)
+    engine = db.make_engine(settings.DB_URL)
+    try:
+        db.migrate(settings.DB_URL)  # a fresh folder has no tables to copy yet
+        path = backups.create_backup(
+            settings=settings, engine=engine, actor=audit.CLI, to=Path(to).expanduser().resolve() if to else None
+        )
+    except backups.BackupError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--to='{to}': cannot write the archive ({exc.strerror or exc})" if to else str(exc))
+    finally:
+        engine.dispose()
+    click.echo(str(path))
+
+
+@cli.command()
+@data_dir_option
+@click.argument("archive", metavar="FILE", type=click.Path(dir_okay=False))
+def restore(data_dir: str | None, archive: str) -> None:
+    """Restore a backup archive into the data folder (the app must be stopped); the current data is
+    moved to DATA_DIR/backups/before-restore-<time>/."""
+    from pathlib import Path
+
+    from vcore_app import backups
+
+    settings = build_settings(data_dir)
+    try:
+        aside = backups.restore(settings=settings, archive=Path(archive).expanduser().resolve())
+    except backups.BackupError as exc:
+        fail(str(exc))
+    click.echo(f"restored {Path(archive).name}; the previous data is in {aside}")

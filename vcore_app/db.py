@@ -74,6 +74,12 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
             raise
 
 
+def exclusive(engine: Engine) -> threading.RLock | nullcontext[None]:
+    """This engine's writer lock, for work that must not overlap any write of ours and cannot run
+    in a transaction (VACUUM, the online backup): our writers queue behind it. (issue 17)"""
+    return _WRITE_LOCKS.get(engine, nullcontext())
+
+
 async def run(engine: Engine, work: Callable[[Session], T], *, readonly: bool = False) -> T:
     """`work(session)` in its own short transaction on a worker thread, so a handler awaiting it
     never blocks the event loop on SQLite (or on argon2 inside it)."""

@@ -99,11 +99,26 @@ class Hub:
         self._generation = 0
         self._snapshots: dict[int | None, tuple[int, str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Called on the publishing thread, after the commit, with an event and its job (if any):
+        # "job.created", "job.moved" (a status transition), "scheduler.missed", "scheduler.skipped".
+        # metrics.py counts and times jobs here (issue 17).
+        self.observers: list[Callable[[str, Job | None], None]] = []
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
 
     # -- any thread -------------------------------------------------------------------------------
 
     def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self._loop = loop
+
+    def notify(self, event: str, job: Job | None = None) -> None:
+        for observer in self.observers:
+            try:
+                observer(event, job)
+            except Exception:
+                logger.exception("job observer {!r} failed", observer)
 
     def job_changed(self, job: Job) -> None:
         self._post(self._fan_out_job, job.created_by, json.dumps({"job": JobSummary.of(job)}))

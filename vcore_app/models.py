@@ -155,7 +155,7 @@ class Job(SQLModel, table=True):
     queued_at: datetime | None = None
     run_after: datetime | None = None
     started_at: datetime | None = None
-    finished_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, index=True)  # retention (housekeeping.py); 0009
     pid: int | None = None
     boot_id: str | None = Field(default=None, max_length=32)
     # Set while a kill or timeout ends the processes of a `running` job ("killed by alice", "timed
@@ -230,3 +230,20 @@ class JobExplanation(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True)
     )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- issue 17 (operations): the audit log -------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, kept apart from the app log (audit.py writes and reads it). Never a secret."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=100, index=True)  # a username, "system", "cli" or "scheduler N"
+    action: str = Field(max_length=64, index=True)  # "job.kill", "user.create", "login", ...
+    target: str = Field(default="", max_length=200)
+    address: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(default="ok", max_length=16)  # ok | failed | denied

@@ -18,12 +18,13 @@ from sqlmodel import select
 from vcore_app import __version__, access, db
 from vcore_app.auth.passwords import dummy_hash
 from vcore_app.first_run import new_setup_token
+from vcore_app.housekeeping import Housekeeping
 from vcore_app.jobs import service
 from vcore_app.jobs.executors import SHUTDOWN_GRACE_SECONDS, Controls
-from vcore_app.jobs.logs import LogRetention
 from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
+from vcore_app.metrics import AppMetrics
 from vcore_app.models import Boot, Job, JobStatus, utcnow
 from vcore_app.notify.sender import Sender
 from vcore_app.plugins.manager import Plugins
@@ -73,11 +74,11 @@ class Runtime:
         )
         # While no user exists: the one-time token of /setup (first_run.py). Only ever in memory.
         self.setup_token: str | None = None
-        self.log_retention = LogRetention(
-            logs_dir=settings.job_logs_dir, days=settings.JOB_LOG_RETENTION_DAYS, running=self.controls.running
-        )
         # NOTIFY HOOK (issue 14): the outbox sender (started in start(), stopped in stop()).
         self.notifier = Sender(engine=self.engine, settings=settings)
+        # issue 17: the one housekeeping task (it replaces the job-log retention thread), and metrics
+        self.housekeeping = Housekeeping(engine=self.engine, settings=settings, idle=self.idle, clock=clock)
+        self.metrics = AppMetrics(self)
         self._started = False
 
     def start(self) -> None:
@@ -105,7 +106,7 @@ class Runtime:
         self.queues.start()
         fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())
         self.scheduler.start()
-        self.log_retention.start()
+        self.housekeeping.start()
         threading.Thread(target=dummy_hash, name="warm-up", daemon=True).start()
         self._started = True
         self.plugins.notify("on_startup", settings=self.settings, runtime=self)
@@ -119,7 +120,7 @@ class Runtime:
         self._started = False
         self.plugins.notify("on_shutdown", settings=self.settings, runtime=self)
         self.scheduler.stop()
-        self.log_retention.stop()
+        self.housekeeping.stop()
         workers = self.queues.request_stop()
         if not join_all(workers, self.settings.SHUTDOWN_TIMEOUT):
             count = self.controls.stop_all("shutdown")
@@ -138,6 +139,20 @@ class Runtime:
     def _refresh_registries(self) -> None:
         self.wiring.scripts.replace(self.plugins.scripts())
         self.tools.replace(self.plugins.quick_tools())
+
+    def idle(self) -> bool:
+        """No job runs and none waits: a moment for heavy maintenance (VACUUM)."""
+        return not self.controls.running() and not any(
+            status["running"] or status["pending"] for status in self.queues.status().values()
+        )
+
+    def ready(self) -> list[str]:
+        """Why this runtime cannot take work now (empty: ready): /readyz answers 503 with these."""
+        reasons = [] if db.ping(self.engine) else ["database does not answer"]
+        for name, queue in self.queues.queues.items():
+            if not queue.consuming:
+                reasons.append(f"consumer of queue {name} is not running")
+        return reasons
 
     def _interrupt_leftovers(self) -> None:
         """Jobs whose worker is still stuck (an HTTP call) are settled now, not at the next start."""

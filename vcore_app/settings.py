@@ -129,8 +129,27 @@ class Settings(BaseSettings):
         ge=1_000_000,
         description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between.",
     )
-    JOB_LOG_RETENTION_DAYS: int = Field(
-        30, ge=1, description="Job log files untouched for this many days are removed (checked daily)."
+    # -- issue 17 (operations) --
+    JOB_RETENTION_DAYS: int = Field(
+        90,
+        ge=1,
+        description="Finished jobs and their logs older than this are removed (housekeeping, at start and daily).",
+    )
+    JOB_RETENTION_MAX_ROWS: int = Field(
+        1_000_000, ge=0, description="Most jobs kept; past it the oldest finished ones are removed (0: no limit)."
+    )
+    JOB_LOGS_MAX_TOTAL_MB: int = Field(
+        2048, ge=1, description="Most disk the job logs may take; past it the oldest finished jobs' logs are removed."
+    )
+    AUDIT_RETENTION_DAYS: int = Field(
+        365, ge=1, description="Audit log rows older than this are removed (housekeeping)."
+    )
+    BACKUP_KEEP: int = Field(
+        7, ge=1, le=1000, description="How many backup archives DATA_DIR/backups keeps; older ones are removed."
+    )
+    METRICS_TOKEN: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token for /metrics from other machines (loopback needs none; empty: loopback only).",
     )
     API_POST_DENY_NETWORKS: str = Field(
         "169.254.0.0/16,fe80::/10,fd00:ec2::254/128",
@@ -389,6 +408,10 @@ class Settings(BaseSettings):
     @property
     def plugins_dir(self) -> Path:
         return self.DATA_DIR / "plugins"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.DATA_DIR / "backups"
 
 
 def split_list(value: str) -> list[str]:

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from vcore_app import access, db
+from vcore_app import access, audit, db
 from vcore_app.auth.passwords import hash_password, password_problem, verify_password
 from vcore_app.errors import AppError, FieldError, invalid
 from vcore_app.models import User, utcnow
@@ -89,7 +89,12 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(session, action="user.create", target=_who(user))  # audit (issue 17)
     return user
+
+
+def _who(user: User) -> str:
+    return f"user {user.id} {user.username}"
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
@@ -121,6 +126,7 @@ def change_password(*, session: Session, user: User, current_password: str, new_
         # A 400, not a 422 (the request was well-formed); a form still shows it next to the field.
         raise AppError(INCORRECT_PASSWORD, 400, [FieldError(("body", "current_password"), INCORRECT_PASSWORD)])
     set_password(session=session, user=user, password=new_password)
+    audit.record(session, action="user.password", target=_who(user))  # audit (issue 17)
 
 
 def revoke_all_tokens(*, session: Session, user: User, reason: str = "logged out everywhere") -> None:
@@ -174,11 +180,26 @@ def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> Use
         access.changed(session, user_id=user.id, code=access.UNAUTHORIZED, reason="account deactivated")  # issue 12
     elif "is_superuser" in changes and changes["is_superuser"] != user.is_superuser:  # issue 12
         access.changed(session, user_id=user.id, code=access.FORBIDDEN, reason="role changed")
+    _audit_changes(session, user, changes, password_changed=password is not None)  # audit (issue 17)
     for name, value in changes.items():
         setattr(user, name, value)
     session.add(user)
     session.flush()
     return user
+
+
+def _audit_changes(session: Session, user: User, changes: dict[str, Any], *, password_changed: bool) -> None:
+    """Role and activation changes get rows of their own; other edits one row naming the fields (never values)."""
+    changed = sorted(name for name, value in changes.items() if getattr(user, name) != value)
+    if "is_superuser" in changed:
+        granted = "granted" if changes["is_superuser"] else "revoked"
+        audit.record(session, action="user.role", target=f"{_who(user)}: superuser {granted}")
+    if "is_active" in changed:
+        audit.record(session, action="user.activate" if changes["is_active"] else "user.deactivate", target=_who(user))
+    fields = [name for name in changed if name not in ("is_superuser", "is_active")]
+    fields += ["password"] if password_changed else []
+    if fields:
+        audit.record(session, action="user.update", target=f"{_who(user)}: {', '.join(fields)}")
 
 
 def delete_user(*, session: Session, user: User) -> None:
@@ -187,6 +208,7 @@ def delete_user(*, session: Session, user: User) -> None:
         raise AppError("The last active superuser cannot be deleted", 409)
     access.changed(session, user_id=user.id, code=access.UNAUTHORIZED, reason="account deleted")  # issue 12
     session.delete(user)
+    audit.record(session, action="user.delete", target=_who(user))  # audit (issue 17)
 
 
 def ensure_first_superuser(*, settings: Settings, engine: Engine) -> None:

@@ -80,6 +80,13 @@ GROUPS = (
         debian_package="git",
     ),
     Group(
+        "container",
+        "tests/test_container.py (the image's build and smoke test, also only with VCORE_CONTAINER_TEST=1)",
+        "podman",
+        lambda: shutil.which("podman") is not None,
+        debian_package="podman",
+    ),
+    Group(
         "binary",
         "tests/test_binary.py",
         "the built dist/vcore-app",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
+from vcore_app import audit
 from vcore_app.errors import AppError, invalid
 from vcore_app.models import ApiKey, User, pk, utcnow
 
@@ -47,6 +48,11 @@ def create_api_key(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        action="api_key.create",  # audit (issue 17); the prefix only, never the key
+        target=f"api key {row.id} '{name}' ({row.prefix}...) of {user.username}",
+    )
     return row, key
 
 
@@ -59,6 +65,11 @@ def delete_api_key(*, session: Session, user: User, key_id: int) -> None:
     if row is None or row.user_id != user.id:  # someone else's key does not exist, as far as this user knows
         raise AppError("API key not found", 404)
     session.delete(row)
+    audit.record(
+        session,
+        action="api_key.revoke",  # audit (issue 17)
+        target=f"api key {row.id} '{row.name}' of {user.username}",
+    )
 
 
 def find_key(*, session: Session, key: str) -> tuple[ApiKey, User] | None:

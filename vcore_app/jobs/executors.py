@@ -25,6 +25,7 @@ from vcore_app.jobs.logs import JobLog
 from vcore_app.models import Job, JobType
 from vcore_app.paths import self_command
 from vcore_app.scripts.child import ATTEMPT_ENV, JOB_ID_ENV
+from vcore_app.settings import DATA_DIR_ENV
 
 BODY_EXCERPT_BYTES = 64 * 1024
 _READER_DRAIN_SECONDS = 2.0
@@ -157,7 +158,12 @@ class ScriptExecutor(Executor):
                 "--result-file",
                 str(result_file),
             ]
-            env = {"PYTHONUNBUFFERED": "1", JOB_ID_ENV: str(job.id), ATTEMPT_ENV: str(job.attempt)}
+            env = {
+                "PYTHONUNBUFFERED": "1",
+                JOB_ID_ENV: str(job.id),
+                ATTEMPT_ENV: str(job.attempt),
+                DATA_DIR_ENV: str(attempt.data_dir),  # the backup script's data folder (issue 17)
+            }
             code = run_process(argv, attempt=attempt, env=env, stdin=json.dumps(job.input or {}).encode())
             if code is None:
                 return _stopped(attempt)

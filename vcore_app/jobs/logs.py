@@ -1,4 +1,6 @@
-"""Job log files, `DATA_DIR/logs/jobs/<job id>.log`: write, cap, read a range or the tail, retention.
+"""Job log files, `DATA_DIR/logs/jobs/<job id>.log`: write, cap, read a range or the tail.
+
+Their retention is part of housekeeping.py (issue 17), with the jobs they belong to.
 
 Every line starts with a UTC timestamp. A job that prints forever must not fill the disk: past
 JOB_LOG_MAX_BYTES the file keeps its head, one marker line, and a tail that is compacted in place
@@ -10,13 +12,10 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
-
-from loguru import logger
 
 MARKER = b"[vcore] ---- log capped: the middle of the output was dropped; the head is above, the tail below ----\n"
 _READ_CHUNK = 64 * 1024
@@ -146,44 +145,3 @@ class JobLog:
         if found < 0:
             return None
         return max(self._head_limit - _MAX_LINE, 0) + found + len(MARKER)
-
-
-def remove_old_logs(logs_dir: Path, *, days: int, keep: set[int]) -> int:
-    """Remove `<id>.log` files untouched for `days` days, except those of jobs in `keep` (running)."""
-    cutoff = time.time() - days * 86400
-    removed = 0
-    for path in logs_dir.glob("*.log"):
-        try:
-            if path.stem.isdigit() and int(path.stem) not in keep and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue
-    return removed
-
-
-class LogRetention:
-    """A daily housekeeping thread for job logs."""
-
-    interval = 86400.0
-
-    def __init__(self, *, logs_dir: Path, days: int, running: Callable[[], set[int]]) -> None:
-        self._logs_dir, self._days, self._running = logs_dir, days, running
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="job-log-retention", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                removed = remove_old_logs(self._logs_dir, days=self._days, keep=self._running())
-                if removed:
-                    logger.info("removed {} job logs older than {} days", removed, self._days)
-            except Exception:
-                logger.exception("job log housekeeping failed; trying again tomorrow")
-            self._stop.wait(self.interval)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, func, or_, update
 from sqlmodel import Session, col, select
 
-from vcore_app import db
+from vcore_app import audit, db
 from vcore_app.errors import AppError, from_validation
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
@@ -66,6 +66,8 @@ class JobEvents(Protocol):
     def job_changed(self, job: Job) -> None: ...
     def job_deleted(self, job: Job) -> None: ...
     def log_lines(self, job_id: int, offset: int, lines: list[str]) -> None: ...
+    def notify(self, event: str, job: Job | None = None) -> None:
+        """A named event for the observers (metrics.py counts them, issue 17)."""
 
 
 @dataclass(frozen=True)
@@ -143,13 +145,27 @@ def create_job(
     session.add(job)
     session.flush()
     _after_commit(session, wiring, job)
+    db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
+    if scheduler_id is None:  # audit (issue 17): people's jobs; a scheduler's routine runs are in the ledger
+        audit.record(session, action="job.create", target=_what(job), actor=_audit_actor(actor))
     return job, True
+
+
+def _what(job: Job) -> str:
+    return f"job {job.id} {job.name}"
+
+
+def _audit_actor(actor: Actor) -> User | str:
+    """Who the audit log names: the user, or "scheduler N"."""
+    return actor if isinstance(actor, User) else actor.label
 
 
 def rerun_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User) -> Job:
     """A new job from the spec of job `job_id`, created by `actor` (the old one keeps its history)."""
     job = get_job(session=session, job_id=job_id, actor=actor)
-    return create_job(session=session, wiring=wiring, spec=JobSpec.of(job), actor=actor)[0]
+    new = create_job(session=session, wiring=wiring, spec=JobSpec.of(job), actor=actor)[0]
+    audit.record(session, action="job.rerun", target=f"{_what(new)} from job {job.id}", actor=actor)  # issue 17
+    return new
 
 
 def transition(
@@ -188,6 +204,7 @@ def transition(
         _after_commit(session, wiring, job)
         # NOTIFY HOOK (issue 14): a final state adds its notification rows to this same transaction.
         notify_events.job_finished(session=session, job=job, settings=wiring.settings)
+        db.on_commit(session, lambda: wiring.hub.notify("job.moved", job))  # metrics (issue 17)
     return job
 
 
@@ -314,6 +331,7 @@ def set_status(*, session: Session, wiring: JobWiring, job_id: int, actor: User,
     moved = transition(session=session, wiring=wiring, job_id=job_id, to=to, expect=[JobStatus(job.status)], **values)
     if moved is None:
         raise AppError(f"Job {job.id} changed meanwhile; reload it", 409)
+    audit.record(session, action="job.status", target=f"{_what(job)}: {job.status} -> {to}", actor=actor)  # issue 17
     return moved
 
 
@@ -348,6 +366,7 @@ def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) 
         return job  # already finished
     if moved is None:
         raise AppError(f"Job {job_id} changed meanwhile; reload it", 409)
+    audit.record(session, action="job.kill", target=f"{_what(job)} ({job.status})", actor=_audit_actor(actor))
     return moved
 
 
@@ -361,6 +380,7 @@ def delete_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User)
     job = get_job(session=session, job_id=job_id, actor=actor)
     _refuse_while_running(job, "deleted")
     session.delete(job)
+    audit.record(session, action="job.delete", target=_what(job), actor=actor)  # audit (issue 17)
     path = log_path(wiring.settings.job_logs_dir, job_id)
     db.on_commit(session, lambda: path.unlink(missing_ok=True))
     db.on_commit(session, lambda: wiring.hub.job_deleted(job))

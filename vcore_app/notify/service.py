@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from vcore_app import audit
 from vcore_app.errors import AppError, invalid
 from vcore_app.models import User
 from vcore_app.notify import outbox
@@ -186,6 +187,7 @@ def create_channel(*, session: Session, actor: User, data: ChannelIn) -> NotifyC
     )
     session.add(row)
     session.flush()
+    audit.record(session, action="channel.create", target=_channel_target(row), actor=actor)
     return row
 
 
@@ -204,6 +206,7 @@ def update_channel(*, session: Session, actor: User, channel_id: int, data: Chan
     if data.secret:
         row.secret = data.secret
     session.add(row)
+    audit.record(session, action="channel.update", target=_channel_target(row), actor=actor)
     return row
 
 
@@ -211,6 +214,8 @@ def set_enabled(*, session: Session, actor: User, channel_id: int, enabled: bool
     row = _editable(get_channel(session=session, actor=actor, channel_id=channel_id))
     row.enabled = enabled
     session.add(row)
+    action = "channel.enable" if enabled else "channel.disable"
+    audit.record(session, action=action, target=_channel_target(row), actor=actor)
     return row
 
 
@@ -219,6 +224,12 @@ def delete_channel(*, session: Session, actor: User, channel_id: int) -> None:
     row = _editable(get_channel(session=session, actor=actor, channel_id=channel_id))
     session.execute(delete(NotifyDelivery).where(col(NotifyDelivery.channel_id) == row.id))
     session.delete(row)
+    audit.record(session, action="channel.delete", target=_channel_target(row), actor=actor)
+
+
+def _channel_target(row: NotifyChannel) -> str:
+    """A channel in the audit log: its name and kind, never its URL or secret."""
+    return f"channel {row.id} {row.name} ({row.kind})"
 
 
 def editable_channel(*, session: Session, actor: User, channel_id: int) -> NotifyChannel:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vcore_app import audit
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.plugins.manager import PluginRecord, Plugins
@@ -35,4 +36,5 @@ def reload_plugins(*, runtime: Any, actor: User) -> str:
     if not actor.is_superuser:
         raise AppError("This needs a superuser", 403)
     message: str = runtime.reload_plugins()
+    audit.record_now(runtime.engine, action="plugins.reload", target=message[:200], actor=actor.username)
     return message

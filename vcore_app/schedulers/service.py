@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from vcore_app import db
+from vcore_app import audit, db
 from vcore_app.errors import AppError, from_validation, invalid, invalid_fields
 from vcore_app.jobs import service as jobs
 from vcore_app.jobs.service import ByScheduler, JobWiring
@@ -179,8 +179,13 @@ def create_scheduler(
     scheduler.next_run_at = first_run(scheduler, wiring.clock())
     session.add(scheduler)
     session.flush()
+    audit.record(session, action="scheduler.create", target=_what(scheduler), actor=actor)  # issue 17
     _wake_after_commit(session, wiring)
     return scheduler
+
+
+def _what(scheduler: JobScheduler) -> str:
+    return f"scheduler {scheduler.id} {scheduler.name}"
 
 
 def _parse(payload: dict[str, Any], wiring: SchedulerWiring) -> SchedulerIn:
@@ -209,6 +214,7 @@ def update_scheduler(
     if timing_changed:
         scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
     session.add(scheduler)
+    audit.record(session, action="scheduler.update", target=_what(scheduler), actor=actor)  # issue 17
     _wake_after_commit(session, wiring)
     return scheduler
 
@@ -220,6 +226,8 @@ def toggle_scheduler(*, session: Session, wiring: SchedulerWiring, scheduler_id:
     scheduler.updated_at = wiring.clock()
     scheduler.next_run_at = first_run(scheduler, scheduler.updated_at)
     session.add(scheduler)
+    action = "scheduler.enable" if scheduler.enabled else "scheduler.disable"
+    audit.record(session, action=action, target=_what(scheduler), actor=actor)  # issue 17
     _wake_after_commit(session, wiring)
     return scheduler
 
@@ -228,6 +236,7 @@ def delete_scheduler(*, session: Session, wiring: SchedulerWiring, scheduler_id:
     """Delete a scheduler; its past jobs stay (they keep their scheduler_id as history)."""
     scheduler = get_scheduler(session=session, scheduler_id=scheduler_id, actor=actor)
     session.delete(scheduler)
+    audit.record(session, action="scheduler.delete", target=_what(scheduler), actor=actor)  # issue 17
     _wake_after_commit(session, wiring)
     return scheduler
 
@@ -259,6 +268,7 @@ def launch(
     if respect_overlap and previous is not None and previous.status in _ACTIVE:
         if scheduler.overlap_policy == "skip":
             logger.info("scheduler {} skipped a run: job {} is still {}", scheduler.id, previous.id, previous.status)
+            wiring.hub.notify("scheduler.skipped")  # metrics (issue 17)
             return None
         if scheduler.overlap_policy == "replace":
             jobs.kill_job(session=session, wiring=wiring, job_id=jobs.stored_id(previous), actor=acting)

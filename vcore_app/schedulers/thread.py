@@ -67,6 +67,8 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
             job = None
             if not (is_misfire(planned, now) and scheduler.misfire_policy == "skip"):
                 job = launch(session=session, wiring=wiring, scheduler=scheduler, now=now, planned=planned)
+            else:
+                wiring.hub.notify("scheduler.missed")  # metrics (issue 17)
             # NOTIFY HOOK (issue 14): a slot missed (app down, or skipped by the overlap policy) adds
             # its notification rows to this same transaction.
             notify_events.slot_passed(

@@ -28,7 +28,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 API = "/api/v1"
 ID_MAX = 10**18 - 1  # the `id` path convertor's bound (web/routes.py): a bigger id is a 404, never an overflow
 
-ResponseKind = type[BaseModel] | Literal["empty", "text"]
+ResponseKind = type[BaseModel] | Literal["empty", "text", "gzip"]
 # One kind per status, or several when the request picks (a JSON answer, or its text streamed).
 Responses = Mapping[int, ResponseKind | tuple[ResponseKind, ...]]
 _ERROR_TEXT = {
@@ -231,6 +231,11 @@ def _response(kind: ResponseKind | tuple[ResponseKind, ...], schemas: dict[str, 
         return {"description": "Done; no content"}
     if kind == "text":
         return {"description": "Plain text", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    if kind == "gzip":
+        return {
+            "description": "A gzip file (a download)",
+            "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
+        }
     assert not isinstance(kind, str)
     return {
         "description": (kind.__doc__ or kind.__name__).strip().splitlines()[0],

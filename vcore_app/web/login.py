@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from vcore_app import audit
 from vcore_app.errors import AppError
 from vcore_app.models import User
 from vcore_app.users import authenticate
@@ -18,11 +19,27 @@ async def check_login(request: Request, username: str, password: str) -> User:
     """The user, or AppError 401 (wrong credentials) / 429 (too many recent failures)."""
     throttle = login_throttle(request)
     address = request.client.host if request.client else "unknown"
-    throttle.check(username, address)
+    try:
+        throttle.check(username, address)
+    except AppError:
+        await _audit_login(request, username, address, audit.DENIED)
+        raise
     # argon2 (~0.1 s) and the last-login stamp, in one short transaction off the event loop
     user = await in_db(request, lambda session: authenticate(session=session, username=username, password=password))
     if user is None:
         throttle.failed(username, address)
+        await _audit_login(request, username, address, audit.FAILED)
         raise AppError(BAD_LOGIN, 401, headers={"WWW-Authenticate": "Bearer"})
     throttle.succeeded(username, address)
+    await _audit_login(request, user.username, address, audit.OK)
     return user
+
+
+async def _audit_login(request: Request, username: str, address: str, outcome: str) -> None:
+    """Every login attempt, with its address (issue 17). The name as typed, cut short: never the password."""
+    await in_db(
+        request,
+        lambda session: audit.record(
+            session, action="login", target=username[:64], actor=username[:64], address=address, outcome=outcome
+        ),
+    )

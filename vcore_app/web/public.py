@@ -13,6 +13,8 @@ API = "/api/v1"
 PUBLIC_PATHS = frozenset(
     {
         "/healthz",
+        "/readyz",  # says only whether it can take work, and why not
+        "/metrics",  # its own rule: loopback, or the METRICS_TOKEN bearer (web/api/ops.py)
         "/setup",  # opens only with the one-time token (first_run.py)
         "/login",
         "/logout",  # logging out needs no session (and clears a stale one)

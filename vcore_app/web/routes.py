@@ -6,7 +6,20 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from vcore_app.web import live
-from vcore_app.web.api import apikeys, docs, health, jobs, login, notifications, password, schedulers, users
+from vcore_app.web.api import (
+    apikeys,
+    backups,
+    docs,
+    health,
+    job_cleanup,
+    jobs,
+    login,
+    notifications,
+    ops,
+    password,
+    schedulers,
+    users,
+)
 from vcore_app.web.api import llm as llm_api
 from vcore_app.web.api import plugins as plugin_api
 from vcore_app.web.api import scripts as script_api
@@ -16,6 +29,7 @@ from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import llm as llm_pages
 from vcore_app.web.pages import login as login_pages
 from vcore_app.web.pages import notifications as notification_pages
+from vcore_app.web.pages import ops as ops_pages
 from vcore_app.web.pages import password as password_pages
 from vcore_app.web.pages import schedulers as scheduler_pages
 from vcore_app.web.pages import users as user_pages
@@ -43,6 +57,21 @@ def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
     """Ours, then the plugins' (web/plugin_surface.py: after ours, before /static)."""
     return [
         Route("/healthz", health.healthz, methods=["GET"]),
+        # -- issue 17: operations --
+        Route("/readyz", ops.readyz, methods=["GET"]),
+        Route("/metrics", ops.metrics, methods=["GET"]),
+        Route(f"{API}/jobs", job_cleanup.delete_jobs, methods=["DELETE"]),
+        Route(f"{API}/backups", backups.list_backups, methods=["GET"]),
+        Route(f"{API}/backups", backups.create_backup, methods=["POST"]),
+        Route(f"{API}/backups/{{name}}", backups.download_backup, methods=["GET"]),
+        Route(f"{API}/audit", ops.list_audit, methods=["GET"]),
+        Route(f"{API}/housekeeping", ops.housekeeping_status, methods=["GET"]),
+        Route(f"{API}/housekeeping", ops.housekeeping_run, methods=["POST"]),
+        Route("/backups", ops_pages.backups_page, methods=["GET"]),
+        Route("/backups", ops_pages.backup_now, methods=["POST"]),
+        Route("/audit", ops_pages.audit_page, methods=["GET"]),
+        Route("/jobs/delete", ops_pages.delete_selected, methods=["POST"]),
+        Route("/housekeeping/run", ops_pages.run_housekeeping, methods=["POST"]),
         Route(f"{API}/openapi.json", docs.openapi_json, methods=["GET"]),
         Route("/docs", docs.swagger_page, methods=["GET"]),
         Route("/redoc", docs.redoc_page, methods=["GET"]),

@@ -353,3 +353,74 @@ class PluginsReloaded(PluginList):
     """The plugins after a reload of the plugins folder, and what the reload did."""
 
     message: str
+
+
+# -- Operations (issue 17) ----------------------------------------------------------------------
+
+
+class BackupOut(BaseModel):
+    """A backup archive under DATA_DIR/backups and where to download it."""
+
+    name: str
+    bytes: int
+    created_at: datetime
+    download: str
+
+
+class BackupPage(BaseModel):
+    """The backup archives, newest first, and how many are kept."""
+
+    items: list[BackupOut]
+    total: int
+    keep: int
+
+
+class BulkDeleted(BaseModel):
+    """How many jobs a bulk delete removed."""
+
+    deleted: int
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    address: str | None
+    outcome: str
+
+
+class AuditPage(BaseModel):
+    """Audit rows, newest first, and how many match the filters."""
+
+    items: list[AuditEventOut]
+    total: int
+
+
+class HousekeepingRun(BaseModel):
+    started_at: datetime
+    finished_at: datetime
+    removed_jobs: int
+    removed_logs: int
+    removed_log_bytes: int
+    removed_audit_rows: int
+    vacuumed: bool
+    summary: str
+
+
+class StorageReport(BaseModel):
+    """Disk used by job logs and databases, the oldest job kept, and the last housekeeping run."""
+
+    logs_bytes: int
+    log_files: int
+    databases_bytes: dict[str, int]
+    jobs: int
+    oldest_job_at: datetime | None
+    last_run: HousekeepingRun | None
+
+
+class Started(BaseModel):
+    """Work started in the background."""
+
+    detail: str

@@ -50,9 +50,16 @@
     function swap(html) {
       var fresh = new DOMParser().parseFromString(html, "text/html");
       var focused = document.activeElement && document.activeElement.id;
+      // Jobs ticked for "Delete selected" stay ticked across the redraw.
+      var ticked = Array.prototype.map.call(document.querySelectorAll("input[name=ids]:checked"),
+                                            function (box) { return box.value; });
       document.querySelectorAll("[data-refresh][id]").forEach(function (region) {
         var replacement = fresh.getElementById(region.id);
         if (replacement) region.replaceWith(replacement);
+      });
+      ticked.forEach(function (id) {
+        var box = document.getElementById("select-" + id);
+        if (box) box.checked = true;
       });
       // Keyboard users keep their place when the row they are on is redrawn.
       var target = focused && document.getElementById(focused);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import to_thread
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -14,6 +15,7 @@ from vcore_app.jobs import service
 from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.notify import service as notify_service
 from vcore_app.system import snapshot
+from vcore_app.web.api.ops import storage_report
 from vcore_app.web.deps import actor, in_db, runtime, superuser
 from vcore_app.web.templating import render
 
@@ -50,6 +52,8 @@ async def dashboard(request: Request) -> HTMLResponse:
             "queues": active.queues.status(),
             "chart_height": _CHART_HEIGHT,
             "llm_usage_days": LLM_USAGE_DAYS,
+            # issue 17: disk used, oldest job kept, last housekeeping run (superusers)
+            "storage": await to_thread.run_sync(storage_report, request) if user.is_superuser else None,
             **data,
         },
     )
