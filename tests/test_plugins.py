@@ -176,12 +176,12 @@ from vcore_app.plugins import restrict_to_env
 from vcore_app.scripts.base import Script
 
 @restrict_to_env("production")
-class Backup(Script):
-    name = "backup"
+class OffsiteSync(Script):
+    name = "offsite_sync"
     description = "Only in production."
 
     def run(self, input, ctx):
-        return "backed up"
+        return "synced"
 """
 
 
@@ -189,11 +189,11 @@ class Backup(Script):
 def test_restrict_to_env_offers_a_script_only_in_its_environments(
     plugin_app: Callable[..., TestClient], env_name: str, offered: bool
 ) -> None:
-    client = plugin_app({"backup.py": SCRIPT_FOR_PRODUCTION}, ENV_NAME=env_name)
+    client = plugin_app({"offsite_sync.py": SCRIPT_FOR_PRODUCTION}, ENV_NAME=env_name)
     admin = login(client, ADMIN["username"], ADMIN["password"])
     names = {script["name"] for script in client.get("/api/v1/scripts", headers=admin).json()["items"]}
-    assert ("backup" in names) is offered
-    run = client.post("/api/v1/scripts/backup/run", json={}, headers=admin)
+    assert ("offsite_sync" in names) is offered
+    run = client.post("/api/v1/scripts/offsite_sync/run", json={}, headers=admin)
     assert run.status_code == (201 if offered else 422)
 
 
