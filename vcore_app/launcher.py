@@ -175,7 +175,6 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
             target=_announce, args=(server, runtime, lock, sock.getsockname()), name="announce", daemon=True
         ).start()
         _reload_plugins_on_sighup(runtime)
-        threading.Thread(target=_announce, args=(server, runtime, lock), name="announce", daemon=True).start()
         server.run(sockets=[sock])
     finally:
         runtime.stop()
