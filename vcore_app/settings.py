@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         "committed, a power loss may lose the last commits (never corrupts). FULL: also a power loss keeps "
         "every acknowledged commit, at a sync per commit.",
     )
+    DISK_LOW_WARNING_MB: float = Field(
+        200, ge=0, description="Below this much free space on the data disk, /healthz and the dashboard warn."
+    )
+    DISK_MIN_FREE_MB: float = Field(
+        5,
+        ge=0,
+        description="Below this much free space (or when a write finds the disk full) new jobs get a 507, the "
+        "queues take no new jobs (running ones finish) and /readyz answers 503, until space returns.",
+    )
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
     BASE_URL: str = Field(
