@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.testclient import TestClient
 from tests.support.apps import ADMIN, make_settings
 from tests.support.auth import login
 from tests.support.jobs import create, job, log_text, wait_status
+from tests.support.scheduling import T0, FakeClock, Scene, run_scene
 from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.jobs.logs import DROPPED, JobLog
@@ -154,3 +156,23 @@ def test_below_disk_min_free_mb_jobs_are_refused_the_queues_pause_and_readyz_say
         assert any("the data disk is full" in reason for reason in ready.json()["reasons"])
         spec = client.get("/api/v1/openapi.json", headers=auth).json()
         assert "507" in spec["paths"]["/api/v1/jobs"]["post"]["responses"]
+
+
+def test_while_the_disk_is_full_the_scheduler_waits_and_then_fires_what_came_due_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No root needed: the watch's threshold is moved above any disk's free space, then back."""
+    with closing(run_scene(make_settings(tmp_path, monkeypatch), FakeClock(T0))) as scenes:
+        scene: Scene = next(scenes)
+        created = scene.create(overlap_policy="queue")
+        disk = scene.runtime.disk
+        disk.min_free_mb = 10**12  # a threshold above any disk: full now
+        disk.check()
+        scene.tick(minutes=30)
+        assert scene.runs(created["id"]) == []
+        assert scene.get(created["id"])["next_run_at"] == "2026-03-01T12:01:00Z"  # no slot skipped meanwhile
+        disk.min_free_mb = 0
+        disk.check()
+        scene.tick(seconds=1)
+        scene.tick(seconds=1)
+        assert len(scene.runs(created["id"])) == 1  # the missed slots, once (misfire policy run_once)

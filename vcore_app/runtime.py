@@ -161,8 +161,9 @@ class Runtime:
         )
 
     def _disk_level_changed(self, level: Level) -> None:
-        """Full: the workers finish what they run and take nothing new. Room again: they resume, and
-        queued jobs whose queue message a failed write lost are enqueued again."""
+        """Full: the workers finish what they run and take nothing new, the scheduler waits. Room
+        again: they resume, queued jobs whose queue message a failed write lost are enqueued again,
+        and the scheduler fires what came due meanwhile."""
         if level == "full":
             self.queues.pause()
             self._paused_for_disk = True
@@ -171,6 +172,7 @@ class Runtime:
             self.queues.resume()
             if self._started:
                 service.enqueue_missing(engine=self.engine, wiring=self.wiring)
+                self.scheduler.wake()  # slots that came due while full (schedulers/thread.py)
 
     def ready(self) -> list[str]:
         """Why this runtime cannot take work now (empty: ready): /readyz answers 503 with these."""

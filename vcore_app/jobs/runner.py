@@ -43,7 +43,17 @@ class Runner:
         self.boot_id = boot_id
 
     def run_job(self, job_id: int) -> None:
-        job = self._claim(job_id)
+        try:
+            job = self._claim(job_id)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Still `queued`, but its queue message is spent: the runtime enqueues it again once the
+            # disk has room (Runtime._disk_level_changed), which note_full makes sure it hears of.
+            logger.warning("job {} could not be started: the data disk is full", job_id)
+            if self.wiring.disk is not None:
+                self.wiring.disk.note_full()
+            return
         if job is None:
             return
         wiring = self.wiring

@@ -127,6 +127,10 @@ def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: date
 
 def make_tick(*, engine: Engine, wiring: JobWiring, env_name: str, clock: Clock = utcnow) -> Tick:
     def tick() -> float | None:
+        if wiring.disk is not None and wiring.disk.full:
+            # Its jobs would be refused and its slots skipped: wait, and fire what is due once space
+            # returns (the misfire policy decides, as after downtime). The runtime wakes us then.
+            return MAX_WAIT_SECONDS
         now = clock()
         following = fire_due(engine=engine, wiring=wiring, env_name=env_name, now=now)
         if following is None:
