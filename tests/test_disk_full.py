@@ -95,6 +95,12 @@ def test_a_full_disk_answers_507_degrades_health_and_the_ledger_catches_up_once_
             pid = wait_for(lambda: job(client, auth, filling["id"])["pid"])
             wait_for(lambda: not psutil.pid_exists(pid))
             assert job(client, auth, filling["id"])["status"] == "running"
+            # Any other write finds no room either: a 507 from the failed write itself, not a 500.
+            again_login = client.post(
+                "/api/v1/login/access-token", data={"username": ADMIN["username"], "password": ADMIN["password"]}
+            )
+            assert again_login.status_code == 507, again_login.text
+            assert again_login.json()["detail"].startswith("the data disk is full: ")
 
             filler.unlink()
             ended = wait_status(client, auth, filling["id"], timeout=60)
