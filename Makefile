@@ -9,7 +9,7 @@ TEST_WORKERS ?= 2
 BINARY_SOURCES := $(shell find vcore_app assets migrations -type f -not -path '*/__pycache__/*') \
                   vcore.spec pyproject.toml packaging/build.sh
 
-.PHONY: run test test-setup lint bench binary bench-binary screenshots clean
+.PHONY: run test test-setup lint bench reliability binary bench-binary screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint: $(BIN)/.lint-installed   ## what CI checks before the tests: style, types,
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/startup.py
+
+# Faults tried on the real app (kill -9, a full disk, a locked database, clock jumps), figures into
+# docs/reliability.md; the full disk needs root. CYCLES=20 for issue 19's full kill -9 battery.
+CYCLES ?= 5
+reliability: $(BIN)/.installed
+	$(BIN)/python bench/reliability.py --cycles $(CYCLES)
 
 # dist/vcore-app, one file (VCORE_ONEDIR=1: dist/vcore-app-onedir/). See packaging/README.md.
 binary: $(BIN)/.installed

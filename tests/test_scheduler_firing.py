@@ -9,82 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN, app_env, make_settings, start_app
 from tests.support.auth import login
+from tests.support.scheduling import T0, URL, FakeClock, Scene, run_scene
 from tests.support.waiting import wait_for
-from vcore_app.app import create_app
-from vcore_app.runtime import Runtime
-from vcore_app.settings import Settings
-
-URL = "/api/v1/job-schedulers"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@dataclass
-class Scene:
-    client: TestClient
-    runtime: Runtime
-    clock: FakeClock
-    headers: dict[str, str]
-
-    def create(self, **overrides: Any) -> dict[str, Any]:
-        body = {
-            "name": "every minute",
-            "trigger_type": "repeat",
-            "repeat_every_seconds": 60,
-            "job_template": {"type": "command", "command": "true"},
-            **overrides,
-        }
-        response = self.client.post(URL, json=body, headers=self.headers)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    def tick(self, **advance: float) -> None:
-        self.clock.advance(**advance)
-        self.runtime.scheduler.tick()
-
-    def runs(self, scheduler_id: int) -> list[dict[str, Any]]:
-        return self.client.get(f"{URL}/{scheduler_id}/jobs", headers=self.headers).json()["items"]
-
-    def get(self, scheduler_id: int) -> dict[str, Any]:
-        return self.client.get(f"{URL}/{scheduler_id}", headers=self.headers).json()
-
-
-def _run(settings: Settings, clock: FakeClock) -> Iterator[Scene]:
-    runtime = Runtime(settings, clock=clock)
-    runtime.start()
-    try:
-        with TestClient(create_app(settings, runtime)) as client:
-            headers = login(client, ADMIN["username"], ADMIN["password"])
-            client.post("/api/v1/jobs/stop-consumer?queue_name=default", headers=headers).raise_for_status()
-            yield Scene(client, runtime, clock, headers)
-    finally:
-        runtime.stop()
 
 
 @pytest.fixture
 def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scene]:
-    yield from _run(make_settings(tmp_path, monkeypatch), FakeClock(T0))
+    yield from run_scene(make_settings(tmp_path, monkeypatch), FakeClock(T0))
 
 
 def test_a_repeat_scheduler_fires_on_its_planned_slots_without_drift(scene: Scene) -> None:
@@ -184,7 +121,7 @@ def test_on_start_fires_once_per_boot_and_never_on_toggle_or_restart_of_the_plan
 ) -> None:
     settings = make_settings(tmp_path, monkeypatch)
     clock = FakeClock(T0)
-    boots = _run(settings, clock)
+    boots = run_scene(settings, clock)
     scene = next(boots)
     created = scene.create(trigger_type="on_start", repeat_every_seconds=None)
     off_and_on = [scene.client.post(f"{URL}/{created['id']}/toggle", headers=scene.headers) for _ in range(2)]
@@ -195,7 +132,7 @@ def test_on_start_fires_once_per_boot_and_never_on_toggle_or_restart_of_the_plan
     scene.tick(seconds=60)
     boots.close()
     for boot in (1, 2):
-        boots = _run(settings, clock)
+        boots = run_scene(settings, clock)
         scene = next(boots)
         scene.tick(seconds=1)
         assert len(scene.runs(created["id"])) == boot

@@ -198,7 +198,7 @@ def _restore_locked(settings: Settings, archive: Path) -> Path:
         else:
             settings.plugins_dir.mkdir(exist_ok=True)
     db.migrate(settings.DB_URL)
-    engine = db.make_engine(settings.DB_URL)
+    engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
     try:
         with db.session(engine) as session:
             audit.record(

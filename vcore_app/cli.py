@@ -352,7 +352,7 @@ def _engine(data_dir: str | None) -> Any:
 
     settings = build_settings(data_dir)
     db.migrate(settings.DB_URL)
-    return db.make_engine(settings.DB_URL)
+    return db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -477,7 +477,7 @@ def backup(data_dir: str | None, to: str | None) -> None:
     from vcore_app import audit, backups, db
 
     settings = build_settings(data_dir)
-    engine = db.make_engine(settings.DB_URL)
+    engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
     try:
         db.migrate(settings.DB_URL)  # a fresh folder has no tables to copy yet
         path = backups.create_backup(

@@ -11,6 +11,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -25,6 +26,9 @@ from vcore_app.paths import migrations_dir
 T = TypeVar("T")
 
 _READONLY = "vcore_readonly"
+# What SQLITE_SYNCHRONOUS may say (settings.py): in WAL mode, NORMAL loses no commit to a crash of the
+# app, only to a power loss; FULL syncs the WAL on every commit and keeps them through a power loss too.
+_SYNCHRONOUS = ("NORMAL", "FULL")
 _ON_COMMIT = "vcore_on_commit"
 # One writer at a time per engine, queued in Python. SQLite's busy handler makes a blocked writer
 # sleep in growing steps (up to 100 ms) instead of waking it when the lock frees: with the API and
@@ -33,7 +37,11 @@ _ON_COMMIT = "vcore_on_commit"
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, synchronous: str = "NORMAL") -> Engine:
+    """An engine whose SQLite connections all get our pragmas; `synchronous` is the
+    SQLITE_SYNCHRONOUS setting (NORMAL or FULL)."""
+    if synchronous not in _SYNCHRONOUS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
     is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite:
@@ -41,15 +49,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         kwargs["isolation_level"] = None  # we issue BEGIN ourselves, below
     engine = create_engine(url, **kwargs)
     if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         _WRITE_LOCKS[engine] = threading.RLock()
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+    for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=30000", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from vcore_app import __version__, access, db
 from vcore_app.auth.passwords import dummy_hash
+from vcore_app.disk import DiskWatch, Level
 from vcore_app.first_run import new_setup_token
 from vcore_app.housekeeping import Housekeeping
 from vcore_app.jobs import service
@@ -39,7 +40,9 @@ from vcore_app.users import ensure_first_superuser
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
-        self.engine = db.make_engine(settings.DB_URL, echo=settings.DATABASE_ECHO)
+        self.engine = db.make_engine(
+            settings.DB_URL, echo=settings.DATABASE_ECHO, synchronous=settings.SQLITE_SYNCHRONOUS
+        )
         self.boot_id = uuid.uuid4().hex
         self.started_at = time.time()
         # Settings fill both paths in (DATA_DIR/huey_*.sqlite3) when they are not set.
@@ -49,6 +52,13 @@ class Runtime:
             workers={"default": settings.WORKERS_DEFAULT, "reserved": settings.WORKERS_RESERVED},
         )
         self.hub = Hub(engine=self.engine)
+        # issue 19: the data disk's level; while full the queues take no new jobs (disk.py)
+        self.disk = DiskWatch(
+            settings.DATA_DIR,
+            low_mb=settings.DISK_LOW_WARNING_MB,
+            min_free_mb=settings.DISK_MIN_FREE_MB,
+            on_change=self._disk_level_changed,
+        )
         access.listen(self.engine, self.hub.drop_user)  # rights changes close open sockets (issue 12)
         self.controls = Controls()
         # plugins: imported here because the web layer builds its routes and templates from them
@@ -61,6 +71,7 @@ class Runtime:
             controls=self.controls,
             settings=settings,
             plugins=self.plugins,
+            disk=self.disk,
         )
         self.plugins.on_change(self._refresh_registries)
         self.runner = Runner(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
@@ -80,6 +91,7 @@ class Runtime:
         self.housekeeping = Housekeeping(engine=self.engine, settings=settings, idle=self.idle, clock=clock)
         self.metrics = AppMetrics(self)
         self._started = False
+        self._paused_for_disk = False
 
     def start(self) -> None:
         """In order: migrate, record the boot, create the first superuser if configured, recover jobs
@@ -103,6 +115,7 @@ class Runtime:
         # jobs it fails are notified.
         self.notifier.start(self.boot_id)
         service.recover(engine=self.engine, wiring=self.wiring, boot_id=self.boot_id)
+        self.disk.start()  # before the consumers: a full disk pauses them from the start
         self.queues.start()
         fire_on_start(engine=self.engine, wiring=self.wiring, env_name=self.settings.ENV_NAME, now=self.clock())
         self.scheduler.start()
@@ -121,6 +134,7 @@ class Runtime:
         self.plugins.notify("on_shutdown", settings=self.settings, runtime=self)
         self.scheduler.stop()
         self.housekeeping.stop()
+        self.disk.stop()
         workers = self.queues.request_stop()
         if not join_all(workers, self.settings.SHUTDOWN_TIMEOUT):
             count = self.controls.stop_all("shutdown")
@@ -146,9 +160,25 @@ class Runtime:
             status["running"] or status["pending"] for status in self.queues.status().values()
         )
 
+    def _disk_level_changed(self, level: Level) -> None:
+        """Full: the workers finish what they run and take nothing new, the scheduler waits. Room
+        again: they resume, queued jobs whose queue message a failed write lost are enqueued again,
+        and the scheduler fires what came due meanwhile."""
+        if level == "full":
+            self.queues.pause()
+            self._paused_for_disk = True
+        elif self._paused_for_disk:
+            self._paused_for_disk = False
+            self.queues.resume()
+            if self._started:
+                service.enqueue_missing(engine=self.engine, wiring=self.wiring)
+                self.scheduler.wake()  # slots that came due while full (schedulers/thread.py)
+
     def ready(self) -> list[str]:
         """Why this runtime cannot take work now (empty: ready): /readyz answers 503 with these."""
         reasons = [] if db.ping(self.engine) else ["database does not answer"]
+        if self.disk.full:
+            reasons.append(self.disk.status.reason or "the data disk is full")
         for name, queue in self.queues.queues.items():
             if not queue.consuming:
                 reasons.append(f"consumer of queue {name} is not running")

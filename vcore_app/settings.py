@@ -83,6 +83,21 @@ class Settings(BaseSettings):
     LOG_RETENTION: str = Field("14 days", description="How long rotated app logs are kept.")
     DB_URL: str = Field("", description="SQLAlchemy URL of the app database (default: DATA_DIR/vcore.sqlite3).")
     DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
+    SQLITE_SYNCHRONOUS: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL",
+        description="SQLite's synchronous mode on every connection. NORMAL: a crash of the app loses nothing "
+        "committed, a power loss may lose the last commits (never corrupts). FULL: also a power loss keeps "
+        "every acknowledged commit, at a sync per commit.",
+    )
+    DISK_LOW_WARNING_MB: float = Field(
+        200, ge=0, description="Below this much free space on the data disk, /healthz and the dashboard warn."
+    )
+    DISK_MIN_FREE_MB: float = Field(
+        5,
+        ge=0,
+        description="Below this much free space (or when a write finds the disk full) new jobs get a 507, the "
+        "queues take no new jobs (running ones finish) and /readyz answers 503, until space returns.",
+    )
     SERVER_HOST: str = Field("127.0.0.1", description="Address to listen on (--host); 0.0.0.0 exposes it.")
     SERVER_PORT: int = Field(5000, ge=1, le=65535, description="TCP port to listen on (--port).")
     BASE_URL: str = Field(
@@ -373,7 +388,7 @@ class Settings(BaseSettings):
             raise ValueError("`*` stands alone: list origins, or `*` for any origin without credentials")
         return origins
 
-    @field_validator("LOG_LEVEL", mode="before")
+    @field_validator("LOG_LEVEL", "SQLITE_SYNCHRONOUS", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value

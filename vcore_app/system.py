@@ -13,11 +13,17 @@ from vcore_app.runtime import Runtime
 
 
 def health(runtime: Runtime) -> dict[str, Any]:
+    """`status` is `degraded` with the `reasons` while the database does not answer or the data disk
+    is full (issue 19); a low disk is a warning in `disk` only."""
     database_ok = db.ping(runtime.engine)
+    disk = runtime.disk.status
+    reasons = ([] if database_ok else ["database does not answer"]) + ([disk.reason] if disk.level == "full" else [])
     return {
-        "status": "ok" if database_ok else "degraded",
+        "status": "degraded" if reasons else "ok",
+        "reasons": [reason for reason in reasons if reason],
         "version": __version__,
         "database": "ok" if database_ok else "unavailable",
+        "disk": {"level": disk.level, "free_mb": round(disk.free_mb, 1), "reason": disk.reason},
         "queues": runtime.queues.status(),
     }
 

@@ -11,6 +11,7 @@ Run `python3 -m tests.support.machine packages` for the missing Debian packages,
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -85,6 +86,13 @@ GROUPS = (
         "podman",
         lambda: shutil.which("podman") is not None,
         debian_package="podman",
+    ),
+    Group(
+        "disk full",
+        "tests/test_disk_full.py (the data folder on a small tmpfs that a job fills)",
+        "root and mount(8)",
+        lambda: os.geteuid() == 0 and shutil.which("mount") is not None,
+        otherwise="run the tests as root, as .ci/run does; `mount` is Debian's package mount",
     ),
     Group(
         "binary",

@@ -6,10 +6,15 @@ Every line starts with a UTC timestamp. A job that prints forever must not fill 
 JOB_LOG_MAX_BYTES the file keeps its head, one marker line, and a tail that is compacted in place
 (copied forward in 1 MB blocks), so neither the file nor the memory grows with the output. Readers
 never load a whole file: they use filetail.py (a byte range in blocks, the tail found backwards).
+
+A full disk (ENOSPC) does not fail the job (issue 19): lines that find no room are dropped (a line
+written in part is cut off again), and the first write that fits again, or the close, puts one line
+saying how many were lost, so the log shows where it has a hole.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from collections.abc import Callable
@@ -18,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 MARKER = b"[vcore] ---- log capped: the middle of the output was dropped; the head is above, the tail below ----\n"
+DROPPED = "[vcore] ---- {} lines dropped here: the data disk was full ----"
 _READ_CHUNK = 64 * 1024
 _COPY_BLOCK = 1024 * 1024
 _MAX_LINE = 64 * 1024  # a longer line is cut into pieces of this size
@@ -47,6 +53,7 @@ class JobLog:
         self._tail_start = self._find_tail_start()
         self._listener = listener
         self._partial = b""
+        self._dropped = 0  # lines lost to a full disk since the last write that fitted
         self._lock = threading.Lock()
         self.closed = False
 
@@ -81,24 +88,57 @@ class JobLog:
     def close(self) -> None:
         with self._lock:
             if not self.closed:
+                if self._dropped:
+                    self._append_dropped(_stamp())  # a last try; with no room the hole stays unmarked
                 self.closed = True
                 os.close(self._fd)
 
     def _write_lines(self, lines: list[bytes]) -> None:
         stamp = _stamp()
         data = b"".join(stamp + line.rstrip(b"\r\n")[:_MAX_LINE] + b"\n" for line in lines)
+        written: list[tuple[int, bytes]] = []
         with self._lock:
             if self.closed:
                 return  # a process that escaped its group still writing after the job ended
-            offset = self._append(data)
+            if self._dropped:
+                marker = self._append_dropped(stamp)
+                if marker is None:
+                    self._dropped += len(lines)
+                    return
+                written.append(marker)
+            offset = self._try_append(data)
+            if offset is None:
+                self._dropped += len(lines)
+            else:
+                written.append((offset, data))
         if self._listener is not None:
-            self._listener(offset, data.decode("utf-8", errors="replace").splitlines())
+            for at, chunk in written:
+                self._listener(at, chunk.decode("utf-8", errors="replace").splitlines())
+
+    def _append_dropped(self, stamp: bytes) -> tuple[int, bytes] | None:
+        marker = stamp + DROPPED.format(self._dropped).encode() + b"\n"
+        offset = self._try_append(marker)
+        if offset is None:
+            return None
+        self._dropped = 0
+        return offset, marker
+
+    def _try_append(self, data: bytes) -> int | None:
+        """`_append`, or None when the disk is full (the file cut back to its last whole line)."""
+        try:
+            return self._append(data)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            os.ftruncate(self._fd, self._size)
+            return None
 
     def _append(self, data: bytes) -> int:
         if self._size + len(data) > self._max:
             self._compact(len(data))
         offset = self._size
-        os.pwrite(self._fd, data, offset)
+        if os.pwrite(self._fd, data, offset) < len(data):  # the disk filled up halfway
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         self._size += len(data)
         return offset
 

@@ -33,6 +33,8 @@ class AppHuey(SqliteHuey):
     def __init__(self, name: str, filename: Path) -> None:
         super().__init__(name=name, filename=str(filename), fsync=False)
         self.wake = threading.Event()
+        # Set while the data disk is full (disk.py): workers finish their task but take no new one.
+        self.paused = threading.Event()
         self._running = 0
         self._lock = threading.Lock()
 
@@ -56,6 +58,12 @@ class AppHuey(SqliteHuey):
 
 
 class _WakingWorker(Worker):
+    def loop(self, now: Any = None) -> None:
+        if self.huey.paused.is_set():
+            self.sleep()  # woken on resume (and on enqueue, to look again)
+            return
+        super().loop(now)
+
     def sleep(self) -> None:
         if self.huey.wake.wait(_IDLE_POLL_SECONDS):
             self.huey.wake.clear()
@@ -114,10 +122,18 @@ class Queue:
         self.huey.wake.set()
         return [consumer.scheduler] + [thread for _, thread in consumer.worker_threads]
 
+    def pause(self) -> None:
+        self.huey.paused.set()
+
+    def resume(self) -> None:
+        self.huey.paused.clear()
+        self.huey.wake.set()
+
     def status(self) -> dict[str, Any]:
         return {
             "workers": self.workers,
             "consuming": self.consuming,
+            "paused": self.huey.paused.is_set(),
             "running": self.huey.running,
             "pending": self.huey.pending_count(),
             "scheduled": self.huey.scheduled_count(),
@@ -154,6 +170,16 @@ class QueueSet:
     def start(self) -> None:
         for queue in self.queues.values():
             queue.start()
+
+    def pause(self) -> None:
+        """Workers finish the job they run but take no new one, until resume(); the scheduler
+        thread and the API may still enqueue (the jobs wait)."""
+        for queue in self.queues.values():
+            queue.pause()
+
+    def resume(self) -> None:
+        for queue in self.queues.values():
+            queue.resume()
 
     def request_stop(self) -> list[threading.Thread]:
         return [thread for queue in self.queues.values() for thread in queue.request_stop()]

@@ -7,22 +7,33 @@ processes are ended, and becomes `cancelled` or `failed` only here, once the exe
 process of it is left. A failed
 attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
 scheduler ticks once a second).
+
+The ledger must not lie when the data disk is full (issue 19): the job's process has ended, but the
+write of its outcome fails with "database or disk is full". The runner keeps the outcome and tries
+the write again with a growing pause (up to _RECORD_RETRY_MAX_SECONDS) until it succeeds, so the job
+is `done` or `failed` within seconds of space returning, not `running` until a restart. Only a
+shutdown ends the retries; the next start then settles the job as interrupted (service.recover).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_, update
 from sqlmodel import col, select
 
 from vcore_app import db
+from vcore_app.disk import is_disk_full
 from vcore_app.jobs import processes, service
-from vcore_app.jobs.executors import EXECUTORS, Attempt, Outcome, stop_text
+from vcore_app.jobs.executors import EXECUTORS, Attempt, Control, Outcome, stop_text
 from vcore_app.jobs.logs import JobLog
 from vcore_app.jobs.service import JobWiring
 from vcore_app.models import Job, JobStatus, pk, utcnow
+
+_RECORD_RETRY_FIRST_SECONDS = 0.2
+_RECORD_RETRY_MAX_SECONDS = 5.0
 
 
 class Runner:
@@ -32,7 +43,17 @@ class Runner:
         self.boot_id = boot_id
 
     def run_job(self, job_id: int) -> None:
-        job = self._claim(job_id)
+        try:
+            job = self._claim(job_id)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Still `queued`, but its queue message is spent: the runtime enqueues it again once the
+            # disk has room (Runtime._disk_level_changed), which note_full makes sure it hears of.
+            logger.warning("job {} could not be started: the data disk is full", job_id)
+            if self.wiring.disk is not None:
+                self.wiring.disk.note_full()
+            return
         if job is None:
             return
         wiring = self.wiring
@@ -63,7 +84,7 @@ class Runner:
             except Exception as exc:
                 logger.exception("job {} failed inside the runner", job.id)
                 outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
-            self._record(job, outcome, control.reason, log)
+            self._record_until_written(job, outcome, control, log)
         finally:
             wiring.controls.remove(job_id)
             log.close()
@@ -84,13 +105,52 @@ class Runner:
                 run_after=None,
             )
 
+    def _record_until_written(self, job: Job, outcome: Outcome, control: Control, log: JobLog) -> None:
+        """`_record`, again and again while the disk is full (see the module docstring)."""
+        pause = _RECORD_RETRY_FIRST_SECONDS
+        since: float | None = None
+        while True:
+            try:
+                self._record(job, outcome, control.reason, log, notes=since is None)  # notes once
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                if self.wiring.disk is not None:
+                    self.wiring.disk.note_full()
+                if since is None:
+                    since = time.monotonic()
+                    logger.warning(
+                        "job {} ended but the disk is full: recording its outcome once there is room", job.id
+                    )
+                if control.reason == "shutdown":
+                    logger.warning("job {}: shutting down before its outcome could be recorded", job.id)
+                    return
+                if control.wake.is_set():  # a kill or timeout set it for good: it cannot wake us now
+                    time.sleep(pause)
+                else:  # a shutdown wakes us
+                    control.wake.wait(pause)
+                pause = min(pause * 2, _RECORD_RETRY_MAX_SECONDS)
+                continue
+            if since is not None:
+                late = time.monotonic() - since
+                log.note(f"outcome recorded {late:.1f} s late: the data disk was full")
+                logger.info("job {}: outcome recorded {:.1f} s late, the data disk was full", job.id, late)
+            return
+
     def _record_pid(self, job: Job, pid: int) -> None:
+        """The pid is for the page and for settling the job after a crash; a full disk does not stop
+        the job for want of it (the in-process Control still reaches its process group)."""
         job.pid = pid
-        with db.session(self.engine) as session:
-            session.execute(
-                update(Job).where(col(Job.id) == job.id, col(Job.status) == JobStatus.RUNNING).values(pid=pid),
-                execution_options={"synchronize_session": False},
-            )
+        try:
+            with db.session(self.engine) as session:
+                session.execute(
+                    update(Job).where(col(Job.id) == job.id, col(Job.status) == JobStatus.RUNNING).values(pid=pid),
+                    execution_options={"synchronize_session": False},
+                )
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            logger.warning("job {}: its pid {} could not be recorded, the disk is full", job.id, pid)
 
     def _stop_asked(self, job_id: int) -> bool:
         with db.session(self.engine, readonly=True) as session:
@@ -104,7 +164,7 @@ class Runner:
                     session=session, wiring=self.wiring, job_id=pk(job), reason=stop_text(reason, job)
                 )
 
-    def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog) -> None:
+    def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog, *, notes: bool = True) -> None:
         job_id = pk(job)
         expect = [JobStatus.RUNNING]
         where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt]
@@ -136,7 +196,8 @@ class Runner:
                 )
             elif not outcome.permanent and job.attempt <= job.max_retries:
                 delay = job.retry_delay_seconds
-                log.note(f"failed: {outcome.error}; retrying in {delay:g} s")
+                if notes:
+                    log.note(f"failed: {outcome.error}; retrying in {delay:g} s")
                 service.transition(
                     session=session,
                     wiring=self.wiring,
@@ -149,7 +210,8 @@ class Runner:
                     where=where,
                 )
             else:
-                log.note(f"failed: {outcome.error}")
+                if notes:
+                    log.note(f"failed: {outcome.error}")
                 service.transition(
                     session=session,
                     wiring=self.wiring,

@@ -32,6 +32,7 @@ from vcore_app.models import Job, JobStatus, JobType, User, utcnow
 from vcore_app.notify import events as notify_events
 
 if TYPE_CHECKING:
+    from vcore_app.disk import DiskWatch
     from vcore_app.jobs.executors import Controls
     from vcore_app.jobs.queues import QueueSet
     from vcore_app.plugins.manager import Plugins
@@ -97,6 +98,7 @@ class JobWiring:
     controls: Controls
     settings: Settings
     plugins: Plugins | None = None  # plugins: prepare_job may refuse a job, on_job_finished hears of it
+    disk: DiskWatch | None = None  # issue 19: new jobs are refused while the data disk is full
 
     def log(self, job_id: int) -> JobLog:
         return JobLog(
@@ -131,6 +133,8 @@ def create_job(
             if existing.created_by != created_by:
                 raise AppError("This idempotency key is used by another job", 409)
             return existing, False
+    if wiring.disk is not None:
+        wiring.disk.refuse_if_full()
     now = utcnow()
     job = Job(
         **spec.model_dump(exclude={"name"}),
@@ -444,6 +448,15 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
                 )
             else:
                 interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
+    missing = enqueue_missing(engine=engine, wiring=wiring)
+    if stale or missing:
+        logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), missing)
+
+
+def enqueue_missing(*, engine: Engine, wiring: JobWiring) -> int:
+    """Enqueue every `queued` job that Huey's storage does not hold; how many. At start, and when
+    the data disk has room again (a message can be lost with a write that failed). A job whose
+    message is in flight meanwhile may get two: the guarded claim runs it once."""
     waiting = wiring.queues.waiting_job_ids()
     with db.session(engine, readonly=True) as session:
         queued = session.exec(select(Job).where(col(Job.status) == JobStatus.QUEUED)).all()
@@ -452,8 +465,7 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
     for job in missing:
         eta = job.run_after if job.run_after and job.run_after > now else None
         wiring.queues.enqueue(job.queue_name, stored_id(job), job.priority, eta=eta)
-    if stale or missing:
-        logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), len(missing))
+    return len(missing)
 
 
 def retry_at(job: Job) -> datetime:

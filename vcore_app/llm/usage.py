@@ -97,4 +97,9 @@ def client_for_job(*, data_dir: Path | None, job_id: int | None) -> LLM:
     settings = load_settings(data_dir=str(data_dir) if data_dir is not None else None)
     if job_id is None:
         return LLM(settings)
-    return LLM(settings, on_result=recorder(db.make_engine(settings.DB_URL), purpose="script", job_id=job_id))
+    return LLM(
+        settings,
+        on_result=recorder(
+            db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS), purpose="script", job_id=job_id
+        ),
+    )

@@ -1,7 +1,8 @@
 """The scheduler thread and what it does when it wakes: fire the schedulers that are due.
 
-The thread sleeps until the earliest `next_run_at` (no polling every second) and is woken early
-when a scheduler is created, changed, toggled or deleted. Each due scheduler is handled in its own
+The thread sleeps until the earliest `next_run_at` (no polling every second; at most MAX_WAIT_SECONDS,
+to notice a jump of the wall clock) and is woken early when a scheduler is created, changed, toggled
+or deleted. Each due scheduler is handled in its own
 transaction that both creates the job and moves `next_run_at` on, so a slot never fires twice, also
 across a restart. Time comes from an injected clock, so tests drive it without sleeping.
 """
@@ -26,6 +27,12 @@ from vcore_app.schedulers.times import is_misfire
 
 Tick = Callable[[], "float | None"]
 _RETRY_AFTER_ERROR_SECONDS = 5.0
+# Slots are wall-clock times, but the thread waits on a monotonic clock (Event.wait): a wait computed
+# before the wall clock jumps would run its whole length. Waking at least this often reads the wall
+# clock again, so a jump forward is seen within a minute (the missed slot fires once, as after
+# downtime) and a jump back only postpones the next slot; next_run_at never moves back, so none
+# fires twice (issue 19).
+MAX_WAIT_SECONDS = 60.0
 
 
 def _for_env(env_name: str) -> ColumnElement[bool]:
@@ -120,9 +127,15 @@ def fire_on_start(*, engine: Engine, wiring: JobWiring, env_name: str, now: date
 
 def make_tick(*, engine: Engine, wiring: JobWiring, env_name: str, clock: Clock = utcnow) -> Tick:
     def tick() -> float | None:
+        if wiring.disk is not None and wiring.disk.full:
+            # Its jobs would be refused and its slots skipped: wait, and fire what is due once space
+            # returns (the misfire policy decides, as after downtime). The runtime wakes us then.
+            return MAX_WAIT_SECONDS
         now = clock()
         following = fire_due(engine=engine, wiring=wiring, env_name=env_name, now=now)
-        return None if following is None else max((following - clock()).total_seconds(), 0.0)
+        if following is None:
+            return None  # nothing planned: a change wakes the thread
+        return min(max((following - clock()).total_seconds(), 0.0), MAX_WAIT_SECONDS)
 
     return tick
 

@@ -41,6 +41,7 @@ _ERROR_TEXT = {
     422: "Invalid input, naming each field",
     429: "Too many attempts; see Retry-After",
     503: "Not available now",
+    507: "The data disk is full; the detail names the free space (any write may answer it)",
 }
 
 

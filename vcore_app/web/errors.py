@@ -7,15 +7,19 @@ any other failure is `{"detail": "one sentence"}`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from loguru import logger
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from vcore_app.disk import is_disk_full
 from vcore_app.errors import AppError, FieldError
+from vcore_app.web.deps import runtime
 from vcore_app.web.templating import render
 
 _TITLES = {
@@ -29,6 +33,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Something went wrong",
+    507: "The data disk is full",
 }
 
 
@@ -97,8 +102,20 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, "Internal server error")
 
 
+async def handle_storage_error(request: Request, exc: Exception) -> Response:
+    """A write that failed for want of space is a 507 naming the free space (the data disk's watch
+    logs the episode once, not once per request); any other storage error is a 500 as before.
+    Registered for these classes because Starlette's catch-all handler re-raises after answering."""
+    if is_disk_full(exc):
+        return await handle_app_error(request, runtime(request).disk.error())
+    return await handle_unexpected(request, exc)
+
+
 EXCEPTION_HANDLERS = {
     AppError: handle_app_error,
     HTTPException: handle_http_exception,
+    OSError: handle_storage_error,
+    sqlite3.Error: handle_storage_error,
+    DBAPIError: handle_storage_error,
     Exception: handle_unexpected,
 }

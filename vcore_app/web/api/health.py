@@ -1,4 +1,9 @@
-"""GET /healthz: public liveness and readiness for monitors and the launcher's tests."""
+"""GET /healthz: public liveness for monitors, the container's HEALTHCHECK and the launcher's tests.
+
+It answers 503 only while the database does not answer. A full data disk is `"status": "degraded"`
+with the reason but still 200: the process is alive and serves reads, and a restart (what a
+failing liveness check brings) frees no space; /readyz answers 503 instead (web/api/ops.py).
+"""
 
 from __future__ import annotations
 
@@ -11,4 +16,4 @@ from vcore_app.web.deps import runtime
 
 async def healthz(request: Request) -> JSONResponse:
     body = health(runtime(request))
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    return JSONResponse(body, status_code=200 if body["database"] == "ok" else 503)

@@ -92,7 +92,7 @@ async def list_jobs(request: Request) -> JSONResponse:
     tags=["jobs"],
     body=JobSpec,
     responses={201: JobDetail, 200: JobDetail},
-    errors=[403, 409],
+    errors=[403, 409, 507],
     description=_CREATE_DOC,
 )
 async def create_job(request: Request) -> JSONResponse:
@@ -182,7 +182,7 @@ async def kill_job(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=202 if body["status"] == JobStatus.RUNNING else 200)
 
 
-@operation("A new job from this job's spec", tags=["jobs"], responses={201: JobDetail}, errors=[403])
+@operation("A new job from this job's spec", tags=["jobs"], responses={201: JobDetail}, errors=[403, 507])
 async def rerun_job(request: Request) -> JSONResponse:
     user, job_id, wiring = actor(request), _job_id(request), runtime(request).wiring
     return JSONResponse(

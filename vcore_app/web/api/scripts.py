@@ -27,7 +27,7 @@ async def list_scripts(request: Request) -> JSONResponse:
     tags=["scripts"],
     body=ScriptRun,
     responses={201: JobDetail},
-    errors=[403],
+    errors=[403, 507],
     description="The job `POST /api/v1/jobs` makes with `type: script`; a plugin's `prepare_job` may refuse it (422).",
 )
 async def run_script(request: Request) -> JSONResponse:

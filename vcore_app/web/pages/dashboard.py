@@ -49,6 +49,7 @@ async def dashboard(request: Request) -> HTMLResponse:
         {
             "nav": "Dashboard",
             "system": snapshot(active),
+            "disk": active.disk.status,  # issue 19: the banner while the data disk is low or full
             "queues": active.queues.status(),
             "chart_height": _CHART_HEIGHT,
             "llm_usage_days": LLM_USAGE_DAYS,
