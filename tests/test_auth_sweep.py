@@ -133,6 +133,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/scripts"): USER,
     ("POST", f"{API}/scripts/{{name}}/run"): USER,
     ("POST", "/plugins/reload"): SUPERUSER,
+    ("POST", f"{API}/jobs/batch"): USER,  # command jobs in it need a superuser (tests/test_job_batch.py)
     ("DELETE", f"{API}/jobs"): USER,  # bulk delete: a regular user's own jobs only (tests/test_housekeeping.py)
     ("GET", f"{API}/backups"): SUPERUSER,
     ("POST", f"{API}/backups"): SUPERUSER,

@@ -48,9 +48,11 @@ def deliveries(client: TestClient, headers: dict[str, str], **params: Any) -> li
 def settled(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     """The history once nothing waits or is being sent any more."""
     return eventually(
-        lambda: (rows := deliveries(client, headers))
-        and all(row["status"] not in ("pending", "sending") for row in rows)
-        and rows
+        lambda: (
+            (rows := deliveries(client, headers))
+            and all(row["status"] not in ("pending", "sending") for row in rows)
+            and rows
+        )
     )
 
 

@@ -61,13 +61,20 @@ def setup_logging(*, level: str, log_file: Path | None, rotation: str = "10 MB",
             diagnose=False,
             encoding="utf-8",
         )
-    logging.basicConfig(handlers=[InterceptHandler()], level=0, force=True)
+    # Std-logging records below the level are never built (issue 13: at level 0 every record of every
+    # library was made, handed to loguru and redacted, and only then dropped).
+    std_level = logging.getLevelName(level.upper())
+    logging.basicConfig(
+        handlers=[InterceptHandler()], level=std_level if isinstance(std_level, int) else logging.DEBUG, force=True
+    )
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey", "alembic", "sqlalchemy.engine"):
         std = logging.getLogger(name)
         std.handlers = []
         std.propagate = True
     # Alembic logs each migration at INFO; SQL echo is controlled by DATABASE_ECHO, not the level.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    # Huey says "Executing ..." and "... executed in" per task at INFO; the runner logs each job itself.
+    logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @dataclass

@@ -37,6 +37,9 @@ _ON_COMMIT = "vcore_on_commit"
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
+_POOL_SIZE, _POOL_OVERFLOW = 48, 16
+
+
 def make_engine(url: str, *, echo: bool = False, synchronous: str = "NORMAL") -> Engine:
     """An engine whose SQLite connections all get our pragmas; `synchronous` is the
     SQLITE_SYNCHRONOUS setting (NORMAL or FULL)."""
@@ -47,6 +50,10 @@ def make_engine(url: str, *, echo: bool = False, synchronous: str = "NORMAL") ->
     if is_sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         kwargs["isolation_level"] = None  # we issue BEGIN ourselves, below
+        # Sized to the threads that use it: AnyIO's 40 worker threads (in_db) plus the job workers.
+        # SQLAlchemy's default (5 + 10 overflow) opened and closed a connection, with its pragmas,
+        # on most requests of a burst (issue 13).
+        kwargs["pool_size"], kwargs["max_overflow"] = _POOL_SIZE, _POOL_OVERFLOW
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=synchronous))

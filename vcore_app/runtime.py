@@ -16,6 +16,7 @@ from loguru import logger
 from sqlmodel import select
 
 from vcore_app import __version__, access, db
+from vcore_app.auth.cache import CredentialCache
 from vcore_app.auth.passwords import dummy_hash
 from vcore_app.disk import DiskWatch, Level
 from vcore_app.first_run import new_setup_token
@@ -60,6 +61,8 @@ class Runtime:
             on_change=self._disk_level_changed,
         )
         access.listen(self.engine, self.hub.drop_user)  # rights changes close open sockets (issue 12)
+        self.credentials = CredentialCache()  # issue 13: a credential is resolved once a second, not per request
+        access.on_credentials_changed(self.engine, self.credentials.forget_user)
         self.controls = Controls()
         # plugins: imported here because the web layer builds its routes and templates from them
         self.plugins = Plugins(plugins_dir=settings.plugins_dir, env_name=settings.ENV_NAME)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select, update
 
-from vcore_app import audit
+from vcore_app import access, audit
 from vcore_app.errors import AppError, invalid
 from vcore_app.models import ApiKey, User, pk, utcnow
 
@@ -65,6 +65,7 @@ def delete_api_key(*, session: Session, user: User, key_id: int) -> None:
     if row is None or row.user_id != user.id:  # someone else's key does not exist, as far as this user knows
         raise AppError("API key not found", 404)
     session.delete(row)
+    access.credentials_changed(session, user_id=user.id)  # the credential cache forgets the key
     audit.record(
         session,
         action="api_key.revoke",  # audit (issue 17)

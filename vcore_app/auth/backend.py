@@ -86,7 +86,11 @@ def credential(conn: HTTPConnection) -> tuple[str, str] | None:
     return ("cookie", cookie) if cookie else None
 
 
-def _user_for_jwt(engine: Engine, settings: Settings, token: str, kind: TokenType) -> User | None:
+# (the user, when the credential expires as a Unix time or None for never), or None
+Resolved = tuple[User, float | None] | None
+
+
+def _user_for_jwt(engine: Engine, settings: Settings, token: str, kind: TokenType) -> Resolved:
     try:
         claims = decode_token(token, settings=settings, kind=kind)
     except InvalidToken:
@@ -95,10 +99,10 @@ def _user_for_jwt(engine: Engine, settings: Settings, token: str, kind: TokenTyp
         user = valid_user(session=session, claims=claims)
         if user is not None and kind == "session" and is_revoked(session=session, jti=claims["jti"]):
             return None  # logged out
-    return user
+    return (user, float(claims["exp"])) if user is not None else None
 
 
-def _user_for_api_key(engine: Engine, key: str) -> User | None:
+def _user_for_api_key(engine: Engine, key: str) -> Resolved:
     with db.session(engine, readonly=True) as session:
         found = apikeys.find_key(session=session, key=key)
     if found is None:
@@ -108,15 +112,25 @@ def _user_for_api_key(engine: Engine, key: str) -> User | None:
         with db.session(engine) as session:
             assert row.id is not None  # a stored row
             apikeys.touch(session=session, key_id=row.id)
-    return user
+    return user, row.expires_at.timestamp() if row.expires_at else None
 
 
 def resolve(conn: HTTPConnection, via: str, secret: str) -> User | None:
-    """The active user a credential stands for, or None. Blocking (database): run it in a thread."""
+    """The active user a credential stands for, or None. Blocking (database on a cache miss): run it
+    in a thread."""
     runtime = conn.app.state.runtime
+    cached: User | None = runtime.credentials.get(via, secret)
+    if cached is not None:
+        return cached
     if via == "api_key":
-        return _user_for_api_key(runtime.engine, secret)
-    return _user_for_jwt(runtime.engine, runtime.settings, secret, "session" if via == "cookie" else "access")
+        resolved = _user_for_api_key(runtime.engine, secret)
+    else:
+        resolved = _user_for_jwt(runtime.engine, runtime.settings, secret, "session" if via == "cookie" else "access")
+    if resolved is None:
+        return None
+    user, expires = resolved
+    runtime.credentials.put(via, secret, user, expires=expires)
+    return user
 
 
 def credential_expiry(conn: HTTPConnection, via: str, secret: str) -> float | None:

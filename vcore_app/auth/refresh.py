@@ -14,6 +14,7 @@ from typing import Any
 from loguru import logger
 from sqlmodel import Session, col, delete
 
+from vcore_app import access
 from vcore_app.auth.tokens import InvalidToken, TokenType, create_token, decode_token
 from vcore_app.models import RevokedToken, User, pk, utcnow
 from vcore_app.settings import Settings
@@ -32,6 +33,7 @@ def revoke(*, session: Session, claims: dict[str, Any], kind: TokenType) -> None
     if session.get(RevokedToken, claims["jti"]) is None:
         expires = datetime.fromtimestamp(claims["exp"], UTC)
         session.add(RevokedToken(jti=claims["jti"], user_id=int(claims["sub"]), kind=kind, expires_at=expires))
+    access.credentials_changed(session, user_id=int(claims["sub"]))  # the credential cache forgets it
     # Rows of expired tokens prove nothing any more; dropping them here keeps the table small.
     session.exec(delete(RevokedToken).where(col(RevokedToken.expires_at) < utcnow()))
 

@@ -93,6 +93,18 @@ class Queue:
     def enqueue(self, job_id: int, priority: str, eta: datetime | None = None) -> None:
         self.huey.enqueue(self._task.s(job_id, priority=HUEY_PRIORITY[priority], eta=eta))
 
+    def enqueue_many(self, items: list[tuple[int, str]]) -> None:
+        """(job id, priority) pairs in one write transaction: a batch of 1,000 jobs costs one commit
+        of Huey's SQLite file, not 1,000. The rows are the ones SqliteStorage.enqueue writes."""
+        storage = self.huey.storage
+        rows = []
+        for job_id, priority in items:
+            task = self._task.s(job_id, priority=HUEY_PRIORITY[priority])
+            rows.append((storage.name, storage.to_blob(self.huey.serialize_task(task)), task.priority or 0))
+        with storage.db(commit=True) as cursor:
+            cursor.executemany("insert into task (queue, data, priority) values (?, ?, ?)", rows)
+        self.huey.wake.set()
+
     def waiting_job_ids(self) -> set[int]:
         """Job ids in Huey's storage: queued now or scheduled for later (a retry's delay)."""
         return {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
@@ -163,6 +175,9 @@ class QueueSet:
 
     def enqueue(self, queue_name: str, job_id: int, priority: str, eta: datetime | None = None) -> None:
         self.queues[queue_name].enqueue(job_id, priority, eta)
+
+    def enqueue_many(self, queue_name: str, items: list[tuple[int, str]]) -> None:
+        self.queues[queue_name].enqueue_many(items)
 
     def waiting_job_ids(self) -> set[int]:
         return set().union(*(queue.waiting_job_ids() for queue in self.queues.values()))

@@ -12,7 +12,7 @@ made the scheduler, so no role applies).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -120,39 +120,112 @@ def create_job(
 
     With an idempotency key already used by the same creator, the existing job comes back instead.
     """
+    spec = _accepted(spec, wiring=wiring, actor=actor)
+    if idempotency_key is not None:
+        existing = _by_idempotency_key(session, [idempotency_key], actor)
+        if existing:
+            return existing[0], False
+    if wiring.disk is not None:
+        wiring.disk.refuse_if_full()
+    job = _new_job(spec, actor, idempotency_key)
+    session.add(job)
+    session.flush()
+    _after_commit(session, wiring, job)
+    db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
+    if not isinstance(actor, ByScheduler):  # audit (issue 17): a scheduler's routine runs are in the ledger
+        audit.record(session, action="job.create", target=_what(job), actor=_audit_actor(actor))
+    return job, True
+
+
+BATCH_MAX = 1000
+
+
+def create_jobs(
+    *, session: Session, wiring: JobWiring, specs: Sequence[JobSpec], actor: User, idempotency_key: str | None = None
+) -> tuple[list[Job], bool]:
+    """Insert many `queued` jobs in this one transaction, all or none: a bad spec is a 422 naming
+    its index (`("body", "jobs", 3, "command")`). Once committed, each queue gets its jobs in one
+    write (Queue.enqueue_many) instead of one per job. Returns (jobs in the order given, created).
+
+    The batch's idempotency key is stored per job as `key#index`, so a repeat of the whole batch
+    returns the jobs it created (and a repeat by another user is a 409), with no table of its own.
+    """
+    accepted = []
+    for index, spec in enumerate(specs):
+        try:
+            accepted.append(_accepted(spec, wiring=wiring, actor=actor))
+        except AppError as exc:
+            moved = [field.moved(("body", "jobs", index)) for field in exc.fields]
+            raise AppError(f"jobs[{index}]: {exc.message}", exc.status, moved) from None
+    keys = [f"{idempotency_key}#{index}" for index in range(len(specs))] if idempotency_key else None
+    if keys:
+        existing = _by_idempotency_key(session, keys, actor)
+        if existing:
+            return existing, False
+    if wiring.disk is not None:
+        wiring.disk.refuse_if_full()
+    jobs = [_new_job(spec, actor, keys[index] if keys else None) for index, spec in enumerate(accepted)]
+    session.add_all(jobs)
+    session.flush()
+    now = utcnow()
+    later: list[Job] = []
+    waiting: dict[str, list[Job]] = {}
+    for job in jobs:
+        if job.run_after and job.run_after > now:
+            later.append(job)
+        else:
+            waiting.setdefault(job.queue_name, []).append(job)
+    for job in later:
+        _after_commit(session, wiring, job)  # a delayed start goes to its queue's schedule, one by one
+
+    def committed() -> None:
+        for queue_name, queued in waiting.items():
+            wiring.queues.enqueue_many(queue_name, [(stored_id(job), job.priority) for job in queued])
+            for job in queued:
+                wiring.hub.job_changed(job)
+        for job in jobs:
+            wiring.hub.notify("job.created", job)  # metrics (issue 17)
+
+    db.on_commit(session, committed)
+    ids = ", ".join(str(job.id) for job in jobs[:20]) + (", ..." if len(jobs) > 20 else "")
+    audit.record(session, action="job.create_batch", target=f"{len(jobs)} jobs: {ids}", actor=actor)
+    return jobs, True
+
+
+def _accepted(spec: JobSpec, *, wiring: JobWiring, actor: Actor) -> JobSpec:
+    """The spec as it will be stored, once the actor may run it, its fields fit its type and no
+    plugin refuses it; a 403 or 422 otherwise."""
     check_may_run(actor, spec.type)
     spec = spec.checked(wiring.scripts)
     refusal = wiring.plugins.refusal(spec=spec) if wiring.plugins is not None else None  # plugins
     if refusal:
         raise AppError(f"Refused: {refusal}", 422)
+    return spec
+
+
+def _by_idempotency_key(session: Session, keys: list[str], actor: Actor) -> list[Job]:
+    """The jobs already created under these keys, in their order; a 409 if another user made them."""
+    found = {job.idempotency_key: job for job in session.exec(select(Job).where(col(Job.idempotency_key).in_(keys)))}
+    if not found:
+        return []
     created_by = actor.id if isinstance(actor, User) else actor.owner_id
-    scheduler_id = actor.scheduler_id if isinstance(actor, ByScheduler) else None
-    if idempotency_key is not None:
-        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-        if existing is not None:
-            if existing.created_by != created_by:
-                raise AppError("This idempotency key is used by another job", 409)
-            return existing, False
-    if wiring.disk is not None:
-        wiring.disk.refuse_if_full()
+    if any(job.created_by != created_by for job in found.values()):
+        raise AppError("This idempotency key is used by another job", 409)
+    return [found[key] for key in keys if key in found]
+
+
+def _new_job(spec: JobSpec, actor: Actor, idempotency_key: str | None) -> Job:
     now = utcnow()
-    job = Job(
+    return Job(
         **spec.model_dump(exclude={"name"}),
         name=spec.display_name(),
         status=JobStatus.QUEUED,
-        created_by=created_by,
-        scheduler_id=scheduler_id,
+        created_by=actor.id if isinstance(actor, User) else actor.owner_id,
+        scheduler_id=actor.scheduler_id if isinstance(actor, ByScheduler) else None,
         idempotency_key=idempotency_key,
         created_at=now,
         queued_at=now,
     )
-    session.add(job)
-    session.flush()
-    _after_commit(session, wiring, job)
-    db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
-    if scheduler_id is None:  # audit (issue 17): people's jobs; a scheduler's routine runs are in the ledger
-        audit.record(session, action="job.create", target=_what(job), actor=_audit_actor(actor))
-    return job, True
 
 
 def _what(job: Job) -> str:

@@ -82,6 +82,7 @@ def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
         Route(f"{API}/login/test-token", login.test_token, methods=["POST"]),
         Route(f"{API}/jobs", jobs.list_jobs, methods=["GET"]),
         Route(f"{API}/jobs", jobs.create_job, methods=["POST"]),
+        Route(f"{API}/jobs/batch", jobs.create_jobs, methods=["POST"]),  # issue 13
         Route(f"{API}/jobs/start-consumer", jobs.start_consumer, methods=["POST"]),
         Route(f"{API}/jobs/stop-consumer", jobs.stop_consumer, methods=["POST"]),
         Route(f"{API}/jobs/push-jobs-to-websocket", jobs.push_jobs, methods=["POST"]),

@@ -13,7 +13,8 @@ from pydantic import (
     field_validator,
 )
 
-from vcore_app.jobs.spec import QueueName
+from vcore_app.jobs.service import BATCH_MAX
+from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.jobs.views import JobSummary
 from vcore_app.models import ID_MAX, ApiKey, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.users import FullName, Password, StrictInput, Username, UserRegister
@@ -424,3 +425,20 @@ class Started(BaseModel):
     """Work started in the background."""
 
     detail: str
+
+
+# -- Throughput (issue 13): many jobs in one request ----------------------------------------------
+
+
+class JobBatch(BaseModel):
+    """Up to 1,000 jobs, each as for `POST /api/v1/jobs`; created all together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+    jobs: list[JobSpec] = Field(min_length=1, max_length=BATCH_MAX)
+
+
+class JobBatchCreated(BaseModel):
+    """The jobs the batch created (or, for a repeated Idempotency-Key, had created), in its order."""
+
+    ids: list[int]
+    items: list[JobSummary]

@@ -23,7 +23,15 @@ from vcore_app.jobs.views import JobDetail, JobSummary
 from vcore_app.models import ID_MAX, JobPriority, JobStatus
 from vcore_app.web.apidoc import operation
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
-from vcore_app.web.schemas import JobPage, JobQuery, QueueControl, QueueQuery, StatusMessage
+from vcore_app.web.schemas import (
+    JobBatch,
+    JobBatchCreated,
+    JobPage,
+    JobQuery,
+    QueueControl,
+    QueueQuery,
+    StatusMessage,
+)
 from vcore_app.web.validation import json_body, query_params
 
 
@@ -106,6 +114,40 @@ async def create_job(request: Request) -> JSONResponse:
     def work(session: Session) -> tuple[dict[str, Any], bool]:
         job, created = service.create_job(session=session, wiring=wiring, spec=spec, actor=user, idempotency_key=key)
         return JobDetail.of(job), created
+
+    body, created = await in_db(request, work)
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+_BATCH_KEY_MAX = 120  # each job stores `key#index` in the 128 characters of its idempotency key
+
+
+@operation(
+    "Create many jobs at once",
+    tags=["jobs"],
+    body=JobBatch,
+    responses={201: JobBatchCreated, 200: JobBatchCreated},
+    errors=[403, 409, 507],
+    description=(
+        "Up to 1,000 jobs, each as for `POST /api/v1/jobs`, in one transaction: if any is invalid, none "
+        'is created and the 422 names its index (`["body", "jobs", 3, "command"]`). Each queue '
+        "receives its jobs in one write. With an `Idempotency-Key` header (up to 120 characters) a "
+        "repeated batch answers 200 with the jobs it created the first time."
+    ),
+)
+async def create_jobs(request: Request) -> JSONResponse:
+    user = actor(request)
+    batch = await json_body(request, JobBatch)
+    key = request.headers.get("idempotency-key") or None
+    if key is not None and len(key) > _BATCH_KEY_MAX:
+        raise AppError(f"Idempotency-Key is longer than {_BATCH_KEY_MAX} characters", 422)
+    wiring = runtime(request).wiring
+
+    def work(session: Session) -> tuple[dict[str, Any], bool]:
+        jobs, created = service.create_jobs(
+            session=session, wiring=wiring, specs=batch.jobs, actor=user, idempotency_key=key
+        )
+        return {"ids": [job.id for job in jobs], "items": [JobSummary.of(job) for job in jobs]}, created
 
     body, created = await in_db(request, work)
     return JSONResponse(body, status_code=201 if created else 200)
