@@ -56,10 +56,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
         debug=settings.DEBUG,
         routes=routes(plugin_routes=surface.routes),
         middleware=[
-            Middleware(RequestLog),
-            *_cors(settings),  # inside SecurityHeaders (_App): CORS answers carry them too
             Middleware(StripTrailingSlash),
-            Middleware(HttpMetrics, metrics=active.metrics),  # issue 17; after the slash is stripped
+            Middleware(
+                RequestLog, metrics=HttpMetrics(active.metrics)
+            ),  # after the slash is stripped (route templates)
+            *_cors(settings),  # inside SecurityHeaders (_App): CORS answers carry them too
             Middleware(AuthenticationMiddleware, backend=AppAuthBackend()),
             Middleware(AuditOrigin),  # issue 17; needs scope["user"]
             Middleware(RequireAuthentication, is_public=public_paths(settings)),

@@ -18,13 +18,12 @@ Sources, each fed from one place:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from vcore_app.models import Job, JobStatus
 
@@ -277,7 +276,8 @@ def _bound(value: float) -> str:
 
 
 class HttpMetrics:
-    """Pure ASGI middleware: count and time each HTTP request by route template and status.
+    """Counts and times HTTP requests by route template and status. RequestLog (web/middleware.py)
+    measures each request once and tells both the log and this.
 
     The template comes from matching the app's routes, remembered per path (bounded), so an id in
     a path never becomes a label value of its own.
@@ -285,29 +285,12 @@ class HttpMetrics:
 
     _CACHE_LIMIT = 4096
 
-    def __init__(self, app: ASGIApp, metrics: AppMetrics) -> None:
-        self.app = app
+    def __init__(self, metrics: AppMetrics) -> None:
         self.metrics = metrics
         self._templates: dict[tuple[str, str], str] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            route = self._template(scope)
-            self.metrics.request_done(scope["method"], route, status, time.perf_counter() - start)
+    def record(self, scope: Scope, status: int, seconds: float) -> None:
+        self.metrics.request_done(scope["method"], self._template(scope), status, seconds)
 
     def _template(self, scope: Scope) -> str:
         key = (scope["method"], scope["path"])

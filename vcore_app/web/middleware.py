@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: one log line per request, and trailing-slash-insensitive paths."""
+"""Pure ASGI middleware: one log line (and one /metrics measurement) per request, trailing-slash-
+insensitive paths, and the security headers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import time
 
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vcore_app.metrics import HttpMetrics
 
 
 class StripTrailingSlash:
@@ -26,10 +29,12 @@ _QUIET_PATHS = frozenset({"/logs/tail"})
 
 
 class RequestLog:
-    """`GET /api/v1/jobs 200 3.1 ms`: method, path (no query: it may hold a token), status, time."""
+    """`GET /api/v1/jobs 200 3.1 ms`: method, path (no query: it may hold a token), status, time; the
+    same measurement goes to /metrics (issue 17), so each request is timed once."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,9 +52,12 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            elapsed = (time.perf_counter() - start) * 1000
+            elapsed = time.perf_counter() - start
+            self.metrics.record(scope, status, elapsed)
             if status >= 400 or scope["path"] not in _QUIET_PATHS:
-                logger.bind(source="http").info("{} {} {} {:.1f} ms", scope["method"], scope["path"], status, elapsed)
+                logger.bind(source="http").info(
+                    "{} {} {} {:.1f} ms", scope["method"], scope["path"], status, elapsed * 1000
+                )
 
 
 class SecurityHeaders:
