@@ -255,8 +255,14 @@ def spec_input(posted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     return data, errors
 
 
+# What a link may pre-fill on the new-job form (the dashboard's "Run your first command"): the
+# form's own fields, shown for the user to read and submit, never run by following the link.
+PREFILLABLE = frozenset({"type", *COMMON_FIELDS, *(name for names in SECTION_FIELDS.values() for name in names)})
+
+
 async def new_job_page(request: Request) -> HTMLResponse:
-    return _new_form(request, actor(request), {}, {})
+    prefilled = {name: value for name, value in request.query_params.items() if name in PREFILLABLE}
+    return _new_form(request, actor(request), prefilled, {})
 
 
 def _spec_errors(exc: AppError) -> dict[str, str]:
