@@ -251,11 +251,14 @@ def test_logging_out_everywhere_keeps_only_this_browser(client: TestClient, regu
 def test_an_api_key_is_shown_once_works_and_is_revoked(regular: TestClient) -> None:
     assert field_error(submit(regular, "/profile/api-keys", {"name": ""}).text, "name")
     created = submit(regular, "/profile/api-keys", {"name": "backup <script>", "expires_in_days": "30"})
-    assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
-    key = created.text.split('id="new-key" value="')[1].split('"')[0]
-    assert key.startswith("vc_") and "backup &lt;script&gt;" in created.text
+    assert created.status_code == 303 and created.headers["location"] == "/profile", "post, redirect, get"
+    shown = regular.get("/profile", headers=HTML)
+    assert shown.headers["cache-control"] == "no-store"
+    key = shown.text.split('id="new-key" value="')[1].split('"')[0]
+    assert key.startswith("vc_") and "Your new API key “backup &lt;script&gt;”" in shown.text
     profile = regular.get("/profile", headers=HTML).text
-    assert key not in profile and key[:11] in profile, "the list shows only the prefix"
+    assert key not in profile and key[:11] in profile, "shown once; then the list shows only the prefix"
+    assert len(regular.get("/api/v1/users/me/api-keys").json()["items"]) == 1
 
     me = regular.get("/api/v1/users/me", headers={"X-API-Key": key})
     assert me.status_code == 200 and me.json()["username"] == REGULAR["username"]
