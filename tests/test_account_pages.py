@@ -120,9 +120,10 @@ def test_creating_a_user_shows_errors_next_to_the_fields(
     assert 'value="' + data["username"] + '"' in page.text.replace("&#34;", '"'), "what was typed stays"
 
 
-def test_a_taken_username_is_said_above_the_form(admin: TestClient) -> None:
+def test_a_taken_username_is_said_next_to_its_field(admin: TestClient) -> None:
     page = submit(admin, "/users/new", {"username": "admin", "email": "other@example.com", "password": "x-password-1"})
-    assert page.status_code == 409 and "A user with this username already exists" in page.text
+    assert page.status_code == 409
+    assert field_error(page.text, "username") == "A user with this username already exists"
 
 
 def test_a_user_is_created_then_deactivated_and_can_no_longer_log_in(admin: TestClient) -> None:
