@@ -11,7 +11,7 @@
     var button = document.getElementById("theme-toggle");
     if (button) {
       button.querySelector(".vc-theme-label").textContent = labels[theme];
-      button.title = "Theme: " + labels[theme];
+      button.title = (theme === "auto" ? "Auto follows the system setting" : labels[theme]) + "; click to switch";
     }
   }
 
