@@ -109,6 +109,15 @@ def test_a_bad_form_shows_the_error_next_to_its_field_and_keeps_the_values(
     assert 'value="kept &lt;name&gt;"' in response.text
 
 
+def test_every_error_of_the_form_shows_at_once(client: TestClient, admin_headers: H) -> None:
+    form = {"type": "command", "command": "", "max_retries": "-1", "notify": "{nope"}
+    response = client.post("/jobs/new", data=form, headers={**admin_headers, **HTML})
+    assert response.status_code == 422
+    shown = dict(re.findall(r'data-error-for="([a-z_]+)">([^<]*)<', response.text))
+    assert shown.keys() == {"command", "max_retries", "notify"}, shown
+    assert shown["command"] == "Field required for a command job"
+
+
 def test_the_sections_of_other_types_are_ignored(client: TestClient, admin_headers: H) -> None:
     response = client.post(
         "/jobs/new",
