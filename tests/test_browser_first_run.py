@@ -91,6 +91,8 @@ def test_a_regular_users_menu_and_dashboard_show_only_what_is_theirs(
     for hidden in ("Schedulers", "Users", "Logs", "Notifications", "Audit", "Backups"):
         expect(menu.get_by_role("link", name=hidden, exact=True)).to_have_count(0)
     expect(tab.locator("#upcoming-runs")).to_have_count(0)
+    expect(tab.locator("[data-queue=default]")).to_contain_text("workers")
+    expect(tab.locator("[data-queue=default]")).not_to_contain_text("waiting")  # everyone's jobs
     expect(tab.locator("#first-steps").get_by_role("link", name="Run your first script")).to_be_visible()
     expect(tab.locator("#first-steps").get_by_role("link", name="Run your first command")).to_have_count(0)
     expect(tab.locator("#first-steps").get_by_role("link", name="Create a scheduler")).to_have_count(0)
