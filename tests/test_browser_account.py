@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.auth import login
 from tests.support.browser import log_in, save_screenshot
 from tests.support.mail import Mailbox
 
@@ -99,6 +100,8 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(page, ui_app: RunningApp)
     page.fill("#f-name", name)
     page.select_option("#f-expires_in_days", "90")
     page.click("#api-key-form button[type=submit]")
+    page.wait_for_url(f"{ui_app.url}/profile")
+    expect(page.locator(".alert-success")).to_contain_text(f"API key {name} created")
     key = page.input_value("#new-key")
     assert key.startswith("vc_")
     page.click("#copy-key")
@@ -107,10 +110,16 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(page, ui_app: RunningApp)
     me = httpx.get(f"{ui_app.url}/api/v1/users/me", headers={"X-API-Key": key})
     assert me.status_code == 200 and me.json()["username"] == ADMIN["username"]
 
-    page.click("text=Back to the profile")
+    # a reload shows the profile again: no second key, and the new one no more
+    page.reload()
     row = page.locator(f"#api-keys tr[data-key='{name}']")
     expect(row).to_contain_text(key[:11])
+    expect(page.locator("#new-key-card")).to_have_count(0)
     assert key not in page.content(), "shown once: the profile lists only the prefix"
+    assert [
+        k["name"]
+        for k in httpx.get(f"{ui_app.url}/api/v1/users/me/api-keys", headers={"X-API-Key": key}).json()["items"]
+    ].count(name) == 1
     _screenshots(page)
 
     row.locator("button", has_text="Revoke").click()
@@ -208,3 +217,25 @@ def test_the_account_pages_fit_a_phone_without_horizontal_scrolling(page, ui_app
     for path in ("/profile", "/users", "/users/1", "/users/new", "/logs"):
         page.goto(f"{ui_app.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_the_api_key_table_fits_its_card_on_a_phone_and_a_laptop(browser, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    headers = login(ui_app.http, ADMIN["username"], ADMIN["password"])
+    name = f"a rather long key name {uuid.uuid4().hex[:6]}"
+    created = ui_app.http.post(
+        "/api/v1/users/me/api-keys", json={"name": name, "expires_at": "2099-01-01T00:00:00Z"}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    for width in (375, 1280):
+        tab = _confirming_page(browser, ui_app.url, viewport={"width": width, "height": 800})
+        tab.goto(f"{ui_app.url}/profile")
+        revoke = tab.locator(f"#api-keys tr[data-key='{name}'] button", has_text="Revoke")
+        expect(revoke).to_be_visible()
+        page_width = tab.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= width, f"at {width} px the page is {page_width} px wide"
+        card = tab.locator("section[aria-labelledby=h-keys]").bounding_box()
+        button = revoke.bounding_box()
+        assert button["x"] + button["width"] <= card["x"] + card["width"], f"Revoke cut off at {width} px"
+        tab.context.close()

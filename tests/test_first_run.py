@@ -50,18 +50,24 @@ def test_the_setup_link_works_once_and_nothing_else_opens_setup(tmp_path: Path) 
         assert SESSION_COOKIE in done.cookies, "the new superuser is logged in"
         me = http.get("/api/v1/users/me")
         assert me.json()["username"] == "root" and me.json()["is_superuser"] is True
+        assert me.json()["last_login_at"], "setting up is the first login"
 
         http.cookies.clear()
-        assert http.get("/setup", params={"token": token}).status_code == 404
-        assert http.post("/setup", data={**FORM, "username": "second", "token": token}).status_code == 404
+        again = http.get("/setup", params={"token": token}, headers={"accept": "text/html"})
+        assert again.status_code == 410 and "Setup is done – log in" in again.text
+        assert 'href="/login"' in again.text
+        second = http.post("/setup", data={**FORM, "username": "second", "token": token})
+        assert second.status_code == 410 and 'name="password"' not in second.text
     finally:
         assert app.stop() == 0
     assert token not in (app.data_dir / "logs" / "vcore.log").read_text(), "the link goes to the console only"
 
 
-def test_with_a_user_there_is_no_setup_token_and_no_setup_page(client: TestClient) -> None:
+def test_with_a_user_there_is_no_setup_token_and_no_setup_form(client: TestClient) -> None:
     assert client.app.state.runtime.setup_token is None
-    assert client.get("/setup", params={"token": ""}).status_code == 404
+    for params in ({}, {"token": ""}, {"token": "guessed"}):
+        page = client.get("/setup", params=params, headers={"accept": "text/html"})
+        assert page.status_code == 410 and "Setup is done" in page.text and "<form" not in page.text.split("<main")[1]
 
 
 @pytest.fixture

@@ -91,12 +91,12 @@ def test_a_regular_user_sees_only_its_own_jobs_and_cannot_choose_a_command(
     ("form", "field", "message"),
     [
         ({"type": "command", "command": ""}, "command", "Field required for a command job"),
-        ({"type": "command", "command": "true", "max_retries": "-1"}, "max_retries", "greater than or equal to 0"),
-        ({"type": "api_post", "url": "ftp://x"}, "url", "should match pattern"),
+        ({"type": "command", "command": "true", "max_retries": "-1"}, "max_retries", "Enter 0 or more"),
+        ({"type": "api_post", "url": "ftp://x"}, "url", "Must start with http:// or https://"),
         ({"type": "api_post", "url": "http://x", "headers": "{nope"}, "headers", "Not valid JSON"),
-        ({"type": "script", "script": "disk_usage", "input": "{}"}, "input", "path: Field required"),
+        ({"type": "script", "script": "disk_usage", "input": "{}"}, "input", "path: Required"),
         ({"type": "script", "script": "no_such", "input": "{}"}, "script", "unknown script"),
-        ({"type": "nope"}, "type", "Input should be"),
+        ({"type": "nope"}, "type", "Choose one of command, script or api_post"),
     ],
 )
 def test_a_bad_form_shows_the_error_next_to_its_field_and_keeps_the_values(
@@ -107,6 +107,15 @@ def test_a_bad_form_shows_the_error_next_to_its_field_and_keeps_the_values(
     error = re.search(rf'data-error-for="{field}">([^<]*)<', response.text)
     assert error and message in error.group(1), response.text
     assert 'value="kept &lt;name&gt;"' in response.text
+
+
+def test_every_error_of_the_form_shows_at_once(client: TestClient, admin_headers: H) -> None:
+    form = {"type": "command", "command": "", "max_retries": "-1", "notify": "{nope"}
+    response = client.post("/jobs/new", data=form, headers={**admin_headers, **HTML})
+    assert response.status_code == 422
+    shown = dict(re.findall(r'data-error-for="([a-z_]+)">([^<]*)<', response.text))
+    assert shown.keys() == {"command", "max_retries", "notify"}, shown
+    assert shown["command"] == "Field required for a command job"
 
 
 def test_the_sections_of_other_types_are_ignored(client: TestClient, admin_headers: H) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
+
+from vcore_app.web.forms import field_label
 
 HTML = {"accept": "text/html"}
 
@@ -20,6 +24,28 @@ def test_the_form_has_the_input_fields_with_required_marks_and_defaults(
     page = client.get("/scripts/disk_usage", headers={**admin_headers, **HTML}).text
     assert 'name="path"' in page and 'title="required"' in page
     assert 'name="top"' in page and 'value="10"' in page
+
+
+def test_the_labels_are_the_schemas_titles_or_the_names_in_words(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    page = client.get("/scripts/http_check", headers={**admin_headers, **HTML}).text
+    labels = re.findall(r'<label class="form-label" for="f-[a-z_]+">([^<]+)<', page)
+    assert [label.strip() for label in labels][:3] == ["URL", "Expected status", "Timeout (seconds)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "prop", "label"),
+    [
+        ("url", {"title": "Url"}, "URL"),
+        ("expect_status", {"title": "Expect Status"}, "Expect status"),
+        ("api_key_id", {"title": "Api Key Id"}, "API key ID"),
+        ("top", {"title": "Largest entries"}, "Largest entries"),
+        ("path", {}, "Path"),
+    ],
+)
+def test_a_label_without_a_title_of_its_own_reads_as_words(name: str, prop: dict[str, str], label: str) -> None:
+    assert field_label(name, prop) == label
 
 
 def test_running_a_script_creates_a_job_and_redirects_to_it(client: TestClient, make_user: Any, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
         ("GET", "/healthz", {}, 200),
         ("GET", "/api/v1/users/me", {}, 401),
         ("GET", "/jobs", {"follow_redirects": False}, 303),
-        ("GET", "/setup", {"headers": {"accept": "text/html"}}, 404),
+        ("GET", "/setup", {"headers": {"accept": "text/html"}}, 410),
         ("POST", "/api/v1/login/access-token", {"json": {}}, 422),
         (
             "POST",
@@ -44,7 +44,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
             413,
         ),
     ],
-    ids=["ok", "unauthenticated", "redirect to login", "html 404", "invalid body", "body too large"],
+    ids=["ok", "unauthenticated", "redirect to login", "html 410 (setup done)", "invalid body", "body too large"],
 )
 def test_every_response_has_the_security_headers(
     app_client: TestClient, method: str, path: str, kwargs: dict, status: int

@@ -54,7 +54,8 @@ def test_a_bad_field_is_a_422_naming_it(open_client: TestClient, change: dict, f
 
 @pytest.mark.parametrize("taken", [{"username": "ADMIN"}, {"email": "Admin@Example.com"}])
 def test_a_taken_username_or_email_is_a_409_whatever_the_case(open_client: TestClient, taken: dict) -> None:
-    assert open_client.post(f"{API}/register", json={**NEW, **taken}).status_code == 409
+    response = open_client.post(f"{API}/register", json={**NEW, **taken})
+    assert response.status_code == 409 and response.json()["detail"].startswith("A user with this"), "a sentence"
 
 
 def test_a_user_reads_and_updates_its_own_profile(client: TestClient, make_user: Callable[..., dict]) -> None:

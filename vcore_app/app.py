@@ -24,6 +24,7 @@ from vcore_app.web.middleware import RequestLog, SecurityHeaders, StripTrailingS
 from vcore_app.web.plugin_surface import PluginSurface
 from vcore_app.web.public import public_paths
 from vcore_app.web.routes import routes
+from vcore_app.web.shown_once import ShownOnce
 from vcore_app.web.templating import make_templates
 
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Starlette:
     app.state.templates = templates
     app.state.plugin_surface = surface
     app.state.login_throttle = LoginThrottle()  # in memory: one process holds all the state
+    app.state.shown_once = ShownOnce()  # the same: a new API key between its POST and its page
     return app
 
 

@@ -25,10 +25,18 @@ class FieldError:
     loc: Loc
     msg: str
     type: str = "value_error"
+    # What a form shows next to the field when `msg` is a library's wording (`plain_message`); the
+    # API keeps `msg`, which its clients may match on.
+    plain: str = ""
 
     def moved(self, prefix: Loc) -> FieldError:
         """The same error inside a larger document: `("body", "x")` under `("body", "outer")`."""
-        return FieldError((*prefix, *self.loc[1:]), self.msg, self.type)
+        return FieldError((*prefix, *self.loc[1:]), self.msg, self.type, self.plain)
+
+    @property
+    def for_people(self) -> str:
+        """The sentence for a person filling in a form."""
+        return self.plain or self.msg
 
     def as_json(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
@@ -65,11 +73,58 @@ def invalid_fields(fields: Sequence[FieldError]) -> AppError:
 
 
 def field_errors(exc: ValidationError, prefix: Loc = ("body",)) -> list[FieldError]:
-    """pydantic's errors as FieldErrors under `prefix` (its "Value error, " noise dropped)."""
+    """pydantic's errors as FieldErrors under `prefix` (its "Value error, " noise dropped), each with
+    its plain-language form."""
     return [
-        FieldError((*prefix, *map(str, error["loc"])), error["msg"].removeprefix("Value error, "), error["type"])
+        FieldError(
+            (*prefix, *map(str, error["loc"])),
+            error["msg"].removeprefix("Value error, "),
+            error["type"],
+            plain_message(error["type"], error.get("ctx") or {}),
+        )
         for error in exc.errors(include_url=False, include_input=False)
     ]
+
+
+# Patterns of our models a person may meet in a form, said in words (the rest name their pattern).
+_PATTERNS = {
+    r"^https?://": "Must start with http:// or https://",
+    r"^[\w.@+-]+$": "Use only letters, digits and the characters . @ + - _",
+}
+
+
+def plain_message(kind: str, ctx: dict[str, Any]) -> str:
+    """pydantic's error `kind` in words a person filling in a form understands; "" where pydantic's
+    own message is the one to show (our validators' sentences, kinds no form field meets)."""
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return "Required"
+    if kind == "value_error" and "reason" in ctx:  # email-validator's, the one library value error
+        return f"Enter an e-mail address such as name@example.com ({str(ctx['reason']).rstrip('.')})"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return _PATTERNS.get(pattern, f"Does not have the expected form ({pattern})")
+    if kind in ("literal_error", "enum"):
+        return f"Choose one of {str(ctx.get('expected', 'the values offered')).replace(chr(39), '')}"  # no quotes
+    template = _WORDS.get(kind)
+    return template.format(**ctx) if template else ""
+
+
+_WORDS = {
+    "string_too_short": "Enter at least {min_length} characters",
+    "string_too_long": "Enter at most {max_length} characters",
+    "too_long": "At most {max_length} items",
+    "int_parsing": "Enter a whole number",
+    "int_from_float": "Enter a whole number",
+    "float_parsing": "Enter a number",
+    "greater_than_equal": "Enter {ge} or more",
+    "greater_than": "Enter a number above {gt}",
+    "less_than_equal": "Enter {le} or less",
+    "less_than": "Enter a number below {lt}",
+    "bool_parsing": "Choose yes or no",
+    "string_type": "Enter text",
+    "dict_type": 'Enter a JSON object, such as {{"key": "value"}}',
+    "extra_forbidden": "Not a field of this form",
+}
 
 
 def from_validation(exc: ValidationError, prefix: Loc = ("body",)) -> AppError:

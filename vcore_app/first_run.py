@@ -13,7 +13,7 @@ import secrets
 from sqlmodel import Session
 
 from vcore_app.errors import AppError
-from vcore_app.models import User
+from vcore_app.models import User, utcnow
 from vcore_app.settings import Settings
 from vcore_app.users import any_user_exists, create_user
 
@@ -34,9 +34,16 @@ def token_matches(expected: str | None, given: str | None) -> bool:
 
 
 def create_first_superuser(*, session: Session, username: str, email: str, password: str, full_name: str = "") -> User:
-    """Create the first superuser, unless someone else was first (the write transaction makes this atomic)."""
+    """Create the first superuser, unless someone else was first (the write transaction makes this atomic).
+
+    The setup page logs its user in at once: that is the account's first login, recorded as
+    `users.authenticate` records the later ones (else the users page says "never" to a logged-in user).
+    """
     if any_user_exists(session=session):
         raise AppError("Setup is already done", 404)
-    return create_user(
+    user = create_user(
         session=session, username=username, email=email, password=password, full_name=full_name, is_superuser=True
     )
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user

@@ -1,4 +1,9 @@
-"""What the dashboard counts: jobs of the last 24 hours per hour and status, recent failures, next runs."""
+"""What the dashboard counts: jobs of the last 24 hours per hour and status, recent failures, next runs.
+
+Every count takes the acting user: a regular user's dashboard counts only its own jobs, as its jobs
+page lists them (`jobs.service.owner_filter`), so it neither disagrees with that page nor shows how
+busy other users are.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from vcore_app.models import Job, JobScheduler, JobStatus
+from vcore_app.jobs.service import owner_filter
+from vcore_app.models import Job, JobScheduler, JobStatus, User
 
 HOURS = 24
 
@@ -25,13 +31,16 @@ class HourBar:
         return sum(self.counts.values())
 
 
-def jobs_per_hour(*, session: Session, now: datetime) -> list[HourBar]:
-    """Jobs created in each of the last 24 hours, by status: one grouped query on the created_at index."""
+def jobs_per_hour(*, session: Session, now: datetime, actor: User) -> list[HourBar]:
+    """Jobs `actor` may see created in each of the last 24 hours, by status: one grouped query on the
+    created_at index."""
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
     hour = func.substr(Job.created_at, 1, 13)  # 'YYYY-MM-DD HH' of the stored UTC time
-    rows = session.exec(
-        select(hour, Job.status, func.count()).where(Job.created_at >= start).group_by(hour, Job.status)
-    ).all()
+    query = select(hour, Job.status, func.count()).where(Job.created_at >= start)
+    owner = owner_filter(actor)
+    if owner is not None:
+        query = query.where(col(Job.created_by) == owner)
+    rows = session.exec(query.group_by(hour, Job.status)).all()
     found: dict[str, dict[str, int]] = {}
     for key, status, count in rows:
         found.setdefault(key, {})[status] = count
@@ -50,11 +59,21 @@ def totals(bars: list[HourBar]) -> dict[str, int]:
     return summed
 
 
-def recent_failures(*, session: Session, owner: int | None, limit: int = 5) -> list[Job]:
+def recent_failures(*, session: Session, actor: User, limit: int = 5) -> list[Job]:
     query = select(Job).where(col(Job.status) == JobStatus.FAILED)
+    owner = owner_filter(actor)
     if owner is not None:
         query = query.where(col(Job.created_by) == owner)
     return list(session.exec(query.order_by(col(Job.id).desc()).limit(limit)).all())
+
+
+def has_jobs(*, session: Session, actor: User) -> bool:
+    """Whether `actor` sees any job at all, of any age: without one, the dashboard shows how to start."""
+    query = select(Job.id)
+    owner = owner_filter(actor)
+    if owner is not None:
+        query = query.where(col(Job.created_by) == owner)
+    return session.exec(query.limit(1)).first() is not None
 
 
 def upcoming_runs(*, session: Session, limit: int = 5) -> list[JobScheduler]:

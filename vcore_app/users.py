@@ -142,7 +142,9 @@ def _check_unique(*, session: Session, username: str | None, email: str | None, 
     for value, getter, field in ((username, get_by_username, "username"), (email, get_by_email, "email")):
         other = getter(session=session, **{field: value}) if value is not None else None
         if other is not None and other.id != exclude:
-            raise AppError(f"A user with this {field} already exists", 409)
+            # a conflict (409) naming its field, so a form shows it there (the API answers the sentence)
+            message = f"A user with this {field} already exists"
+            raise AppError(message, 409, fields=[FieldError(("body", field), message)])
 
 
 def any_user_exists(*, session: Session) -> bool:

@@ -17,8 +17,10 @@ class DiskUsage(Script):
 
     class Input(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        path: str = Field(description="Folder to measure.")
-        top: int = Field(10, ge=1, le=1000, description="How many of the largest entries to list.")
+        path: str = Field(title="Folder", description="Folder to measure.")
+        top: int = Field(
+            10, ge=1, le=1000, title="Largest entries", description="How many of the largest entries to list."
+        )
 
     def run(self, input: Input, ctx: ScriptContext) -> dict[str, Any]:
         root = Path(input.path).expanduser()

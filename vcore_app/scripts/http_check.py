@@ -17,9 +17,11 @@ class HttpCheck(Script):
 
     class Input(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        url: str = Field(pattern=r"^https?://", description="URL to fetch.")
-        expect_status: int = Field(200, ge=100, le=599, description="Status that counts as up.")
-        timeout_seconds: float = Field(10, gt=0, le=300, description="Request timeout.")
+        url: str = Field(pattern=r"^https?://", title="URL", description="URL to fetch.")
+        expect_status: int = Field(
+            200, ge=100, le=599, title="Expected status", description="HTTP status that counts as up."
+        )
+        timeout_seconds: float = Field(10, gt=0, le=300, title="Timeout (seconds)", description="Request timeout.")
 
     def run(self, input: Input, ctx: ScriptContext) -> dict[str, Any]:
         started = time.perf_counter()

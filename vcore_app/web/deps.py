@@ -29,10 +29,22 @@ if TYPE_CHECKING:
     from vcore_app.settings import Settings
     from vcore_app.tools import ToolContext
     from vcore_app.tools.registry import ToolRegistry
+    from vcore_app.web.shown_once import ShownOnce
 
 T = TypeVar("T")
 
-__all__ = ["actor", "actor_id", "in_db", "login_throttle", "runtime", "settings", "superuser", "tool_context", "tools"]
+__all__ = [
+    "actor",
+    "actor_id",
+    "in_db",
+    "login_throttle",
+    "runtime",
+    "settings",
+    "shown_once",
+    "superuser",
+    "tool_context",
+    "tools",
+]
 
 
 def runtime(conn: HTTPConnection) -> Runtime:
@@ -62,6 +74,12 @@ def login_throttle(conn: HTTPConnection) -> LoginThrottle:
     """Recent failed logins per name and address (in memory: one process holds all the state)."""
     throttle: LoginThrottle = conn.app.state.login_throttle
     return throttle
+
+
+def shown_once(conn: HTTPConnection) -> ShownOnce:
+    """Secrets waiting for the one page that shows them (web/shown_once.py; in memory, like the throttle)."""
+    held: ShownOnce = conn.app.state.shown_once
+    return held
 
 
 def actor(conn: HTTPConnection) -> User:

@@ -58,7 +58,7 @@ def field_messages(fields: Sequence[FieldError], *, under: Sequence[str] = (), d
         if under and loc[: len(under)] == list(under):
             loc = loc[len(under) :]
         name, inner = (loc[0], ".".join(loc[1:])) if loc else (default, "")
-        found.setdefault(name, f"{inner}: {error.msg}" if inner else error.msg)
+        found.setdefault(name, f"{inner}: {error.for_people}" if inner else error.for_people)
     return found
 
 

@@ -6,6 +6,9 @@ next full page `render()` shows them and clears the cookie: read once. Backgroun
 (the live list refreshing itself) send `X-Vc-Fragment` and leave the messages for the real page.
 
     return flash.redirect(request, "/jobs", "Job 12 deleted.")
+
+A secret (a new API key) is no message for a cookie: `hold_secret` keeps it in memory for the next
+page, which gets it once with `take_secret` (web/shown_once.py says why).
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from vcore_app.web.csrf import is_https
-from vcore_app.web.deps import settings
+from vcore_app.web.deps import actor_id, settings, shown_once
 
 COOKIE = "vc_flash"
+SECRET_COOKIE = "vc_once"  # the ticket of a secret held in memory, not the secret
 FRAGMENT_HEADER = "x-vc-fragment"
 MAX_AGE = 60  # seconds: the redirect follows at once; a stale message must not surface days later
 Level = Literal["success", "info", "warning", "danger"]
@@ -86,3 +90,22 @@ def redirect(request: Request, url: str, message: str, level: Level = "success")
     response = RedirectResponse(url, status_code=303)
     add(request, response, message, level)
     return response
+
+
+def hold_secret(request: Request, response: Response, value: dict[str, Any]) -> None:
+    """Keep `value` for the next page this browser shows to the acting user, once."""
+    ticket = shown_once(request).put(actor_id(request), value)
+    response.set_cookie(
+        SECRET_COOKIE, ticket, max_age=MAX_AGE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+    )
+
+
+def take_secret(request: Request) -> dict[str, Any] | None:
+    """The value held for this browser and user, once; the page then calls `forget_secret`."""
+    ticket = request.cookies.get(SECRET_COOKIE)
+    return shown_once(request).take(ticket, actor_id(request)) if ticket else None
+
+
+def forget_secret(request: Request, response: Response) -> None:
+    if SECRET_COOKIE in request.cookies:
+        response.delete_cookie(SECRET_COOKIE, path="/", httponly=True, samesite="lax")

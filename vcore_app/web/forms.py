@@ -55,6 +55,21 @@ def _kind(prop: dict[str, Any]) -> str:
     return "json"
 
 
+# Words a label spells in capitals when it is made from a field's name (`url` -> "URL").
+_ACRONYMS = {"url": "URL", "id": "ID", "api": "API", "http": "HTTP", "json": "JSON", "ip": "IP", "llm": "LLM"}
+
+
+def field_label(name: str, prop: dict[str, Any]) -> str:
+    """The title the field declares, else its name in words: pydantic's own title is the name in
+    title case ("Url", "Expect Status"), which reads like a variable, not a label."""
+    title = prop.get("title")
+    if title and title != name.title().replace("_", " "):
+        return str(title)
+    words = [_ACRONYMS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def fields_of_model(model: type[BaseModel]) -> list[FormField]:
     """The inputs of a form for `model`, from its JSON schema."""
     schema = model.model_json_schema()
@@ -66,7 +81,7 @@ def fields_of_model(model: type[BaseModel]) -> list[FormField]:
         fields.append(
             FormField(
                 name=name,
-                label=prop.get("title", name.replace("_", " ").capitalize()),
+                label=field_label(name, prop),
                 kind=kind,
                 required=name in required,
                 default=prop.get("default"),

@@ -11,7 +11,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from vcore_app import stats
 from vcore_app.errors import AppError
-from vcore_app.jobs import service
 from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.notify import service as notify_service
 from vcore_app.system import snapshot
@@ -27,12 +26,13 @@ async def dashboard(request: Request) -> HTMLResponse:
     active, user = runtime(request), actor(request)
 
     def gather(session: Session) -> dict[str, Any]:
-        bars = stats.jobs_per_hour(session=session, now=active.clock())
+        bars = stats.jobs_per_hour(session=session, now=active.clock(), actor=user)
         return {
             "bars": bars,
             "totals": stats.totals(bars),
             "peak": max([bar.total for bar in bars] + [1]),
-            "failures": stats.recent_failures(session=session, owner=service.owner_filter(user)),
+            "failures": stats.recent_failures(session=session, actor=user),
+            "first_run": not stats.has_jobs(session=session, actor=user),
             "upcoming": stats.upcoming_runs(session=session) if user.is_superuser else [],
             # LLM helpers: tokens per user over the last LLM_USAGE_DAYS days, for superusers
             "llm_usage": usage_per_user(session=session, actor=user, since=since_days(LLM_USAGE_DAYS))

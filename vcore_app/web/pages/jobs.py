@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from vcore_app.errors import AppError, field_errors
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
-from vcore_app.jobs.spec import JobSpec, QueueName
+from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.web import flash
@@ -255,8 +255,14 @@ def spec_input(posted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     return data, errors
 
 
+# What a link may pre-fill on the new-job form (the dashboard's "Run your first command"): the
+# form's own fields, shown for the user to read and submit, never run by following the link.
+PREFILLABLE = frozenset({"type", *COMMON_FIELDS, *(name for names in SECTION_FIELDS.values() for name in names)})
+
+
 async def new_job_page(request: Request) -> HTMLResponse:
-    return _new_form(request, actor(request), {}, {})
+    prefilled = {name: value for name, value in request.query_params.items() if name in PREFILLABLE}
+    return _new_form(request, actor(request), prefilled, {})
 
 
 def _spec_errors(exc: AppError) -> dict[str, str]:
@@ -265,10 +271,23 @@ def _spec_errors(exc: AppError) -> dict[str, str]:
     return field_messages(exc.fields, default="type") if exc.fields else {"type": exc.message}
 
 
+def _missing_for_type(data: dict[str, Any]) -> dict[str, str]:
+    """The fields the chosen type needs that the form left empty, said as the domain says it
+    (JobSpec.checked)."""
+    try:
+        kind = JobType(data.get("type", ""))
+    except ValueError:
+        return {}
+    return {name: f"Field required for a {kind.value} job" for name in TYPE_FIELDS[kind][0] if name not in data}
+
+
 async def create_job(request: Request) -> Response:
     user, wiring = actor(request), runtime(request).wiring
     posted = await read_form(request)
     data, errors = spec_input(posted)
+    # Every error of the form at once: a field its type needs is otherwise only checked (by the
+    # domain) once the rest is valid, so a person would fix the form in two rounds.
+    errors = {**_missing_for_type(data), **errors}
     try:
         spec = JobSpec.model_validate(data)
     except ValidationError as exc:

@@ -49,9 +49,11 @@ async def _page(request: Request, exc: AppError | None = None, values: dict[str,
     errors, error = form_errors(exc) if exc else ({}, None)
     user = actor(request)
     keys = await in_db(request, lambda s: apikeys.list_api_keys(session=s, user=user), readonly=True)
+    new_key = flash.take_secret(request)  # a key created by the POST that redirected here, shown this once
     context = {
         "nav": "Profile",
         "keys": keys,
+        "new_key": new_key,
         "now": utcnow(),
         "expiry_choices": EXPIRY_CHOICES,
         "errors": errors,
@@ -60,7 +62,11 @@ async def _page(request: Request, exc: AppError | None = None, values: dict[str,
     }
     # A form shown again with errors next to its fields is a 422, whatever the rule's own status.
     status = (422 if errors else exc.status) if exc else 200
-    return render(request, "profile/profile.html", context, status=status)
+    response = render(request, "profile/profile.html", context, status=status)
+    flash.forget_secret(request, response)
+    if new_key is not None:
+        response.headers["Cache-Control"] = "no-store"  # the key is stored nowhere: not in a cache either
+    return response
 
 
 def _back(request: Request, message: str, user: User | None = None) -> Response:
@@ -127,9 +133,13 @@ async def create_api_key(request: Request) -> Response:
     row, key = await in_db(
         request, lambda s: apikeys.create_api_key(session=s, user=user, name=form.name, expires_at=expires_at)
     )
-    # The key is shown on this page once and stored nowhere: keep it out of every cache.
-    response = render(request, "profile/api_key_created.html", {"nav": "Profile", "row": row, "key": key}, status=201)
-    response.headers["Cache-Control"] = "no-store"
+    # Redirect, then show: a reload of the page showing the key must not post the form again.
+    response = flash.redirect(request, "/profile", f"API key {row.name} created.")
+    flash.hold_secret(
+        request,
+        response,
+        {"name": row.name, "key": key, "prefix": row.prefix, "expires_at": row.expires_at},
+    )
     return response
 
 

@@ -25,14 +25,18 @@ class SetupForm(NewPasswordTwice):
     full_name: FullName = ""
 
 
-async def _still_open(request: Request, token: str | None) -> None:
-    """404 unless the token is the one printed at start and no user exists yet: never an open page."""
+async def _closed(request: Request, token: str | None) -> Response | None:
+    """Why the form is not shown, or None while it is open: 404 unless the token is the one printed
+    at start, so it is never an open page. Once a user exists, whoever follows the link again (the
+    person who just set up, from the console or a bookmark) learns that setup is done and where to
+    log in, a 410 instead of a bare 404: a user existing is no secret the login page does not tell."""
     active = runtime(request)
-    if not token_matches(active.setup_token, token):
-        raise AppError("Not Found", 404)
     if await in_db(request, lambda session: any_user_exists(session=session), readonly=True):
         active.setup_token = None
+        return render(request, "setup/done.html", status=410)
+    if not token_matches(active.setup_token, token):
         raise AppError("Not Found", 404)
+    return None
 
 
 def _render(request: Request, token: str, form: dict[str, Any], exc: AppError | None = None) -> Response:
@@ -48,14 +52,15 @@ def _render(request: Request, token: str, form: dict[str, Any], exc: AppError | 
 
 async def setup_page(request: Request) -> Response:
     token = request.query_params.get("token")
-    await _still_open(request, token)
-    return _render(request, token or "", {})
+    return await _closed(request, token) or _render(request, token or "", {})
 
 
 async def setup_submit(request: Request) -> Response:
     fields = await read_form(request)
     token = fields.get("token", "")
-    await _still_open(request, token)
+    closed = await _closed(request, token)
+    if closed is not None:
+        return closed
     try:
         form = validate(SetupForm, fields)
     except AppError as exc:
