@@ -12,8 +12,8 @@ import pytest
 
 from tests.support.apps import make_settings
 from tests.support.notify import Receiver, eventually, webhook_receiver
-from tests.test_scheduler_firing import T0, FakeClock, Scene
-from tests.test_scheduler_firing import _run as run_app
+from tests.support.scheduling import T0, FakeClock, Scene
+from tests.support.scheduling import run_scene as run_app
 from vcore_app.settings import Settings
 
 
