@@ -7,6 +7,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.support.apps import ADMIN
+from tests.support.pages import log_in_browser
+
 URL = "/api/v1/job-schedulers"
 TEMPLATE = {"name": "say hi", "type": "command", "command": "echo hi"}
 
@@ -124,3 +127,21 @@ def test_the_draft_preview_shows_the_next_times_of_an_unsaved_expression(
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cron"]
     folder = client.post(f"{URL}/preview", json={**body, "timezone": "America"}, headers=admin_headers)
     assert folder.status_code == 422 and folder.json()["detail"][0]["loc"] == ["body", "timezone"]
+
+
+def test_its_jobs_are_named_after_it_and_their_page_links_to_it_by_name(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    unnamed = {"type": "command", "command": "echo 'a long shell line' | tr a-z A-Z"}
+    created = client.post(URL, json=scheduler(name="nightly backup", job_template=unnamed), headers=admin_headers)
+    assert created.status_code == 201, created.text
+    scheduler_id = created.json()["id"]
+    job = client.post(f"{URL}/{scheduler_id}/run-now", headers=admin_headers).json()
+    assert job["name"] == "nightly backup"
+    named = client.post(f"{URL}", json=scheduler(name="greeter"), headers=admin_headers).json()
+    assert client.post(f"{URL}/{named['id']}/run-now", headers=admin_headers).json()["name"] == "say hi"
+    browser = log_in_browser(client, ADMIN["username"], ADMIN["password"])
+    page = browser.get(f"/jobs/{job['id']}").text
+    assert f'<a href="/schedulers/{scheduler_id}">nightly backup</a>' in page
+    client.delete(f"{URL}/{scheduler_id}", headers=admin_headers)
+    assert f"#{scheduler_id} (deleted)" in browser.get(f"/jobs/{job['id']}").text

@@ -274,9 +274,9 @@ def launch(
             jobs.kill_job(session=session, wiring=wiring, job_id=jobs.stored_id(previous), actor=acting)
     template = scheduler.job_template
     meta = {**(template.get("meta") or {}), "scheduled_for": (planned or now).isoformat()}
-    job, _ = jobs.create_job(
-        session=session, wiring=wiring, spec=JobSpec.model_validate({**template, "meta": meta}), actor=acting
-    )
+    # Named after its scheduler unless the template names it: "nightly backup", not its command line.
+    spec = JobSpec.model_validate({**template, "name": template.get("name") or scheduler.name, "meta": meta})
+    job, _ = jobs.create_job(session=session, wiring=wiring, spec=spec, actor=acting)
     scheduler.last_run_at = now
     scheduler.last_job_id = job.id
     session.add(scheduler)
@@ -289,6 +289,12 @@ def get_scheduler(*, session: Session, scheduler_id: int, actor: User) -> JobSch
     if scheduler is None:
         raise AppError("Scheduler not found", 404)
     return scheduler
+
+
+def scheduler_name(*, session: Session, scheduler_id: int) -> str | None:
+    """What a job's page calls the scheduler that made it; None once the scheduler is deleted."""
+    scheduler = session.get(JobScheduler, scheduler_id)
+    return scheduler.name if scheduler is not None else None
 
 
 def last_jobs(*, session: Session, schedulers: list[JobScheduler]) -> dict[int, Job]:

@@ -23,6 +23,7 @@ from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
+from vcore_app.schedulers import service as scheduler_service
 from vcore_app.web import flash
 from vcore_app.web.charts import table_chart
 from vcore_app.web.deps import actor, in_db, runtime, settings
@@ -131,11 +132,17 @@ def cell(value: Any) -> str:
 async def job_page(request: Request) -> HTMLResponse:
     job_id, user = request.path_params["job_id"], actor(request)
 
-    def read(session: Session) -> tuple[Job, JobExplanation | None]:
+    def read(session: Session) -> tuple[Job, JobExplanation | None, str | None]:
         job = service.get_job(session=session, job_id=job_id, actor=user)
-        return job, explain.latest(session=session, job_id=job_id, actor=user)  # LLM helpers: the kept answer
+        explanation = explain.latest(session=session, job_id=job_id, actor=user)  # LLM helpers: the kept answer
+        made_by = (
+            scheduler_service.scheduler_name(session=session, scheduler_id=job.scheduler_id)
+            if job.scheduler_id
+            else None
+        )
+        return job, explanation, made_by
 
-    job, explanation = await in_db(request, read, readonly=True)
+    job, explanation, scheduler_name = await in_db(request, read, readonly=True)
     path = log_path(settings(request).job_logs_dir, job_id)
     try:
         size = path.stat().st_size
@@ -149,6 +156,7 @@ async def job_page(request: Request) -> HTMLResponse:
             "job": job,
             "log_start": max(size - LOG_TAIL_BYTES, 0),
             "explanation": explanation,
+            "scheduler_name": scheduler_name,
             "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
             "tables": result_tables(job.result),
             "cell": cell,
