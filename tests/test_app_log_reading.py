@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.support.apps import RunningApp
+from tests.support.waiting import wait_for
 from vcore_app.applog import read_app_log
 
 
@@ -58,3 +60,13 @@ def test_a_reader_far_behind_gets_a_fresh_tail_and_a_missing_file_is_empty(tmp_p
         fh.write(_lines(100, start=1))
     behind = read_app_log(log, offset=seen.offset, file_id=seen.file_id, tail_bytes=100)
     assert behind.reset and behind.lines[-1] == "line 100" and "line 1" not in behind.lines
+
+
+def test_static_files_are_logged_only_when_they_fail(running_app: RunningApp) -> None:
+    assert running_app.http.get("/static/css/app.css").status_code == 200
+    assert running_app.http.get("/static/css/no-such.css").status_code == 404
+    assert running_app.http.get("/healthz").status_code == 200
+    wait_for(lambda: "GET /healthz 200" in running_app.output())
+    output = running_app.output()
+    assert "GET /static/css/no-such.css 404" in output
+    assert "/static/css/app.css" not in output

@@ -24,8 +24,10 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
-# The log viewer polls this every 2 s: logging its successful polls would fill the log it shows.
+# The log viewer polls this every 2 s, and every page loads a dozen static files: logging them when
+# they succeed would drown the log it shows (issue 18). Their errors are logged.
 _QUIET_PATHS = frozenset({"/logs/tail"})
+_QUIET_PREFIX = "/static/"
 
 
 class RequestLog:
@@ -54,10 +56,9 @@ class RequestLog:
         finally:
             elapsed = time.perf_counter() - start
             self.metrics.record(scope, status, elapsed)
-            if status >= 400 or scope["path"] not in _QUIET_PATHS:
-                logger.bind(source="http").info(
-                    "{} {} {} {:.1f} ms", scope["method"], scope["path"], status, elapsed * 1000
-                )
+            path = scope["path"]
+            if status >= 400 or not (path in _QUIET_PATHS or path.startswith(_QUIET_PREFIX)):
+                logger.bind(source="http").info("{} {} {} {:.1f} ms", scope["method"], path, status, elapsed * 1000)
 
 
 class SecurityHeaders:
