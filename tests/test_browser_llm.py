@@ -84,5 +84,12 @@ def test_the_ask_tool_shows_a_refusal_as_one_sentence(page: Page, ui_app: Runnin
 
 
 def test_the_dashboard_shows_tokens_per_user(page: Page, ui_app: RunningApp) -> None:
+    # Its own call: the module's tests run in any order, on any worker.
+    login = {"username": ADMIN["username"], "password": ADMIN["password"]}
+    token = ui_app.http.post("/api/v1/login/access-token", data=login).json()["access_token"]
+    asked = ui_app.http.post(
+        "/api/v1/llm/complete", json={"prompt": "hi"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert asked.status_code == 200, asked.text
     page.goto(f"{ui_app.url}/")
     expect(page.locator("#llm-usage")).to_contain_text(ADMIN["username"])
