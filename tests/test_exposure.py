@@ -23,6 +23,7 @@ from starlette.routing import Route
 from tests.support.apps import ADMIN, ADMIN_ENV, app_env, free_port, make_settings, start_app
 from tests.support.auth import login
 from tests.support.jobs import create, http_server, url_of, wait_status
+from tests.support.tls import self_signed_cert
 from tests.support.waiting import wait_for
 from tests.test_security_headers import EXPECTED
 from vcore_app import outbound
@@ -55,31 +56,7 @@ def test_a_loopback_bind_gets_no_warning(tmp_path: Path) -> None:
 
 @pytest.fixture
 def certificate(tmp_path: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made by the openssl command line."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed_cert(tmp_path)
 
 
 def test_tls_files_serve_https_with_hsts_and_a_secure_session_cookie(

@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 from tests.support.apps import ADMIN, make_settings
 from tests.support.auth import login
 from tests.support.jobs import create, wait_status
-from tests.support.notify import eventually, fake_telegram, self_signed_cert, tls_smtp_server
+from tests.support.notify import eventually, fake_telegram, tls_smtp_server
+from tests.support.tls import self_signed_cert
 from vcore_app.app import create_app
 
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp-password-Very-Secret-1"

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.apps import ADMIN, app_env, start_app, wait_until_healthy
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app, wait_until_healthy
 from tests.support.auth import login
 from tests.support.notify import (
     STARTUP_SECONDS,
     eventually,
     fake_telegram,
-    self_signed_cert,
     tls_smtp_server,
     webhook_receiver,
 )
 from tests.support.pages import HTML
+from tests.support.tls import self_signed_cert
 
 TOKEN = "987654321:AAF-the-real-bot-token-never-shown-xyz"
 SMTP_PASSWORD = "the-smtp-password-never-shown-1"
@@ -36,9 +36,7 @@ def test_no_bot_token_or_smtp_password_in_any_log_or_page(tmp_path: Path) -> Non
             env=app_env(
                 LOG_LEVEL="DEBUG",
                 SSL_CERT_FILE=str(cert),
-                FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-                FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-                FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+                **ADMIN_ENV,
                 NOTIFY_TELEGRAM_ENABLED="true",
                 TELEGRAM_API_TOKEN=TOKEN,
                 TELEGRAM_CHAT_ID="-1001",

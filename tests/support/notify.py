@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,9 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.support.machine import group
 from tests.support.waiting import wait_for
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -165,37 +161,6 @@ def _balanced_html(text: str) -> bool:
         else:
             stack.append(match.group(2).lower())
     return not stack
-
-
-def self_signed_cert(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 (and its key), made by the openssl command line."""
-    tls = group("openssl")
-    if not tls.present():
-        pytest.skip(tls.skip_reason)
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 @dataclass
