@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,7 +80,7 @@ class Sender:
         self._thread = threading.Thread(target=self._loop, name="notify-sender", daemon=True)
         self._pool = ThreadPoolExecutor(max_workers=_SEND_THREADS, thread_name_prefix="notify-send")
         self._started = False
-        self._summaries: dict[int, str | None] = {}
+        self._summaries: dict[int, Future[str | None]] = {}
         self._summaries_lock = threading.Lock()
 
     def start(self, boot_id: str) -> None:
@@ -278,19 +278,31 @@ class Sender:
         job_id = (item.payload.get("job") or {}).get("id")
         if item.event != "failed" or not self.settings.NOTIFY_LLM_SUMMARY or not isinstance(job_id, int):
             return item.payload
-        with self._summaries_lock:
-            if job_id not in self._summaries:
-                from vcore_app import llm
-
-                with db.session(self.engine) as session:
-                    job = session.get(Job, job_id)
-                tail = "\n".join(item.payload.get("log_tail") or [])
-                summary = llm.failure_summary(job, tail, settings=self.settings, engine=self.engine) if job else None
-                if len(self._summaries) >= _SUMMARIES_KEPT:
+        with self._summaries_lock:  # the first channel's send asks; the others wait for its answer
+            pending = self._summaries.get(job_id)
+            asks = pending is None
+            if pending is None:
+                pending = self._summaries[job_id] = Future()
+                if len(self._summaries) > _SUMMARIES_KEPT:
                     self._summaries.pop(next(iter(self._summaries)))
-                self._summaries[job_id] = summary
-            summary = self._summaries[job_id]
+        if asks:
+            try:
+                answer = self._ask_summary(job_id, item.payload)
+            except Exception:  # never leave the other channels waiting, never hold the message back
+                logger.exception("no LLM summary for the failure of job {}", job_id)
+                answer = None
+            pending.set_result(answer)
+        summary = pending.result()
         return {**item.payload, "summary": summary} if summary else item.payload
+
+    def _ask_summary(self, job_id: int, payload: dict[str, Any]) -> str | None:
+        """Outside the lock: a slow provider holds up this job's messages only, not other jobs'."""
+        from vcore_app import llm
+
+        with db.session(self.engine, readonly=True) as session:
+            job = session.get(Job, job_id)
+        tail = "\n".join(payload.get("log_tail") or [])
+        return llm.failure_summary(job, tail, settings=self.settings, engine=self.engine) if job else None
 
     def _record(self, item: _Claimed, error: DeliveryError | None) -> None:
         now = self.clock()
