@@ -16,7 +16,7 @@ import psutil
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, RunningApp, app_env, free_port, make_settings, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, free_port, make_settings, start_app
 from tests.support.auth import login
 from tests.support.machine import report
 from tests.support.mail import Mailbox, smtp_settings
@@ -133,9 +133,7 @@ def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     app = start_app(
         tmp_path_factory.mktemp("ui") / "data",
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             WORKERS_DEFAULT="2",
         ),
     )

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, RunningApp, app_env, make_settings
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, make_settings
 from tests.support.auth import login
 from tests.support.jobs import create, wait_status
 from vcore_app import backups, db
@@ -53,9 +53,7 @@ def integrity(database: Path) -> str:
 
 def _env(**extra: str) -> dict[str, str]:
     return app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        **ADMIN_ENV,
         **extra,
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.auth import login
 from tests.support.browser import log_in, save_screenshot
 from tests.support.mail import Mailbox
@@ -48,9 +48,7 @@ def mail_app(tmp_path: Path, smtp_server: Mailbox) -> Iterator[RunningApp]:
     app = start_app(
         tmp_path / "data",
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             EMAILS_ENABLED="true",
             SMTP_HOST=smtp_server.host,
             SMTP_PORT=str(smtp_server.port),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.llm_fake import FakeLLM, fake_llm, llm_env
 from tests.support.waiting import wait_for
 from tests.test_browser_jobs import LIVE, badge, create_job
@@ -27,9 +27,7 @@ def ui_app(fake: FakeLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     app = start_app(
         tmp_path_factory.mktemp("ui-llm") / "data",
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             **llm_env(fake),
         ),
     )

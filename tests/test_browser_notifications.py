@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.apps import ADMIN, RunningApp, app_env, start_app, wait_until_healthy
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app, wait_until_healthy
 from tests.support.auth import login
 from tests.support.browser import log_in, save_screenshot
 from tests.support.notify import STARTUP_SECONDS, Receiver, eventually, webhook_receiver
@@ -27,9 +27,7 @@ def notify_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     app = start_app(
         tmp_path_factory.mktemp("notify-ui") / "data",
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             NOTIFY_RETRY_BASE_SECONDS="0.1",
             NOTIFY_MAX_ATTEMPTS="4",
         ),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.apps import ADMIN_ENV, RunningApp, app_env, start_app
 from tests.test_plugin_example import install_example
 
 LIVE = 20_000  # ms
@@ -24,9 +24,7 @@ def ui_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     app = start_app(
         data,
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             WORKERS_DEFAULT="2",
         ),
     )

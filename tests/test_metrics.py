@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, RunningApp, app_env
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env
 from tests.support.auth import login
 from tests.support.jobs import create, wait_status
 from tests.support.waiting import wait_for
@@ -38,9 +38,7 @@ def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
 
 def _env() -> dict[str, str]:
     return app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        **ADMIN_ENV,
         METRICS_TOKEN=TOKEN,
     )
 

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.apps import ADMIN, RunningApp, app_env, free_port, wait_until_healthy
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, free_port, wait_until_healthy
 from tests.support.auth import login
 from tests.support.notify import STARTUP_SECONDS, eventually, webhook_receiver
 
@@ -19,9 +19,7 @@ def test_kill_9_after_the_final_commit_delivers_after_restart_exactly_once(
 ) -> None:
     port = free_port()  # nothing listens here until after the crash
     env = app_env(
-        FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        **ADMIN_ENV,
         NOTIFY_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
         NOTIFY_WEBHOOK_SECRET=SECRET,
         NOTIFY_RETRY_BASE_SECONDS="600",

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.apps import ADMIN, RunningApp, app_env, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.waiting import wait_for
 from vcore_app.scripts.base import PROGRESS_PREFIX
 
@@ -35,9 +35,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp
     app = start_app(
         data,
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
             EXAMPLE_GREETING="Howdy",
         ),
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, app_env, make_settings, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, make_settings, start_app
 from tests.support.auth import login
 from tests.support.waiting import wait_for
 from vcore_app.app import create_app
@@ -220,9 +220,7 @@ def test_the_cli_lists_a_broken_plugin_and_asks_a_running_app_to_reload(tmp_path
     app = start_app(
         data,
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
         ),
     )
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.apps import ADMIN, app_env, make_settings, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, make_settings, start_app
 from tests.support.auth import login
 from tests.support.scheduling import T0, URL, FakeClock, Scene, run_scene
 from tests.support.waiting import wait_for
@@ -146,9 +146,7 @@ def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_pat
     app = start_app(
         tmp_path / "data",
         env=app_env(
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
         ),
     )
     try:

@@ -11,7 +11,7 @@ from dotenv import dotenv_values
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.support.apps import ADMIN, app_env, start_app
+from tests.support.apps import ADMIN, ADMIN_ENV, app_env, start_app
 from tests.support.auth import bearer
 from tests.support.mail import Mailbox
 
@@ -29,9 +29,7 @@ def test_no_password_token_or_key_is_logged(tmp_path: Path, smtp_server: Mailbox
             SMTP_PORT=str(smtp_server.port),
             SMTP_TLS="false",
             SMTP_USER="",
-            FIRST_SUPERUSER_USERNAME=ADMIN["username"],
-            FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-            FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+            **ADMIN_ENV,
         ),
     )
     http = app.http
