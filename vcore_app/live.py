@@ -131,6 +131,9 @@ class Hub:
             message = json.dumps({"log": {"job_id": job_id, "offset": offset, "lines": lines}})
             self._post(self._fan_out_log, job_id, message)
 
+    def kill(self, job_id: int) -> None:
+        """One process: a job that does not run here runs nowhere (cluster/events.py passes it on)."""
+
     def refresh(self) -> None:
         """Send every client a fresh snapshot (POST /jobs/push-jobs-to-websocket)."""
         self._post(self._fan_out_job, None, None)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 # Ids (and offsets) the app accepts stay below this: a bigger number in a path or a page is "not
@@ -247,3 +247,41 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     address: str | None = Field(default=None, max_length=64)
     outcome: str = Field(default="ok", max_length=16)  # ok | failed | denied
+
+
+# -- issue 20 (worker nodes): who runs jobs, who fires the schedulers, logs any node can read ------------
+
+
+class Worker(SQLModel, table=True):
+    """A running node (one process): its boot id is the id jobs carry in `boot_id` while it runs them.
+    It sends a heartbeat (`last_seen`); with QUEUE_URL, a node silent for WORKER_DEAD_AFTER_SECONDS is
+    lost and its jobs recovered (cluster/nodes.py)."""
+
+    id: str = Field(primary_key=True, max_length=32)
+    host: str = Field(max_length=255)
+    pid: int
+    role: str = Field(max_length=16)  # web | worker | all (web and workers in one process)
+    queues: str = Field(default="", max_length=64)  # the queues it consumes, comma-separated
+    started_at: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Lease(SQLModel, table=True):
+    """A duty only one node may hold at a time (the scheduler): taken or renewed by one guarded UPDATE."""
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(default="", max_length=32)
+    expires_at: datetime = Field(default_factory=utcnow)
+
+
+class JobLogChunk(SQLModel, table=True):
+    """With QUEUE_URL, a job's log file shipped from the worker that writes it, so any web node can
+    read it (cluster/logship.py). `generation` changes when the file was capped and shipped anew."""
+
+    __tablename__ = "job_log_chunk"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), index=True))
+    generation: int = 0
+    offset: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -136,6 +136,26 @@ class Settings(BaseSettings):
     WORKERS_RESERVED: int = Field(
         1, ge=0, le=64, description="Worker threads of the `reserved` queue (--workers-reserved)."
     )
+    QUEUE_URL: str = Field(
+        "",
+        description="redis://host:port/db puts both queues, live updates and kill requests on Redis, so "
+        "worker nodes (`vcore-app worker`) and several web nodes can share them (packaging/README.md, "
+        '"When one box is not enough"). Empty: the queues stay in SQLite, in this process.',
+    )
+    WORKER_DEAD_AFTER_SECONDS: float = Field(
+        30,
+        ge=3,
+        le=3600,
+        description="With QUEUE_URL: a node that has not sent its heartbeat for this long is lost; its running "
+        'jobs are queued again while attempts remain, else failed "worker lost".',
+    )
+    SCHEDULER_FAILOVER_SECONDS: float = Field(
+        30,
+        ge=3,
+        le=3600,
+        description="With QUEUE_URL: one web node fires the schedulers (a lease in the database); if it dies, "
+        "another takes over within this many seconds.",
+    )
     SHUTDOWN_TIMEOUT: float = Field(
         5.0, ge=0, le=60, description="Seconds running jobs get to finish at shutdown before they are terminated."
     )

@@ -43,7 +43,14 @@ def _stamp() -> bytes:
 class JobLog:
     """Appends timestamped lines to one job's log, capped at `max_bytes`. Thread-safe."""
 
-    def __init__(self, path: Path, *, max_bytes: int, listener: LinesListener | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_bytes: int,
+        listener: LinesListener | None = None,
+        on_close: Callable[[JobLog], None] | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._size = os.fstat(self._fd).st_size
@@ -56,6 +63,8 @@ class JobLog:
         self._dropped = 0  # lines lost to a full disk since the last write that fitted
         self._lock = threading.Lock()
         self.closed = False
+        self.compactions = 0  # how often the cap rewrote the file (cluster/logship.py ships it anew)
+        self._on_close = on_close
 
     def note(self, text: str) -> None:
         """One line of our own (attempt headers, exit codes, kill notices)."""
@@ -85,7 +94,20 @@ class JobLog:
                 self._write_lines([self._partial + b"\n"])
                 self._partial = b""
 
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read_from(self, offset: int) -> tuple[bytes, int, int]:
+        """(the bytes from `offset` to the end, the size, the compactions so far), consistently."""
+        with self._lock:
+            if self.closed:
+                return b"", self._size, self.compactions
+            return os.pread(self._fd, max(self._size - offset, 0), offset), self._size, self.compactions
+
     def close(self) -> None:
+        if self._on_close is not None and not self.closed:
+            self._on_close(self)  # before the file closes: the last lines are shipped (issue 20)
         with self._lock:
             if not self.closed:
                 if self._dropped:
@@ -161,6 +183,7 @@ class JobLog:
             target += len(block)
         self._size = target
         os.ftruncate(self._fd, self._size)
+        self.compactions += 1
 
     def _line_start_before(self, position: int) -> int:
         """The start of the line holding `position` (or `position` itself at a line start)."""

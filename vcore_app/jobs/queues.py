@@ -6,6 +6,10 @@ Huey runs in-process here, so two of its habits are changed:
   keeps every idle thread waking up; docs/design.md, "Measured traps"). Being in
   the same process as every producer, we wake idle workers on enqueue instead, and poll only rarely
   as a safety net (e.g. for a task whose eta Huey's scheduler releases).
+
+With QUEUE_URL (issue 20) both queues live on Redis instead, through Huey's own PriorityRedisHuey,
+so worker nodes on other hosts take jobs from them: there, an idle worker blocks on Redis (BZPOPMIN,
+one second at a time) and nobody in its process enqueues to wake it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from huey import SqliteHuey
+from huey import PriorityRedisHuey, SqliteHuey
+from huey.api import Huey
 from huey.consumer import Consumer, Worker
 
 QUEUE_NAMES = ("default", "reserved")
@@ -27,11 +32,12 @@ HUEY_PRIORITY = {"highest": 40, "high": 30, "normal": 20, "low": 10, "lowest": 0
 TASK_NAME = "run_job"
 
 
-class AppHuey(SqliteHuey):
-    """SqliteHuey that wakes idle workers on enqueue and counts the tasks executing now."""
+class _AppHueyMixin(Huey):
+    """Wakes idle workers on enqueue and counts the tasks executing now."""
 
-    def __init__(self, name: str, filename: Path) -> None:
-        super().__init__(name=name, filename=str(filename), fsync=False)
+    idle_poll_seconds = _IDLE_POLL_SECONDS
+
+    def _app_init(self) -> None:
         self.wake = threading.Event()
         # Set while the data disk is full (disk.py): workers finish their task but take no new one.
         self.paused = threading.Event()
@@ -57,6 +63,25 @@ class AppHuey(SqliteHuey):
         return self._running
 
 
+class AppHuey(_AppHueyMixin, SqliteHuey):
+    """A queue in its own SQLite file, for this process's workers."""
+
+    def __init__(self, name: str, filename: Path) -> None:
+        super().__init__(name=name, filename=str(filename), fsync=False)
+        self._app_init()
+
+
+class RedisAppHuey(_AppHueyMixin, PriorityRedisHuey):
+    """A queue on Redis (QUEUE_URL), shared by every node. Dequeue blocks up to a second, so an idle
+    worker needs no sleep of its own between looks."""
+
+    idle_poll_seconds = 0.0
+
+    def __init__(self, name: str, url: str) -> None:
+        super().__init__(name=f"vcore_{name}", url=url, blocking=True, read_timeout=1)
+        self._app_init()
+
+
 class _WakingWorker(Worker):
     def loop(self, now: Any = None) -> None:
         if self.huey.paused.is_set():
@@ -65,7 +90,8 @@ class _WakingWorker(Worker):
         super().loop(now)
 
     def sleep(self) -> None:
-        if self.huey.wake.wait(_IDLE_POLL_SECONDS):
+        poll = self.huey.idle_poll_seconds if not self.huey.paused.is_set() else _IDLE_POLL_SECONDS
+        if self.huey.wake.wait(poll):
             self.huey.wake.clear()
 
 
@@ -79,9 +105,9 @@ class _InProcessConsumer(Consumer):
 class Queue:
     """One named queue: its Huey instance and, while started, its consumer threads."""
 
-    def __init__(self, name: str, filename: Path, workers: int) -> None:
+    def __init__(self, name: str, huey: AppHuey | RedisAppHuey, workers: int) -> None:
         self.name = name
-        self.huey = AppHuey(name, filename)
+        self.huey = huey
         self.workers = workers
         self._consumer: Consumer | None = None
         self._task: Any = None
@@ -96,6 +122,10 @@ class Queue:
     def enqueue_many(self, items: list[tuple[int, str]]) -> None:
         """(job id, priority) pairs in one write transaction: a batch of 1,000 jobs costs one commit
         of Huey's SQLite file, not 1,000. The rows are the ones SqliteStorage.enqueue writes."""
+        if not isinstance(self.huey, AppHuey):  # Redis: a ZADD each, no transaction to save
+            for job_id, priority in items:
+                self.enqueue(job_id, priority)
+            return
         storage = self.huey.storage
         rows = []
         for job_id, priority in items:
@@ -163,8 +193,12 @@ def join_all(threads: list[threading.Thread], timeout: float) -> bool:
 class QueueSet:
     """Both queues, started and stopped together."""
 
-    def __init__(self, *, paths: dict[str, Path], workers: dict[str, int]) -> None:
-        self.queues = {name: Queue(name, paths[name], workers[name]) for name in QUEUE_NAMES}
+    def __init__(self, *, paths: dict[str, Path], workers: dict[str, int], redis_url: str = "") -> None:
+        """Each queue in its SQLite file of `paths`, or on Redis at `redis_url` (QUEUE_URL)."""
+        self.queues = {
+            name: Queue(name, RedisAppHuey(name, redis_url) if redis_url else AppHuey(name, paths[name]), workers[name])
+            for name in QUEUE_NAMES
+        }
 
     def __getitem__(self, name: str) -> Queue:
         return self.queues[name]
@@ -204,4 +238,7 @@ class QueueSet:
 
     def close(self) -> None:
         for queue in self.queues.values():
-            queue.huey.storage.close()
+            if isinstance(queue.huey, AppHuey):
+                queue.huey.storage.close()
+            else:
+                queue.huey.storage.pool.disconnect()

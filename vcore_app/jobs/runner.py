@@ -167,7 +167,8 @@ class Runner:
     def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog, *, notes: bool = True) -> None:
         job_id = pk(job)
         expect = [JobStatus.RUNNING]
-        where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt]
+        # Its attempt, run by this node: a node declared lost (issue 20) reports to nobody.
+        where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt, col(Job.boot_id) == self.boot_id]
         with db.session(self.engine) as session:
             if stop_reason == "killed":  # only now, with no process of it left, is it cancelled
                 service.transition(

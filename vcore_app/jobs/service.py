@@ -32,6 +32,9 @@ from vcore_app.models import Job, JobStatus, JobType, User, utcnow
 from vcore_app.notify import events as notify_events
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from vcore_app.cluster.logship import LogMirror, LogShipper
     from vcore_app.disk import DiskWatch
     from vcore_app.jobs.executors import Controls
     from vcore_app.jobs.queues import QueueSet
@@ -70,6 +73,9 @@ class JobEvents(Protocol):
     def notify(self, event: str, job: Job | None = None) -> None:
         """A named event for the observers (metrics.py counts them, issue 17)."""
 
+    def kill(self, job_id: int) -> None:
+        """Pass a kill on to the node that runs the job, when it is not this process (issue 20)."""
+
 
 @dataclass(frozen=True)
 class ByScheduler:
@@ -99,13 +105,28 @@ class JobWiring:
     settings: Settings
     plugins: Plugins | None = None  # plugins: prepare_job may refuse a job, on_job_finished hears of it
     disk: DiskWatch | None = None  # issue 19: new jobs are refused while the data disk is full
+    # issue 20, with QUEUE_URL: logs written here are shipped into the database, and read back from it
+    shipper: LogShipper | None = None
+    mirror: LogMirror | None = None
 
     def log(self, job_id: int) -> JobLog:
-        return JobLog(
+        shipper = self.shipper
+        log = JobLog(
             log_path(self.settings.job_logs_dir, job_id),
             max_bytes=self.settings.JOB_LOG_MAX_BYTES,
             listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines),
+            on_close=shipper.closing if shipper is not None else None,
         )
+        if shipper is not None:
+            shipper.track(job_id, log)
+        return log
+
+    def log_to_read(self, job_id: int) -> Path:
+        """The file holding job `job_id`'s log for a reader; blocks (with worker nodes, it is brought
+        up to date from the database first)."""
+        if self.mirror is not None:
+            return self.mirror.path(job_id)
+        return log_path(self.settings.job_logs_dir, job_id)
 
 
 def owner_filter(user: User) -> int | None:
@@ -449,7 +470,8 @@ def kill_job(*, session: Session, wiring: JobWiring, job_id: int, actor: Actor) 
 
 def _stop(wiring: JobWiring, job_id: int) -> None:
     """End the running attempt's processes; its runner records `cancelled` once none is left."""
-    wiring.controls.stop(job_id, "killed")
+    if not wiring.controls.stop(job_id, "killed"):
+        wiring.hub.kill(job_id)
 
 
 def delete_job(*, session: Session, wiring: JobWiring, job_id: int, actor: User) -> Job:
@@ -490,25 +512,39 @@ def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log
     )
 
 
-def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
+def recover(*, engine: Engine, wiring: JobWiring, alive: Collection[str], end_processes: bool = True) -> None:
     """At start, before the consumers take work: settle what a dead process left behind.
 
-    Jobs `running` under another boot are failed or queued again (or, if they were being stopped,
-    cancelled or failed as asked), after ending their process group if it is still the one that job
-    started and every process marked as theirs (jobs/processes.py). Then every `queued` job that Huey's storage does not
-    hold is enqueued, once.
+    Jobs `running` under a boot not in `alive` (this one; with worker nodes, every node still sending
+    its heartbeat) are failed or queued again (or, if they were being stopped, cancelled or failed as
+    asked), after ending their process group if it is still the one that job started and every
+    process marked as theirs (jobs/processes.py) when `end_processes` (they ran on this machine).
+    Then every `queued` job that the queues do not hold is enqueued, once.
     """
     with db.session(engine, readonly=True) as session:
         stale = session.exec(
             select(Job).where(
-                col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id) != boot_id, col(Job.boot_id).is_(None))
+                col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id).not_in(alive), col(Job.boot_id).is_(None))
             )
         ).all()
-    for job in stale:  # issue 12: its group, and its marked processes wherever they went
-        if processes.end_leftovers(job.pid, job.started_at, processes.job_mark(job.boot_id or "", stored_id(job))):
-            logger.warning("ended the leftover processes of job {}", job.id)
+    settle_lost(engine=engine, wiring=wiring, jobs=stale, reason="interrupted by restart", end_processes=end_processes)
+    missing = enqueue_missing(engine=engine, wiring=wiring)
+    if stale or missing:
+        logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), missing)
+
+
+def settle_lost(
+    *, engine: Engine, wiring: JobWiring, jobs: Sequence[Job], reason: str, end_processes: bool = True
+) -> None:
+    """Running jobs whose runner is gone (a crash, a lost worker node): each ends as its stop asked,
+    or is queued again while attempts remain, else failed with `reason`. Guarded by the attempt, so
+    a runner that was only slow and reports later changes nothing."""
+    if end_processes:
+        for job in jobs:  # issue 12: its group, and its marked processes wherever they went
+            if processes.end_leftovers(job.pid, job.started_at, processes.job_mark(job.boot_id or "", stored_id(job))):
+                logger.warning("ended the leftover processes of job {}", job.id)
     with db.session(engine) as session:
-        for job in stale:
+        for job in jobs:
             if job.stopping:  # issue 12: a kill or timeout was under way: it ends as asked
                 to = JobStatus.FAILED if job.stopping.startswith(TIMED_OUT) else JobStatus.CANCELLED
                 transition(
@@ -517,13 +553,11 @@ def recover(*, engine: Engine, wiring: JobWiring, boot_id: str) -> None:
                     job_id=stored_id(job),
                     to=to,
                     expect=[JobStatus.RUNNING],
+                    where=[col(Job.attempt) == job.attempt],
                     error=job.stopping,
                 )
             else:
-                interrupt(session=session, wiring=wiring, job=job, reason="interrupted by restart")
-    missing = enqueue_missing(engine=engine, wiring=wiring)
-    if stale or missing:
-        logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), missing)
+                interrupt(session=session, wiring=wiring, job=job, reason=reason)
 
 
 def enqueue_missing(*, engine: Engine, wiring: JobWiring) -> int:

@@ -25,7 +25,6 @@ from sqlmodel import Session
 
 from vcore_app.errors import AppError
 from vcore_app.jobs import service
-from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.llm.access import check_allowed
 from vcore_app.llm.usage import record
@@ -56,9 +55,8 @@ def failed_job(*, session: Session, job_id: int, actor: User) -> Job:
     return job
 
 
-def log_tail(logs_dir: Path, job_id: int, max_bytes: int) -> str:
-    """The last `max_bytes` of the job's log from a line start, without the per-line timestamps."""
-    path = log_path(logs_dir, job_id)
+def log_tail(path: Path, max_bytes: int) -> str:
+    """The last `max_bytes` of a job's log from a line start, without the per-line timestamps."""
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
@@ -107,11 +105,11 @@ def prompt_for(job: Job, tail: str, settings: Settings) -> str:
     )
 
 
-def ask(*, settings: Settings, job: Job, on_result: OnResult | None = None) -> Result:
-    """The question for this job, answered by the default provider (raises LLMError)."""
+def ask(*, settings: Settings, job: Job, log: Path, on_result: OnResult | None = None) -> Result:
+    """The question for this job and its `log` file, answered by the default provider (raises LLMError)."""
     from vcore_app.llm.client import LLM
 
-    tail = log_tail(settings.job_logs_dir, job.id or 0, settings.LLM_EXPLAIN_LOG_BYTES)
+    tail = log_tail(log, settings.LLM_EXPLAIN_LOG_BYTES)
     return LLM(settings, on_result=on_result).complete(prompt_for(job, tail, settings), system=SYSTEM, temperature=0.2)
 
 

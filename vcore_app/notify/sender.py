@@ -19,7 +19,7 @@ are not grouped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,8 +83,9 @@ class Sender:
         self._summaries: dict[int, Future[str | None]] = {}
         self._summaries_lock = threading.Lock()
 
-    def start(self, boot_id: str) -> None:
-        """Mirror the settings' channels, take over the rows a dead process left `sending`, add the
+    def start(self, boot_id: str, alive: Collection[str] = ()) -> None:
+        """Mirror the settings' channels, take over the rows a dead process left `sending` (one whose
+        boot is neither this one nor in `alive`, the other nodes still beating: issue 20), add the
         start message (NOTIFY_ON_START), then start draining."""
         self.boot_id = boot_id
         with db.session(self.engine) as session:
@@ -94,7 +95,8 @@ class Sender:
             # how a channel's settings get fixed).
             waiting = session.exec(
                 select(NotifyDelivery).where(
-                    col(NotifyDelivery.status).in_((S.SENDING, S.PENDING)), NotifyDelivery.boot_id != boot_id
+                    col(NotifyDelivery.status).in_((S.SENDING, S.PENDING)),
+                    col(NotifyDelivery.boot_id).not_in({boot_id, *alive}),
                 )
             ).all()
             for row in waiting:
@@ -167,6 +169,8 @@ class Sender:
                 .where(NotifyDelivery.status == S.PENDING, NotifyDelivery.next_attempt_at <= now)
                 .order_by(col(NotifyDelivery.id))
                 .limit(_BATCH)
+                # PostgreSQL: rows another web node is claiming are skipped, not sent twice (issue 20)
+                .with_for_update(skip_locked=True)
             ).all()
             channels = {row.id: row for row in session.exec(select(NotifyChannel)).all()}
             sent_in_window: dict[tuple[int, str], int] = {}

@@ -61,7 +61,9 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
     planned: datetime | None = None
     try:
         with db.session(engine) as session:
-            scheduler = session.get(JobScheduler, scheduler_id)
+            # Locked until commit on PostgreSQL (SQLite's one writer needs no lock): two nodes
+            # firing at once (a lease changing hands) cannot both take one slot (issue 20).
+            scheduler = session.get(JobScheduler, scheduler_id, with_for_update=True)
             if (
                 scheduler is None
                 or not scheduler.enabled

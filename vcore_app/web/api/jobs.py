@@ -16,13 +16,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from vcore_app.errors import AppError
 from vcore_app.filetail import read_range, tail_offset
 from vcore_app.jobs import service
-from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.queues import Queue
 from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.jobs.views import JobDetail, JobSummary
 from vcore_app.models import ID_MAX, JobPriority, JobStatus
 from vcore_app.web.apidoc import operation
-from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
+from vcore_app.web.deps import actor, in_db, runtime, superuser
 from vcore_app.web.schemas import (
     JobBatch,
     JobBatchCreated,
@@ -249,7 +248,7 @@ async def job_log(request: Request) -> Response:
     query = query_params(request, LogQuery)
     user, job_id = actor(request), _job_id(request)
     await in_db(request, lambda session: service.get_job(session=session, job_id=job_id, actor=user), readonly=True)
-    path = log_path(settings(request).job_logs_dir, job_id)
+    path = await run_in_threadpool(runtime(request).wiring.log_to_read, job_id)
     attachment = {"Content-Disposition": f'attachment; filename="job-{job_id}.log"'} if query.download else {}
     if not path.exists():
         return Response(b"", media_type="text/plain", headers={"X-Log-Start": "0", "X-Log-Size": "0", **attachment})

@@ -114,7 +114,10 @@ async def explain_failure(request: Request, user: User) -> JobExplanation:
         request, lambda session: explain.failed_job(session=session, job_id=job_id, actor=user), readonly=True
     )
     try:
-        result = await run_in_threadpool(lambda: explain.ask(settings=settings(request), job=job))
+        wiring = runtime(request).wiring
+        result = await run_in_threadpool(
+            lambda: explain.ask(settings=settings(request), job=job, log=wiring.log_to_read(job_id))
+        )
     except LLMError as exc:
         raise app_error(exc) from None
     return await in_db(

@@ -14,19 +14,19 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from vcore_app.errors import AppError, field_errors
 from vcore_app.jobs import service
-from vcore_app.jobs.logs import log_path
 from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.schedulers import service as scheduler_service
 from vcore_app.web import flash
 from vcore_app.web.charts import table_chart
-from vcore_app.web.deps import actor, in_db, runtime, settings
+from vcore_app.web.deps import actor, in_db, runtime
 from vcore_app.web.errors import field_messages
 from vcore_app.web.pages.login import safe_next
 from vcore_app.web.schemas import JobQuery
@@ -143,7 +143,7 @@ async def job_page(request: Request) -> HTMLResponse:
         return job, explanation, made_by
 
     job, explanation, scheduler_name = await in_db(request, read, readonly=True)
-    path = log_path(settings(request).job_logs_dir, job_id)
+    path = await run_in_threadpool(runtime(request).wiring.log_to_read, job_id)
     try:
         size = path.stat().st_size
     except FileNotFoundError:  # nothing written yet
