@@ -13,7 +13,7 @@ import click
 from vcore_app import __version__
 from vcore_app.paths import restore_frozen_environ
 from vcore_app.private import restrict_umask, user_umask
-from vcore_app.settings import Settings, SettingsError, load_settings, settings_table
+from vcore_app.settings import QUEUE_NAMES, Settings, SettingsError, load_settings, settings_table
 
 
 class _DefaultToServe(click.Group):
@@ -111,6 +111,11 @@ def cli() -> None:
 @click.option("--open-browser/--no-browser", default=None, help="Open a browser at the app once it listens.")
 @click.option("--workers-default", metavar="N", help="Worker threads of the `default` queue.")
 @click.option("--workers-reserved", metavar="N", help="Worker threads of the `reserved` queue.")
+@click.option(
+    "--no-workers",
+    is_flag=True,
+    help="A web node: run no queue workers here (worker nodes run the jobs; needs QUEUE_URL).",
+)
 def serve(
     host: str | None,
     port: str | None,
@@ -118,6 +123,7 @@ def serve(
     open_browser: bool | None,
     workers_default: str | None,
     workers_reserved: str | None,
+    no_workers: bool,
 ) -> None:
     """Start the web server, the queue workers and the scheduler in this process."""
     from vcore_app.launcher import launched_by_double_click
@@ -133,10 +139,45 @@ def serve(
         WORKERS_DEFAULT=workers_default,
         WORKERS_RESERVED=workers_reserved,
     )
+    if no_workers and not settings.QUEUE_URL:
+        fail("--no-workers needs QUEUE_URL (redis://...): without it no other process can run this node's jobs")
     try:
-        run_server(settings)
+        run_server(settings, workers=not no_workers)
     except SettingsError as exc:
         fail(str(exc))
+
+
+@cli.command()
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(QUEUE_NAMES),
+    help="A queue to take jobs from; repeat for both (default: both).",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Worker threads per queue (default: WORKERS_DEFAULT/_RESERVED)."
+)
+@data_dir_option
+def worker(queues: tuple[str, ...], workers: int | None, data_dir: str | None) -> None:
+    """A worker node: run jobs from the Redis queues (QUEUE_URL) and the shared database (DB_URL),
+    with no web server. See "When one box is not enough" in packaging/README.md."""
+    from vcore_app.instance import AlreadyRunning
+    from vcore_app.launcher import run_worker
+
+    settings = build_settings(data_dir)
+    if not settings.QUEUE_URL:
+        fail(
+            "vcore-app worker needs QUEUE_URL (redis://...) and a shared DB_URL: "
+            "without them the queues live in one process"
+        )
+    try:
+        run_worker(settings, queues=queues or QUEUE_NAMES, workers=workers)
+    except AlreadyRunning as running:
+        fail(
+            f"another vcore-app (pid {running.holder.pid}) uses the data folder {settings.DATA_DIR}; "
+            "give each node its own --data-dir"
+        )
 
 
 @cli.group()

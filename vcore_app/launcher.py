@@ -51,7 +51,7 @@ from vcore_app.instance import AlreadyRunning, InstanceLock, read_holder
 from vcore_app.jobs import processes
 from vcore_app.paths import is_frozen
 from vcore_app.private import tighten
-from vcore_app.runtime import Runtime
+from vcore_app.runtime import Role, Runtime
 from vcore_app.settings import DATA_DIR_ENV, Settings, SettingsError, ignored_settings, local_url
 
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -125,19 +125,21 @@ def _on_port(settings: Settings, port: int) -> Settings:
     return settings.model_copy(update={"SERVER_PORT": port, "BASE_URL": base_url})
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, workers: bool = True) -> None:
+    """The web server, and (unless `workers` is False: a web node, issue 20) the queue workers."""
     try:
         lock = InstanceLock.acquire(settings.DATA_DIR)
     except AlreadyRunning as running:
         _point_at_running(settings, running)
         return
     try:
-        _serve_locked(settings, lock)
+        _serve_locked(settings, lock, role="all" if workers else "web")
     finally:
         lock.release()
 
 
-def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
+def _prepare_process(settings: Settings) -> None:
+    """What any node does first: its log, a private data folder, and reaping its jobs' processes."""
     setup_logging(
         level=settings.LOG_LEVEL,
         log_file=settings.logs_dir / "vcore.log",
@@ -147,13 +149,38 @@ def _serve_locked(settings: Settings, lock: InstanceLock) -> None:
     _make_data_dir_private(settings)
     if processes.become_subreaper():  # a job's escaped processes stay ours to find, end and reap
         processes.start_reaper()
+
+
+def run_worker(settings: Settings, *, queues: Sequence[str], workers: int | None) -> None:
+    """A worker node (issue 20): only the workers of `queues`, until SIGTERM or SIGINT. Raises
+    AlreadyRunning when another vcore-app holds its data folder."""
+    lock = InstanceLock.acquire(settings.DATA_DIR)
+    try:
+        _prepare_process(settings)
+        runtime = Runtime(settings, role="worker", worker_queues=queues, workers=workers)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        runtime.start()
+        try:
+            logger.info("worker node {} on {}: queues {}", runtime.boot_id, socket.gethostname(), ", ".join(queues))
+            stop.wait()
+        finally:
+            runtime.stop()
+            logger.info("worker node stopped")
+    finally:
+        lock.release()
+
+
+def _serve_locked(settings: Settings, lock: InstanceLock, *, role: Role) -> None:
+    _prepare_process(settings)
     check_tls_files(settings)
     sock, settings = bind_listener(settings)
     logger.info("vcore-app {} starting; data folder {}", __version__, settings.DATA_DIR)
     ignored = ignored_settings(settings.DATA_DIR, os.environ)
     if ignored:
         logger.warning(ignored)
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, role=role)
     try:
         runtime.start()
         config = uvicorn.Config(

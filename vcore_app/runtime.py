@@ -27,7 +27,7 @@ from vcore_app.first_run import new_setup_token
 from vcore_app.housekeeping import Housekeeping
 from vcore_app.jobs import service
 from vcore_app.jobs.executors import SHUTDOWN_GRACE_SECONDS, Controls
-from vcore_app.jobs.queues import QUEUE_NAMES, QueueSet, join_all
+from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.metrics import AppMetrics
@@ -37,7 +37,7 @@ from vcore_app.plugins.manager import Plugins
 from vcore_app.schedulers.service import Clock, SchedulerWiring
 from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
-from vcore_app.settings import Settings
+from vcore_app.settings import QUEUE_NAMES, Settings
 from vcore_app.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:

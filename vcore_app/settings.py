@@ -60,6 +60,9 @@ SEED_KEYS_IGNORED = frozenset(
 )
 
 
+QUEUE_NAMES = ("default", "reserved")  # each has its WORKERS_* and storage setting
+
+
 class SettingsError(Exception):
     """A setting has a bad value: one line for the user, naming the setting and the value."""
 

@@ -25,7 +25,8 @@ from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer, Worker
 
-QUEUE_NAMES = ("default", "reserved")
+from vcore_app.settings import QUEUE_NAMES
+
 _IDLE_POLL_SECONDS = 2.0
 # Huey runs higher numbers first, FIFO within one number.
 HUEY_PRIORITY = {"highest": 40, "high": 30, "normal": 20, "low": 10, "lowest": 0}
