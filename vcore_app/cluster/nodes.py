@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from loguru import logger
-from sqlalchemy import Engine, delete, update
-from sqlmodel import col, select
+from sqlalchemy import Engine, delete, func, update
+from sqlmodel import Session, col, select
 
 from vcore_app import db
 from vcore_app.jobs import service
@@ -164,3 +165,41 @@ class Nodes:
         for job_id, reason in stopping:
             if job_id is not None and reason and reason.startswith("killed"):
                 self.wiring.controls.stop(job_id, "killed")
+
+
+@dataclass(frozen=True)
+class NodeState:
+    """A node as GET /api/v1/workers, the dashboard and /metrics show it."""
+
+    id: str
+    host: str
+    pid: int
+    role: str
+    queues: list[str]
+    started_at: datetime
+    last_seen: datetime
+    running: int  # jobs running on it now
+    alive: bool  # its heartbeat is younger than WORKER_DEAD_AFTER_SECONDS
+
+
+def node_states(*, session: Session, dead_after: float) -> list[NodeState]:
+    cutoff = utcnow() - timedelta(seconds=dead_after)
+    running = dict(
+        session.exec(
+            select(Job.boot_id, func.count()).where(col(Job.status) == JobStatus.RUNNING).group_by(col(Job.boot_id))
+        ).all()
+    )
+    return [
+        NodeState(
+            id=node.id,
+            host=node.host,
+            pid=node.pid,
+            role=node.role,
+            queues=[name for name in node.queues.split(",") if name],
+            started_at=node.started_at,
+            last_seen=node.last_seen,
+            running=running.get(node.id, 0),
+            alive=node.last_seen >= cutoff,
+        )
+        for node in session.exec(select(Worker).order_by(col(Worker.started_at))).all()
+    ]

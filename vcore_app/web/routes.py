@@ -24,6 +24,7 @@ from vcore_app.web.api import llm as llm_api
 from vcore_app.web.api import plugins as plugin_api
 from vcore_app.web.api import scripts as script_api
 from vcore_app.web.api import tools as tool_api
+from vcore_app.web.api import workers as workers_api
 from vcore_app.web.pages import applog, dashboard, plugins, profile, scripts, setup, tools
 from vcore_app.web.pages import jobs as job_pages
 from vcore_app.web.pages import llm as llm_pages
@@ -99,6 +100,7 @@ def routes(plugin_routes: BaseRoute | None = None) -> list[BaseRoute]:
         Route(f"{API}/llm/complete", llm_api.complete, methods=["POST"]),
         Route(f"{API}/llm/usage", llm_api.usage, methods=["GET"]),
         WebSocketRoute(f"{API}/ws/job-queue", live.job_queue_socket),
+        Route(f"{API}/workers", workers_api.list_workers, methods=["GET"]),
         Route(f"{API}/logout", login.logout, methods=["POST"]),
         Route(f"{API}/register", users.register, methods=["POST"]),
         Route(f"{API}/password-recovery/{{email}}", password.password_recovery, methods=["POST"]),

@@ -442,3 +442,23 @@ class JobBatchCreated(BaseModel):
 
     ids: list[int]
     items: list[JobSummary]
+
+
+class WorkerNode(BaseModel):
+    """A node (issue 20): the web server and workers of one process, a web node, or a worker node."""
+
+    id: str = Field(description="Its boot id: jobs it runs carry it as boot_id.")
+    host: str
+    pid: int
+    role: Literal["all", "web", "worker"]
+    queues: list[str] = Field(description="The queues whose jobs it runs.")
+    started_at: datetime
+    last_seen: datetime = Field(description="Its last heartbeat.")
+    running: int = Field(description="Jobs running on it now.")
+    alive: bool = Field(description="False once its heartbeat is older than WORKER_DEAD_AFTER_SECONDS.")
+
+
+class WorkerList(BaseModel):
+    """Every registered node, oldest first."""
+
+    items: list[WorkerNode]
