@@ -1,0 +1,176 @@
+"""Worker nodes (issue 20): web nodes and worker nodes as separate processes on one database and one
+Redis, as on separate hosts. Jobs created on one web node run on a worker, their logs and changes
+reach every web node live, kills reach the worker, a lost worker's jobs are recovered, and exactly one
+web node fires the schedulers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+from tests.support.apps import app_env
+from tests.support.cluster import Cluster, admin, workers_of
+from tests.support.jobs import create, job, log_text, wait_status
+from tests.support.redis_server import redis_server
+from tests.support.waiting import wait_for
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing (apt-get install redis-server)"),
+    pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
+]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    with redis_server(tmp_path / "redis") as queue_url:
+        nodes = Cluster(tmp_path, db_url=f"sqlite:///{tmp_path / 'shared.sqlite3'}", queue_url=queue_url)
+        try:
+            yield nodes
+        finally:
+            nodes.stop()
+
+
+def _alive_workers(cluster: Cluster, headers: dict[str, str], count: int) -> list[dict[str, object]]:
+    return wait_for(
+        lambda: (
+            found := [n for n in workers_of(cluster.webs[0], headers) if n["role"] == "worker" and n["alive"]]
+        )
+        and len(found) == count
+        and found,
+        60,
+    )
+
+
+def test_a_job_made_on_one_web_node_runs_on_a_worker_and_every_web_node_shows_it_live(cluster: Cluster) -> None:
+    web_a, web_b = cluster.web(), cluster.web()
+    cluster.worker("--queue", "default", "--workers", "2")
+    auth_a, auth_b = admin(web_a), admin(web_b)
+    _alive_workers(cluster, auth_a, 1)
+    flag = cluster.folder / "go"
+    token = auth_a["Authorization"].split()[1]
+    with connect(f"ws://127.0.0.1:{web_a.port}/api/v1/ws/job-queue?token={token}", proxy=None, open_timeout=5) as ws:
+        created = create(
+            web_b.http,
+            auth_b,
+            type="command",
+            command=f"echo first; while [ ! -e {flag} ]; do sleep 0.1; done; echo second",
+        )
+        ws.send(json.dumps({"subscribe_log": created["id"]}))
+        seen: list[str] = []
+        statuses: set[str] = set()
+
+        def hear(line: str) -> bool:
+            message = json.loads(ws.recv(timeout=30))
+            if "log" in message:
+                seen.extend(message["log"]["lines"])
+            if message.get("job", {}).get("id") == created["id"]:
+                statuses.add(message["job"]["status"])
+            return any(line in text for text in seen)
+
+        wait_for(lambda: hear("first"), 60, interval=0)
+        flag.touch()
+        wait_for(lambda: hear("second"), 60, interval=0)
+        wait_for(lambda: hear("second") and "done" in statuses, 60, interval=0)
+    assert {"running", "done"} <= statuses
+    finished = wait_status(web_a.http, auth_a, created["id"], "done", timeout=60)
+    worker = next(n for n in workers_of(web_a, auth_a) if n["role"] == "worker")
+    assert finished["boot_id"] == worker["id"]  # it ran on the worker node, not on a web node
+    for node, auth in ((web_a, auth_a), (web_b, auth_b)):  # either web node shows the whole log
+        text = wait_for(lambda n=node, a=auth: "second" in (t := log_text(n.http, a, created["id"])) and t, 30)
+        assert "first" in text and "attempt 1 of 1" in text
+
+
+def test_a_kill_on_any_web_node_reaches_the_worker_that_runs_the_job(cluster: Cluster) -> None:
+    web_a, web_b = cluster.web(), cluster.web()
+    cluster.worker()
+    auth_a, auth_b = admin(web_a), admin(web_b)
+    _alive_workers(cluster, auth_a, 1)
+    created = create(web_a.http, auth_a, type="command", command="sleep 120")
+    wait_status(web_a.http, auth_a, created["id"], "running", timeout=60)
+    response = web_b.http.post(f"/api/v1/jobs/{created['id']}/kill", headers=auth_b)
+    assert response.status_code in (200, 202), response.text
+    killed = wait_status(web_b.http, auth_b, created["id"], "cancelled", timeout=60)
+    assert "killed by admin" in killed["error"]
+
+
+def test_a_lost_workers_job_runs_again_on_another_and_fails_once_its_attempts_are_spent(cluster: Cluster) -> None:
+    web = cluster.web()
+    first = cluster.worker("--workers", "1")
+    auth = admin(web)
+    _alive_workers(cluster, auth, 1)
+    marker = cluster.folder / "ran-once"
+    # The first attempt hangs; a second one, wherever it runs, finishes at once.
+    retried = create(
+        web.http,
+        auth,
+        type="command",
+        command=f"if [ -e {marker} ]; then echo again; else touch {marker}; sleep 120; fi",
+        max_retries=1,
+    )
+    hanging = create(web.http, auth, type="command", command="sleep 120", queue_name="reserved")
+    wait_status(web.http, auth, retried["id"], "running", timeout=60)
+    wait_status(web.http, auth, hanging["id"], "running", timeout=60)
+    started = time.monotonic()
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    cluster.worker("--workers", "1")
+    done = wait_status(web.http, auth, retried["id"], "done", timeout=90)
+    lost = wait_status(web.http, auth, hanging["id"], "failed", timeout=90)
+    assert time.monotonic() - started < 60
+    assert done["attempt"] == 2 and "again" in log_text(web.http, auth, retried["id"])
+    assert lost["error"] == "worker lost"
+    assert "worker lost; failed" in log_text(web.http, auth, hanging["id"])
+    assert job(web.http, auth, hanging["id"])["attempt"] == 1
+
+
+def test_one_web_node_fires_the_schedulers_and_another_takes_over_when_it_dies(cluster: Cluster) -> None:
+    web_a = cluster.web()
+    web_b = cluster.web()
+    cluster.worker()
+    auth = admin(web_b)
+    response = web_b.http.post(
+        "/api/v1/job-schedulers",
+        headers=auth,
+        json={
+            "name": "tick",
+            "trigger_type": "interval",
+            "interval_seconds": 1,
+            "job_template": {"type": "command", "command": "true"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    scheduler_id = response.json()["id"]
+
+    def slots() -> list[str]:
+        page = web_b.http.get(f"/api/v1/job-schedulers/{scheduler_id}/jobs", headers=auth, params={"limit": 500})
+        assert page.status_code == 200, page.text
+        return [job(web_b.http, auth, item["id"])["meta"]["scheduled_for"] for item in page.json()["items"]]
+
+    wait_for(lambda: len(slots()) >= 3, 60)
+    web_a.stop(signal.SIGKILL)  # the first node took the lease at its start
+    before = len(slots())
+    wait_for(lambda: len(slots()) >= before + 3, 60)  # web_b took over
+    fired = slots()
+    assert len(fired) == len(set(fired)), "a slot fired twice"
+
+
+def test_the_worker_command_says_what_it_needs(tmp_path: Path) -> None:
+    for args in (["worker"], ["serve", "--no-workers"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "vcore_app", *args, "--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            env=app_env(),
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "QUEUE_URL" in done.stderr and "Traceback" not in done.stderr
