@@ -283,5 +283,4 @@ class JobLogChunk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     job_id: int = Field(sa_column=Column(Integer, ForeignKey("job.id", ondelete="CASCADE"), index=True))
     generation: int = 0
-    offset: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
 from loguru import logger
 from sqlalchemy import Engine, delete, func
@@ -36,10 +37,17 @@ class _Shipped:
         self.compactions = log.compactions
 
 
+class _Chunk(NamedTuple):
+    job_id: int
+    data: bytes
+    capped: bool  # the cap rewrote the file: this is all of it, replacing what was shipped
+
+
 class LogShipper:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._open: dict[int, _Shipped] = {}
+        self._closed: list[_Chunk] = []  # the last lines of logs closed since the last pass
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="log-shipper", daemon=True)
@@ -50,11 +58,14 @@ class LogShipper:
             self._open[id(log)] = _Shipped(job_id, log)
 
     def closing(self, log: JobLog) -> None:
-        """JobLog's on_close: ship its last lines now."""
+        """JobLog's on_close: take its last lines now (the file closes next); they are stored on the
+        next pass, never here: a log may close inside a transaction of its caller."""
         with self._lock:
             shipped = self._open.pop(id(log), None)
-        if shipped is not None:
-            self._ship(shipped)
+        chunk = self._take(shipped) if shipped is not None else None
+        if chunk is not None:
+            with self._lock:
+                self._closed.append(chunk)
 
     def start(self) -> None:
         self._thread.start()
@@ -62,33 +73,41 @@ class LogShipper:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(5)
+        self._pass()  # what closed during the shutdown
 
     def _loop(self) -> None:
         while not self._stopping.wait(_SHIP_EVERY_SECONDS):
-            with self._lock:
-                open_logs = list(self._open.values())
-            for shipped in open_logs:
-                self._ship(shipped)
+            self._pass()
 
-    def _ship(self, shipped: _Shipped) -> None:
-        try:
-            capped = shipped.log.compactions != shipped.compactions
-            data, size, compactions = shipped.log.read_from(0 if capped else shipped.offset)
-            if not data and not capped:
-                return
-            with db.session(self.engine) as session:
-                generation = session.exec(
-                    select(func.coalesce(func.max(JobLogChunk.generation), 0)).where(
-                        col(JobLogChunk.job_id) == shipped.job_id
-                    )
-                ).one()
-                if capped:  # the cap rewrote the file: it replaces what was shipped
-                    session.execute(delete(JobLogChunk).where(col(JobLogChunk.job_id) == shipped.job_id))
-                    generation += 1
-                session.add(JobLogChunk(job_id=shipped.job_id, generation=generation, offset=0, data=data))
-            shipped.offset, shipped.compactions = size, compactions
-        except Exception as exc:  # the job goes on; the next pass ships what this one could not
-            logger.warning("could not ship the log of job {}: {}", shipped.job_id, exc)
+    def _pass(self) -> None:
+        with self._lock:
+            chunks, self._closed = self._closed, []
+            open_logs = list(self._open.values())
+        chunks += [chunk for shipped in open_logs if (chunk := self._take(shipped)) is not None]
+        for chunk in chunks:
+            try:
+                self._store(chunk)
+            except Exception as exc:  # the job goes on; its log in the database has a hole
+                logger.warning("could not ship the log of job {}: {}", chunk.job_id, exc)
+
+    @staticmethod
+    def _take(shipped: _Shipped) -> _Chunk | None:
+        capped = shipped.log.compactions != shipped.compactions
+        data, size, compactions = shipped.log.read_from(0 if capped else shipped.offset)
+        shipped.offset, shipped.compactions = size, compactions
+        return _Chunk(shipped.job_id, data, capped) if data or capped else None
+
+    def _store(self, chunk: _Chunk) -> None:
+        with db.session(self.engine) as session:
+            generation = session.exec(
+                select(func.coalesce(func.max(JobLogChunk.generation), 0)).where(
+                    col(JobLogChunk.job_id) == chunk.job_id
+                )
+            ).one()
+            if chunk.capped:
+                session.execute(delete(JobLogChunk).where(col(JobLogChunk.job_id) == chunk.job_id))
+                generation += 1
+            session.add(JobLogChunk(job_id=chunk.job_id, generation=generation, data=chunk.data))
 
 
 class LogMirror:
