@@ -64,6 +64,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", f"{API}/jobs/{{job_id:id}}/log"): USER,
     ("POST", f"{API}/jobs/push-jobs-to-websocket"): USER,
     ("POST", f"{API}/jobs/start-consumer"): SUPERUSER,
+    ("GET", f"{API}/workers"): SUPERUSER,
     ("POST", f"{API}/jobs/stop-consumer"): SUPERUSER,
     ("GET", f"{API}/job-schedulers"): SUPERUSER,
     ("POST", f"{API}/job-schedulers"): SUPERUSER,

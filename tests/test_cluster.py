@@ -24,7 +24,9 @@ from tests.support.redis_server import redis_server
 from tests.support.waiting import wait_for
 
 pytestmark = [
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing (apt-get install redis-server)"),
+    pytest.mark.skipif(
+        shutil.which("redis-server") is None, reason="redis-server is missing (apt-get install redis-server)"
+    ),
     pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
 ]
 
@@ -42,10 +44,10 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 def _alive_workers(cluster: Cluster, headers: dict[str, str], count: int) -> list[dict[str, object]]:
     return wait_for(
         lambda: (
-            found := [n for n in workers_of(cluster.webs[0], headers) if n["role"] == "worker" and n["alive"]]
-        )
-        and len(found) == count
-        and found,
+            (found := [n for n in workers_of(cluster.webs[0], headers) if n["role"] == "worker" and n["alive"]])
+            and len(found) == count
+            and found
+        ),
         60,
     )
 
@@ -142,8 +144,8 @@ def test_one_web_node_fires_the_schedulers_and_another_takes_over_when_it_dies(c
         headers=auth,
         json={
             "name": "tick",
-            "trigger_type": "interval",
-            "interval_seconds": 1,
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 1,
             "job_template": {"type": "command", "command": "true"},
         },
     )
@@ -156,7 +158,9 @@ def test_one_web_node_fires_the_schedulers_and_another_takes_over_when_it_dies(c
         return [job(web_b.http, auth, item["id"])["meta"]["scheduled_for"] for item in page.json()["items"]]
 
     wait_for(lambda: len(slots()) >= 3, 60)
-    web_a.stop(signal.SIGKILL)  # the first node took the lease at its start
+    leader = next(n for n in workers_of(web_b, auth) if n["scheduler"])
+    assert leader["pid"] == web_a.proc.pid  # the first node took the lease at its start
+    web_a.stop(signal.SIGKILL)
     before = len(slots())
     wait_for(lambda: len(slots()) >= before + 3, 60)  # web_b took over
     fired = slots()

@@ -25,9 +25,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.routing import Match
 from starlette.types import Scope
 
-from vcore_app.models import Job, JobStatus
+from vcore_app import db
+from vcore_app.cluster.nodes import node_states
+from vcore_app.models import Job, JobStatus, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from vcore_app.housekeeping import Housekeeping
     from vcore_app.jobs.queues import QueueSet
     from vcore_app.live import Hub
@@ -39,6 +43,7 @@ class Runtime(Protocol):
     a Protocol, so this module does not import runtime.py back)."""
 
     settings: Settings
+    engine: Engine
     queues: QueueSet
     hub: Hub
     housekeeping: Housekeeping
@@ -213,6 +218,7 @@ class _Collector:
             consuming.add_metric([name], 1 if status["consuming"] else 0)
         yield from (depth, scheduled, busy, workers, consuming)
         yield gauge("vcore_websocket_clients", "Open WebSocket clients.", value=runtime.hub.client_count)
+        yield from self._nodes(gauge)
         files = gauge(
             "vcore_sqlite_bytes", "Size of the SQLite files: the database and its WAL.", labels=["database", "file"]
         )
@@ -233,6 +239,23 @@ class _Collector:
             for kind, count in (("jobs", last.jobs), ("logs", last.logs), ("audit", last.audit)):
                 removed.add_metric([kind], count)
             yield removed
+
+    def _nodes(self, gauge: Any) -> Iterator[Any]:
+        """issue 20: every node of the ledger, whichever node is scraped."""
+        runtime = self._runtime
+        with db.session(runtime.engine, readonly=True) as session:
+            nodes = node_states(session=session, dead_after=runtime.settings.WORKER_DEAD_AFTER_SECONDS)
+        labels = ["node", "host", "role"]
+        alive = gauge("vcore_node_alive", "1 while a node sends its heartbeat, 0 once it is lost.", labels=labels)
+        age = gauge("vcore_node_heartbeat_age_seconds", "Seconds since a node's last heartbeat.", labels=labels)
+        running = gauge("vcore_node_running_jobs", "Jobs running on a node now.", labels=labels)
+        now = utcnow()
+        for node in nodes:
+            names = [node.id, node.host, node.role]
+            alive.add_metric(names, 1 if node.alive else 0)
+            age.add_metric(names, max((now - node.last_seen).total_seconds(), 0.0))
+            running.add_metric(names, node.running)
+        yield from (alive, age, running)
 
 
 def sqlite_files(runtime: Runtime) -> dict[str, Path]:

@@ -25,9 +25,10 @@ from sqlalchemy import Engine, delete, func, update
 from sqlmodel import Session, col, select
 
 from vcore_app import db
+from vcore_app.cluster.lease import SCHEDULER
 from vcore_app.jobs import service
 from vcore_app.jobs.service import JobWiring
-from vcore_app.models import Job, JobStatus, Worker, utcnow
+from vcore_app.models import Job, JobStatus, Lease, Worker, utcnow
 
 _MAX_BEAT_SECONDS = 5.0
 LOST = "worker lost"
@@ -180,10 +181,14 @@ class NodeState:
     last_seen: datetime
     running: int  # jobs running on it now
     alive: bool  # its heartbeat is younger than WORKER_DEAD_AFTER_SECONDS
+    scheduler: bool  # it holds the scheduler lease (with QUEUE_URL), or fires them alone
 
 
 def node_states(*, session: Session, dead_after: float) -> list[NodeState]:
-    cutoff = utcnow() - timedelta(seconds=dead_after)
+    now = utcnow()
+    cutoff = now - timedelta(seconds=dead_after)
+    lease = session.get(Lease, SCHEDULER)
+    leader = lease.holder if lease is not None and lease.expires_at > now else None
     running = dict(
         session.exec(
             select(Job.boot_id, func.count()).where(col(Job.status) == JobStatus.RUNNING).group_by(col(Job.boot_id))
@@ -200,6 +205,7 @@ def node_states(*, session: Session, dead_after: float) -> list[NodeState]:
             last_seen=node.last_seen,
             running=running.get(node.id, 0),
             alive=node.last_seen >= cutoff,
+            scheduler=node.id == leader or (leader is None and node.role == "all"),
         )
         for node in session.exec(select(Worker).order_by(col(Worker.started_at))).all()
     ]

@@ -456,6 +456,7 @@ class WorkerNode(BaseModel):
     last_seen: datetime = Field(description="Its last heartbeat.")
     running: int = Field(description="Jobs running on it now.")
     alive: bool = Field(description="False once its heartbeat is older than WORKER_DEAD_AFTER_SECONDS.")
+    scheduler: bool = Field(description="It fires the schedulers (the web node holding the scheduler lease).")
 
 
 class WorkerList(BaseModel):

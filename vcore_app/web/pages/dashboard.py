@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from vcore_app import stats
+from vcore_app.cluster.nodes import node_states
 from vcore_app.errors import AppError
 from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.notify import service as notify_service
@@ -40,6 +41,10 @@ async def dashboard(request: Request) -> HTMLResponse:
             else [],
             # NOTIFY HOOK (issue 14): channels that keep failing, for superusers.
             "unhealthy_channels": notify_service.unhealthy_channels(session=session) if user.is_superuser else [],
+            # issue 20: the nodes and their heartbeat, for superusers
+            "nodes": node_states(session=session, dead_after=active.settings.WORKER_DEAD_AFTER_SECONDS)
+            if user.is_superuser
+            else [],
         }
 
     data = await in_db(request, gather, readonly=True)
