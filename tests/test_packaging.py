@@ -30,10 +30,11 @@ def require(tool: str, group_name: str) -> str:
     return path
 
 
-def test_the_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "command"), [("vcore-app.service", "serve"), ("vcore-app-worker.service", "worker")])
+def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path: Path, name: str, command: str) -> None:
     analyze = require("systemd-analyze", "systemd unit")
-    unit = (PACKAGING / "vcore-app.service").read_text()
-    assert f"ExecStart={UNIT_BINARY} serve " in unit
+    unit = (PACKAGING / name).read_text()
+    assert f"ExecStart={UNIT_BINARY} {command} " in unit
     # verify also checks that ExecStart's program exists; point it at a stand-in, verify the rest as is.
     stand_in = tmp_path / "vcore-app"
     stand_in.write_text("#!/bin/sh\n")

@@ -173,6 +173,8 @@ def worker(queues: tuple[str, ...], workers: int | None, data_dir: str | None) -
         )
     try:
         run_worker(settings, queues=queues or QUEUE_NAMES, workers=workers)
+    except SettingsError as exc:
+        fail(str(exc))
     except AlreadyRunning as running:
         fail(
             f"another vcore-app (pid {running.holder.pid}) uses the data folder {settings.DATA_DIR}; "

@@ -37,7 +37,7 @@ from vcore_app.plugins.manager import Plugins
 from vcore_app.schedulers.service import Clock, SchedulerWiring
 from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tick
 from vcore_app.scripts.registry import ScriptRegistry
-from vcore_app.settings import QUEUE_NAMES, Settings
+from vcore_app.settings import QUEUE_NAMES, Settings, SettingsError
 from vcore_app.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -100,7 +100,13 @@ class Runtime:
         self.events: ClusterEvents | None = None
         shipper = mirror = None
         if self.cluster:  # imported only here: the appliance never loads redis (issue 20)
-            from vcore_app.cluster.events import ClusterEvents
+            try:
+                from vcore_app.cluster.events import ClusterEvents
+            except ImportError:
+                raise SettingsError(
+                    "QUEUE_URL needs the Redis driver: pip install 'vcore-app[cluster]' "
+                    "(the single binary leaves it out)"
+                ) from None
             from vcore_app.cluster.logship import LogMirror, LogShipper
 
             self.events = ClusterEvents(
