@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from tests.support.apps import app_env
+from tests.support.apps import RunningApp, app_env
 from tests.support.cluster import Cluster, admin, workers_of
 from tests.support.jobs import create, job, log_text, wait_status
 from tests.support.redis_server import redis_server
@@ -178,3 +179,106 @@ def test_the_worker_command_says_what_it_needs(tmp_path: Path) -> None:
         )
         assert done.returncode == 2, done.stderr
         assert "QUEUE_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_jobs_whose_queue_message_was_lost_are_enqueued_again(cluster: Cluster) -> None:
+    import redis
+
+    web = cluster.web()
+    auth = admin(web)
+    created = create(web.http, auth, type="command", command="echo found again")
+    redis.Redis.from_url(cluster.queue_url).flushall()  # a Redis restart without persistence
+    cluster.worker()
+    done = wait_status(web.http, auth, created["id"], "done", timeout=90)
+    assert done["attempt"] == 1 and "found again" in log_text(web.http, auth, created["id"])
+
+
+class _Watcher:
+    """A WebSocket client that records the last status it saw of every job, reading all the time."""
+
+    def __init__(self, node: RunningApp, auth: dict[str, str]) -> None:
+        token = auth["Authorization"].split()[1]
+        self.ws = connect(f"ws://127.0.0.1:{node.port}/api/v1/ws/job-queue?token={token}", proxy=None, open_timeout=10)
+        self.last: dict[int, str] = {}
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for text in self.ws:
+                message = json.loads(text)
+                if "job" in message and "status" in message["job"]:
+                    self.last[message["job"]["id"]] = message["job"]["status"]
+        except Exception:  # closed at the end of the test
+            return
+
+
+def test_a_thousand_jobs_on_three_workers_survive_a_lost_worker_and_a_lost_scheduler_node(cluster: Cluster) -> None:
+    """The scenario of issue 20: one web node holding the scheduler lease, a second web node, three
+    worker processes; 1,000 jobs, then kill -9 of one worker mid-run and of the lease holder."""
+    web_a = cluster.web()
+    web_b = cluster.web()
+    workers = [cluster.worker("--workers", "2") for _ in range(3)]
+    auth_a, auth_b = admin(web_a), admin(web_b)
+    _alive_workers(cluster, auth_b, 3)
+    watcher = _Watcher(web_b, auth_b)
+    out = cluster.folder / "out.txt"
+    scheduler = web_b.http.post(
+        "/api/v1/job-schedulers",
+        headers=auth_b,
+        json={
+            "name": "tick",
+            "trigger_type": "repeat",
+            "repeat_every_seconds": 1,
+            "job_template": {"type": "command", "command": "true"},
+        },
+    ).json()
+    specs = [
+        {"type": "command", "command": f'echo "{index} $VCORE_JOB_MARK" >> {out}', "max_retries": 2}
+        for index in range(1000)
+    ]
+    response = web_a.http.post("/api/v1/jobs/batch", json={"jobs": specs}, headers=auth_a, timeout=60)
+    assert response.status_code == 201, response.text
+    ids = response.json()["ids"]
+
+    def finished() -> int:
+        counts = 0
+        for status in ("done", "failed"):
+            page = web_b.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth_b)
+            counts += page.json()["total"]
+        return counts - len(slots())  # the scheduler's jobs are not part of the batch
+
+    def slots() -> list[int]:
+        page = web_b.http.get(
+            "/api/v1/jobs", params={"scheduler_id": scheduler["id"], "limit": 500}, headers=auth_b
+        ).json()
+        return [item["id"] for item in page["items"]]
+
+    wait_for(lambda: finished() >= 300, 300)
+    leader = next(n for n in workers_of(web_b, auth_b) if n["scheduler"])
+    assert leader["pid"] == web_a.proc.pid
+    workers[0].send_signal(signal.SIGKILL)
+    web_a.stop(signal.SIGKILL)
+    wait_for(lambda: finished() >= 1000, 600, interval=0.5)
+
+    jobs = {item_id: job(web_b.http, auth_b, item_id) for item_id in ids}
+    lines: dict[int, int] = {}
+    for line in out.read_text().splitlines():
+        index = int(line.split()[0])
+        lines[index] = lines.get(index, 0) + 1
+    for index, item_id in enumerate(ids):
+        found = jobs[item_id]
+        assert found["status"] == "done" or (found["status"] == "failed" and found["error"]), found
+        if found["status"] == "done":
+            assert lines.get(index, 0) >= 1, f"job {item_id} is done but never ran"
+        # At most one run per attempt: a line more than attempts would be an attempt run twice.
+        assert lines.get(index, 0) <= found["attempt"], (index, found)
+    assert sum(1 for found in jobs.values() if found["status"] == "done") >= 990
+    # The scheduler went on on web_b, and no slot fired twice.
+    fired = [job(web_b.http, auth_b, item_id)["meta"]["scheduled_for"] for item_id in slots()]
+    assert len(fired) == len(set(fired))
+    after_failover = wait_for(lambda: len(slots()) >= len(fired) + 2 and slots(), 60)
+    assert len(after_failover) > len(fired)
+    # The WebSocket client on the surviving node saw every job reach its final status.
+    wait_for(lambda: all(watcher.last.get(item_id) == jobs[item_id]["status"] for item_id in ids), 60)
+    watcher.ws.close()

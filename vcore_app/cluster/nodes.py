@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,6 +58,7 @@ class Nodes:
         self.interval = min(dead_after / 4, _MAX_BEAT_SECONDS)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
+        self._next_sweep = 0.0
 
     def register(self) -> None:
         """Add this node. In one process (no QUEUE_URL) every other row is a past boot: gone."""
@@ -112,6 +114,7 @@ class Nodes:
         if self.cluster:
             self._recover_lost()
             self._end_killed()
+            self._sweep_queued()
 
     def _come_back(self) -> None:
         ended = self.wiring.controls.stop_all(LOST)
@@ -154,6 +157,23 @@ class Nodes:
             recovered = True
         if recovered:  # a Redis message it had taken but not yet claimed would be lost with it
             service.enqueue_missing(engine=self.engine, wiring=self.wiring)
+
+    def _sweep_queued(self) -> None:
+        """Once per WORKER_DEAD_AFTER_SECONDS, by the node holding the scheduler lease: enqueue jobs
+        long `queued` whose Redis message is gone (enqueued while Redis was away, or taken by a node
+        that died before claiming it)."""
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.dead_after
+        with db.session(self.engine, readonly=True) as session:
+            held = session.get(Lease, SCHEDULER)
+        if held is None or held.holder != self.boot_id:
+            return
+        before = utcnow() - timedelta(seconds=self.dead_after)
+        count = service.enqueue_missing(engine=self.engine, wiring=self.wiring, queued_before=before)
+        if count:
+            logger.warning("enqueued {} queued jobs again: their queue message was lost", count)
 
     def _end_killed(self) -> None:
         running = self.wiring.controls.running()

@@ -560,13 +560,15 @@ def settle_lost(
                 interrupt(session=session, wiring=wiring, job=job, reason=reason)
 
 
-def enqueue_missing(*, engine: Engine, wiring: JobWiring) -> int:
-    """Enqueue every `queued` job that Huey's storage does not hold; how many. At start, and when
-    the data disk has room again (a message can be lost with a write that failed). A job whose
-    message is in flight meanwhile may get two: the guarded claim runs it once."""
+def enqueue_missing(*, engine: Engine, wiring: JobWiring, queued_before: datetime | None = None) -> int:
+    """Enqueue every `queued` job (queued before `queued_before`, if given) that the queues do not
+    hold; how many. At start, when the data disk has room again (a message can be lost with a write
+    that failed), and with worker nodes now and then (a message lost with a node or while Redis was
+    away). A job whose message is in flight meanwhile may get two: the guarded claim runs it once."""
     waiting = wiring.queues.waiting_job_ids()
+    since = [col(Job.queued_at) < queued_before] if queued_before is not None else []
     with db.session(engine, readonly=True) as session:
-        queued = session.exec(select(Job).where(col(Job.status) == JobStatus.QUEUED)).all()
+        queued = session.exec(select(Job).where(col(Job.status) == JobStatus.QUEUED, *since)).all()
     missing = [job for job in queued if job.id not in waiting]
     now = utcnow()
     for job in missing:
