@@ -31,7 +31,7 @@ from vcore_app.jobs.queues import QueueSet, join_all
 from vcore_app.jobs.runner import Runner
 from vcore_app.live import Hub
 from vcore_app.metrics import AppMetrics
-from vcore_app.models import Boot, Job, JobStatus, utcnow
+from vcore_app.models import Boot, Job, JobStatus, pk, utcnow
 from vcore_app.notify.sender import Sender
 from vcore_app.plugins.manager import Plugins
 from vcore_app.schedulers.service import Clock, SchedulerWiring
@@ -280,7 +280,19 @@ class Runtime:
 
     def _interrupt_leftovers(self) -> None:
         """Jobs whose worker is still stuck (an HTTP call) are settled now, not at the next start."""
-        with db.session(self.engine) as session:
+        with db.session(self.engine, readonly=True) as session:
             stuck = session.exec(select(Job).where(Job.status == JobStatus.RUNNING, Job.boot_id == self.boot_id)).all()
-            for job in stuck:
-                service.interrupt(session=session, wiring=self.wiring, job=job, reason="interrupted by shutdown")
+        logs = {pk(job): self.wiring.log(pk(job)) for job in stuck}
+        try:
+            with db.session(self.engine) as session:
+                for job in stuck:
+                    service.interrupt(
+                        session=session,
+                        wiring=self.wiring,
+                        job=job,
+                        reason="interrupted by shutdown",
+                        log=logs[pk(job)],
+                    )
+        finally:
+            for log in logs.values():
+                log.close()

@@ -35,6 +35,7 @@ class _Shipped:
         self.log = log
         self.offset = log.size
         self.compactions = log.compactions
+        self.lock = threading.Lock()  # the pass and ship_now never ship the same bytes twice
 
 
 class _Chunk(NamedTuple):
@@ -47,7 +48,6 @@ class LogShipper:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._open: dict[int, _Shipped] = {}
-        self._closed: list[_Chunk] = []  # the last lines of logs closed since the last pass
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="log-shipper", daemon=True)
@@ -57,15 +57,20 @@ class LogShipper:
         with self._lock:
             self._open[id(log)] = _Shipped(job_id, log)
 
-    def closing(self, log: JobLog) -> None:
-        """JobLog's on_close: take its last lines now (the file closes next); they are stored on the
-        next pass, never here: a log may close inside a transaction of its caller."""
+    def ship_now(self, log: JobLog) -> None:
+        """Store what `log` has not shipped yet, now: the runner calls it before it records the
+        outcome, so a job is never `done` on a web node before its output is there. Never inside a
+        transaction (SQLite has one writer)."""
         with self._lock:
-            shipped = self._open.pop(id(log), None)
-        chunk = self._take(shipped) if shipped is not None else None
-        if chunk is not None:
-            with self._lock:
-                self._closed.append(chunk)
+            shipped = self._open.get(id(log))
+        if shipped is not None:
+            self._ship(shipped)
+
+    def closing(self, log: JobLog) -> None:
+        """JobLog's on_close: its last lines, stored now (see ship_now)."""
+        self.ship_now(log)
+        with self._lock:
+            self._open.pop(id(log), None)
 
     def start(self) -> None:
         self._thread.start()
@@ -73,7 +78,6 @@ class LogShipper:
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(5)
-        self._pass()  # what closed during the shutdown
 
     def _loop(self) -> None:
         while not self._stopping.wait(_SHIP_EVERY_SECONDS):
@@ -81,10 +85,15 @@ class LogShipper:
 
     def _pass(self) -> None:
         with self._lock:
-            chunks, self._closed = self._closed, []
             open_logs = list(self._open.values())
-        chunks += [chunk for shipped in open_logs if (chunk := self._take(shipped)) is not None]
-        for chunk in chunks:
+        for shipped in open_logs:
+            self._ship(shipped)
+
+    def _ship(self, shipped: _Shipped) -> None:
+        with shipped.lock:
+            chunk = self._take(shipped)
+            if chunk is None:
+                return
             try:
                 self._store(chunk)
             except Exception as exc:  # the job goes on; its log in the database has a hole

@@ -84,6 +84,8 @@ class Runner:
             except Exception as exc:
                 logger.exception("job {} failed inside the runner", job.id)
                 outcome = Outcome(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
+            if wiring.shipper is not None:  # issue 20: its output is in the database before its outcome
+                wiring.shipper.ship_now(log)
             self._record_until_written(job, outcome, control, log)
         finally:
             wiring.controls.remove(job_id)

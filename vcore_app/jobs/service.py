@@ -491,15 +491,12 @@ def _refuse_while_running(job: Job, what: str) -> None:
         raise AppError(f"Job {job.id} is running; kill it before it can be {what}", 409)
 
 
-def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log: JobLog | None = None) -> Job | None:
-    """A running attempt that will never report back: queued again when attempts remain, else failed."""
+def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log: JobLog) -> Job | None:
+    """A running attempt that will never report back: queued again when attempts remain, else failed.
+    The caller opens `log` and closes it after the commit (with worker nodes, a log ships as it
+    closes: never inside a transaction)."""
     retry = job.attempt <= job.max_retries
-    writer = log or wiring.log(stored_id(job))
-    try:
-        writer.note(f"{reason}; {'queued again' if retry else 'failed'}")
-    finally:
-        if log is None:
-            writer.close()
+    log.note(f"{reason}; {'queued again' if retry else 'failed'}")
     return transition(
         session=session,
         wiring=wiring,
@@ -543,6 +540,15 @@ def settle_lost(
         for job in jobs:  # issue 12: its group, and its marked processes wherever they went
             if processes.end_leftovers(job.pid, job.started_at, processes.job_mark(job.boot_id or "", stored_id(job))):
                 logger.warning("ended the leftover processes of job {}", job.id)
+    logs = {stored_id(job): wiring.log(stored_id(job)) for job in jobs if not job.stopping}
+    try:
+        _settle(engine=engine, wiring=wiring, jobs=jobs, reason=reason, logs=logs)
+    finally:
+        for log in logs.values():
+            log.close()
+
+
+def _settle(*, engine: Engine, wiring: JobWiring, jobs: Sequence[Job], reason: str, logs: dict[int, JobLog]) -> None:
     with db.session(engine) as session:
         for job in jobs:
             if job.stopping:  # issue 12: a kill or timeout was under way: it ends as asked
@@ -557,7 +563,7 @@ def settle_lost(
                     error=job.stopping,
                 )
             else:
-                interrupt(session=session, wiring=wiring, job=job, reason=reason)
+                interrupt(session=session, wiring=wiring, job=job, reason=reason, log=logs[stored_id(job)])
 
 
 def enqueue_missing(*, engine: Engine, wiring: JobWiring, queued_before: datetime | None = None) -> int:
