@@ -101,7 +101,8 @@ def test_snapshots_are_coalesced_to_about_ten_per_second(server: RunningApp) -> 
 
         messages(ws, all_done, timeout=30)
         elapsed = time.monotonic() - started
-    assert job_messages >= 3 * len(ids)  # queued, running, done: each one
+    # queued, running, done: each one, but a change that finds the job's previous one unsent replaces it
+    assert len(ids) <= job_messages <= 3 * len(ids)
     assert snapshots <= elapsed * 10 + 2, (snapshots, elapsed)
 
 

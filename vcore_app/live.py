@@ -3,9 +3,12 @@
 Worker threads publish (`job_changed`, `log_lines`); the hub hops into the event loop with
 `call_soon_threadsafe` and never blocks them. Each client has its own sender task and a bounded
 outbox: a client that stops reading stalls only itself, and on overflow its outbox is dropped and
-replaced by one fresh snapshot. Snapshots (`{"jobs": [...], "total": N}`, the first page as
-`GET /jobs/` gives it) are coalesced to at most one per SNAPSHOT_INTERVAL per client, however many
-jobs change, and built once per change for every client that sees the same jobs.
+replaced by one fresh snapshot. A job's change that finds an older one of the same job still unsent
+takes its place (issue 20): a burst of 1,000 jobs going queued, running, done costs a slow client one
+message per job, not three, and it still ends with every job's last state. Snapshots
+(`{"jobs": [...], "total": N}`, the first page as `GET /jobs/` gives it) are coalesced to at most
+one per SNAPSHOT_INTERVAL per client, however many jobs change, and built once per change for every
+client that sees the same jobs.
 
 A socket's rights follow its user (issue 12): a change to them closes the user's sockets at once
 (`drop_user`, told by access.py), and each socket asks its credential again until it expires.
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +61,8 @@ class _Client:
         self.via = via  # how it authenticated: "token", "cookie", "api_key"
         self.closing = False
         self.owner = service.owner_filter(user)
-        self.outbox: deque[str] = deque()
+        # Unsent messages in order; a job's change is keyed by its job, so a newer one replaces it.
+        self.outbox: OrderedDict[object, str] = OrderedDict()
         self.outbox_bytes = 0
         self.wake = asyncio.Event()
         self.needs_snapshot = True
@@ -68,18 +72,21 @@ class _Client:
     def sees(self, created_by: int | None) -> bool:
         return self.owner is None or created_by == self.owner
 
-    def offer(self, text: str) -> None:
-        if self.outbox_bytes + len(text) > OUTBOX_LIMIT_BYTES:
+    def offer(self, text: str, job_id: int | None = None) -> None:
+        key: object = ("job", job_id) if job_id is not None else object()
+        replaced = self.outbox.get(key)
+        growth = len(text) - (len(replaced) if replaced is not None else 0)
+        if self.outbox_bytes + growth > OUTBOX_LIMIT_BYTES:
             self.outbox.clear()  # too slow to keep up: what it missed is in the next snapshot
             self.outbox_bytes = 0
             self.needs_snapshot = True
         else:
-            self.outbox.append(text)
-            self.outbox_bytes += len(text)
+            self.outbox[key] = text  # a replaced change keeps its place in the order
+            self.outbox_bytes += growth
         self.wake.set()
 
     def take(self) -> str:
-        text = self.outbox.popleft()
+        text = self.outbox.popitem(last=False)[1]
         self.outbox_bytes -= len(text)
         return text
 
@@ -121,10 +128,10 @@ class Hub:
                 logger.exception("job observer {!r} failed", observer)
 
     def job_changed(self, job: Job) -> None:
-        self._post(self._fan_out_job, job.created_by, json.dumps({"job": JobSummary.of(job)}))
+        self._post(self._fan_out_job, job.created_by, json.dumps({"job": JobSummary.of(job)}), job.id)
 
     def job_deleted(self, job: Job) -> None:
-        self._post(self._fan_out_job, job.created_by, json.dumps({"job": {"id": job.id, "deleted": True}}))
+        self._post(self._fan_out_job, job.created_by, json.dumps({"job": {"id": job.id, "deleted": True}}), job.id)
 
     def log_lines(self, job_id: int, offset: int, lines: list[str]) -> None:
         if job_id in self._log_watchers:  # no decode, no hop for a log nobody watches
@@ -136,7 +143,7 @@ class Hub:
 
     def refresh(self) -> None:
         """Send every client a fresh snapshot (POST /jobs/push-jobs-to-websocket)."""
-        self._post(self._fan_out_job, None, None)
+        self._post(self._fan_out_job, None, None, None)
 
     def drop_user(self, user_id: int, code: int, reason: str, sessions_only: bool = False) -> None:
         """issue 12: close the user's sockets (not those opened with an API key when `sessions_only`);
@@ -152,12 +159,12 @@ class Hub:
 
     # -- event loop -------------------------------------------------------------------------------
 
-    def _fan_out_job(self, created_by: int | None, message: str | None) -> None:
+    def _fan_out_job(self, created_by: int | None, message: str | None, job_id: int | None) -> None:
         self._generation += 1
         for client in self._clients:
             if message is None or client.sees(created_by):
                 if message is not None:
-                    client.offer(message)
+                    client.offer(message, job_id)
                 client.mark_changed()
 
     def _fan_out_log(self, job_id: int, message: str) -> None:

@@ -201,9 +201,9 @@ def create_jobs(
 
     def committed() -> None:
         for queue_name, queued in waiting.items():
-            wiring.queues.enqueue_many(queue_name, [(stored_id(job), job.priority) for job in queued])
-            for job in queued:
+            for job in queued:  # told before enqueued, as in _after_commit
                 wiring.hub.job_changed(job)
+            wiring.queues.enqueue_many(queue_name, [(stored_id(job), job.priority) for job in queued])
         for job in jobs:
             wiring.hub.notify("job.created", job)  # metrics (issue 17)
 
@@ -332,11 +332,13 @@ def stored_id(job: Job) -> int:
 
 
 def _after_commit(session: Session, wiring: JobWiring, job: Job) -> None:
+    # Told before it is enqueued: with worker nodes (issue 20) the worker's "running" would otherwise
+    # reach the browsers before this "queued", and leave them showing a done job as queued.
+    db.on_commit(session, lambda: wiring.hub.job_changed(job))
     if job.status == JobStatus.QUEUED:
         eta = job.run_after if job.run_after and job.run_after > utcnow() else None
         job_id = stored_id(job)
         db.on_commit(session, lambda: wiring.queues.enqueue(job.queue_name, job_id, job.priority, eta=eta))
-    db.on_commit(session, lambda: wiring.hub.job_changed(job))
     if job.status in FINISHED and wiring.plugins is not None:  # plugins
         plugins = wiring.plugins
         db.on_commit(session, lambda: plugins.notify("on_job_finished", job=job))
