@@ -19,9 +19,8 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.apps import RunningApp, app_env
-from tests.support.cluster import Cluster, admin, workers_of
+from tests.support.cluster import Cluster, admin, running_cluster, workers_of
 from tests.support.jobs import create, job, log_text, wait_status
-from tests.support.redis_server import redis_server
 from tests.support.waiting import wait_for
 
 pytestmark = [
@@ -34,12 +33,8 @@ pytestmark = [
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    with redis_server(tmp_path / "redis") as queue_url:
-        nodes = Cluster(tmp_path, db_url=f"sqlite:///{tmp_path / 'shared.sqlite3'}", queue_url=queue_url)
-        try:
-            yield nodes
-        finally:
-            nodes.stop()
+    with running_cluster(tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}") as nodes:
+        yield nodes
 
 
 def _alive_workers(cluster: Cluster, headers: dict[str, str], count: int) -> list[dict[str, object]]:

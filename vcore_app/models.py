@@ -264,6 +264,7 @@ class Worker(SQLModel, table=True):
     queues: str = Field(default="", max_length=64)  # the queues it consumes, comma-separated
     started_at: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow, index=True)
+    lost_at: datetime | None = None  # when another node declared it lost (cluster/nodes.py)
 
 
 class Lease(SQLModel, table=True):

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("queues", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("lost_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("worker", schema=None) as batch_op:

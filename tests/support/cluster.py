@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.auth import login
+from tests.support.redis_server import redis_server
 
 # Fast failure detection for tests (the defaults are 30 s).
 DEAD_AFTER = "3"
@@ -81,3 +84,14 @@ def workers_of(node: RunningApp, headers: dict[str, str]) -> list[dict[str, Any]
     response = node.http.get("/api/v1/workers", headers=headers)
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
+
+
+@contextmanager
+def running_cluster(folder: Path, db_url: str) -> Iterator[Cluster]:
+    """A Redis of its own and nodes on `db_url`, all stopped after."""
+    with redis_server(folder / "redis") as queue_url:
+        nodes = Cluster(folder, db_url=db_url, queue_url=queue_url)
+        try:
+            yield nodes
+        finally:
+            nodes.stop()

@@ -2,8 +2,8 @@
 removed at a clean stop. `GET /api/v1/workers`, the dashboard and /metrics list the rows.
 
 With QUEUE_URL (several nodes), each heartbeat also:
-- recovers nodes that stopped beating for WORKER_DEAD_AFTER_SECONDS: the row is deleted by one
-  guarded DELETE (one node wins), then its running jobs are settled as after a crash (queued again
+- recovers nodes that stopped beating for WORKER_DEAD_AFTER_SECONDS: the row is marked lost by one
+  guarded UPDATE (one node wins; the dashboard shows it lost for a day), then its running jobs are settled as after a crash (queued again
   while attempts remain, else failed "worker lost"; a kill under way ends as asked), and queued jobs
   whose Redis message it had taken are enqueued again;
 - notices when this node itself was declared lost (its row is gone: a long pause, a network cut):
@@ -81,7 +81,9 @@ class Nodes:
             return {self.boot_id}
         cutoff = utcnow() - timedelta(seconds=self.dead_after)
         with db.session(self.engine, readonly=True) as session:
-            ids = session.exec(select(Worker.id).where(col(Worker.last_seen) >= cutoff)).all()
+            ids = session.exec(
+                select(Worker.id).where(col(Worker.last_seen) >= cutoff, col(Worker.lost_at).is_(None))
+            ).all()
         return {*ids, self.boot_id}
 
     def start(self) -> None:
@@ -106,7 +108,9 @@ class Nodes:
     def beat(self) -> None:
         with db.session(self.engine) as session:
             result = session.execute(
-                update(Worker).where(col(Worker.id) == self.boot_id).values(last_seen=utcnow()),
+                update(Worker)
+                .where(col(Worker.id) == self.boot_id, col(Worker.lost_at).is_(None))
+                .values(last_seen=utcnow()),
                 execution_options={"synchronize_session": False},
             )
         if not result.rowcount:  # type: ignore[attr-defined]
@@ -126,17 +130,25 @@ class Nodes:
         self.register()
 
     def _recover_lost(self) -> None:
-        cutoff = utcnow() - timedelta(seconds=self.dead_after)
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.dead_after)
         with db.session(self.engine, readonly=True) as session:
             lost = session.exec(
-                select(Worker).where(col(Worker.last_seen) < cutoff, col(Worker.id) != self.boot_id)
+                select(Worker).where(
+                    col(Worker.last_seen) < cutoff, col(Worker.lost_at).is_(None), col(Worker.id) != self.boot_id
+                )
             ).all()
         recovered = False
         for node in lost:
             with db.session(self.engine) as session:
                 won = session.execute(
-                    delete(Worker).where(col(Worker.id) == node.id, col(Worker.last_seen) < cutoff)
+                    update(Worker)
+                    .where(col(Worker.id) == node.id, col(Worker.last_seen) < cutoff, col(Worker.lost_at).is_(None))
+                    .values(lost_at=now),
+                    execution_options={"synchronize_session": False},
                 ).rowcount  # type: ignore[attr-defined]
+                # Lost a day ago: enough time to have been seen on the dashboard.
+                session.execute(delete(Worker).where(col(Worker.lost_at) < now - timedelta(days=1)))
             if not won:
                 continue  # another node recovers it, or it came back
             with db.session(self.engine, readonly=True) as session:
@@ -224,7 +236,7 @@ def node_states(*, session: Session, dead_after: float) -> list[NodeState]:
             started_at=node.started_at,
             last_seen=node.last_seen,
             running=running.get(node.id, 0),
-            alive=node.last_seen >= cutoff,
+            alive=node.lost_at is None and node.last_seen >= cutoff,
             scheduler=node.id == leader or (leader is None and node.role == "all"),
         )
         for node in session.exec(select(Worker).order_by(col(Worker.started_at))).all()

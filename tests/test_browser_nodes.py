@@ -1,0 +1,59 @@
+"""Worker nodes in the browser (issue 20): the dashboard's Nodes card shows the worker and notices when
+it is lost, and a web node shows the log of a job that ran on a worker node."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.browser import log_in
+from tests.support.cluster import Cluster, admin, running_cluster
+from tests.support.jobs import create, wait_status
+from tests.support.machine import group
+
+pytestmark = [
+    pytest.mark.skipif(not group("redis").present(), reason=group("redis").skip_reason),
+    pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
+]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    with running_cluster(tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}") as nodes:
+        yield nodes
+
+
+def test_the_dashboard_lists_the_nodes_and_a_web_node_shows_a_workers_log(browser: Any, cluster: Cluster) -> None:
+    web = cluster.web()
+    worker = cluster.worker("--queue", "default")
+    auth = admin(web)
+    created = create(web.http, auth, type="command", command="echo hello from the worker node")
+    wait_status(web.http, auth, created["id"], "done", timeout=90)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        log_in(page, web.url)
+        nodes = page.locator("#nodes")
+        expect(nodes.locator("tr", has_text="worker")).to_contain_text("alive")
+        expect(nodes.locator("tr", has_text="worker")).to_contain_text("default")
+        expect(nodes).to_contain_text("fires the schedulers")  # the web node holds the lease
+        page.goto(f"{web.url}/jobs/{created['id']}")
+        expect(page.locator("#log")).to_contain_text("hello from the worker node")
+        worker.send_signal(signal.SIGKILL)
+        page.goto(f"{web.url}/")
+
+        def lost() -> bool:
+            page.reload()
+            return "lost" in page.locator("#nodes").inner_text()
+
+        from tests.support.waiting import wait_for
+
+        wait_for(lost, 60, interval=1)
+    finally:
+        context.close()
