@@ -352,7 +352,7 @@ def _engine(data_dir: str | None) -> Any:
 
     settings = build_settings(data_dir)
     db.migrate(settings.DB_URL)
-    return db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+    return db.engine_for(settings)
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -477,7 +477,11 @@ def backup(data_dir: str | None, to: str | None) -> None:
     from vcore_app import audit, backups, db
 
     settings = build_settings(data_dir)
-    engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+    try:
+        backups.database_file(settings)  # before any connection: PostgreSQL is pg_dump's business
+    except backups.BackupError as exc:
+        fail(str(exc))
+    engine = db.engine_for(settings)
     try:
         db.migrate(settings.DB_URL)  # a fresh folder has no tables to copy yet
         path = backups.create_backup(

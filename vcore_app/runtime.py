@@ -41,9 +41,7 @@ from vcore_app.users import ensure_first_superuser
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock = utcnow) -> None:
         self.settings = settings
-        self.engine = db.make_engine(
-            settings.DB_URL, echo=settings.DATABASE_ECHO, synchronous=settings.SQLITE_SYNCHRONOUS
-        )
+        self.engine = db.engine_for(settings)
         self.boot_id = uuid.uuid4().hex
         self.started_at = time.time()
         # Settings fill both paths in (DATA_DIR/huey_*.sqlite3) when they are not set.
