@@ -348,7 +348,8 @@ def list_jobs(
         if value is not None:
             filters.append(col(column) == value)
     if search:
-        filters.append(col(Job.name).contains(search, autoescape=True))
+        # icontains: SQLite's LIKE ignores (ASCII) case, PostgreSQL's would not; the search must not differ.
+        filters.append(col(Job.name).icontains(search, autoescape=True))
     items = session.exec(select(Job).where(*filters).order_by(col(Job.id).desc()).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(Job).where(*filters)).one()
     return list(items), total
