@@ -205,6 +205,27 @@ def revision(data_dir: str | None, message: str, autogenerate: bool) -> None:
         click.echo(f"wrote {script.path}")
 
 
+@db.command("copy")
+@data_dir_option
+@click.option(
+    "--to", "to", required=True, metavar="URL", help="An empty PostgreSQL database: postgresql://user@host/name."
+)
+def copy_db(data_dir: str | None, to: str) -> None:
+    """Copy this installation's database (DB_URL) into an empty PostgreSQL database, to move to it.
+    Stop the app first; then set DB_URL to the new database."""
+    from vcore_app import db_copy
+
+    settings = build_settings(data_dir)
+    try:
+        copied = db_copy.copy_database(settings=settings, to=to)
+    except db_copy.CopyError as exc:
+        fail(str(exc))
+    width = max(len(name) for name in copied.rows)
+    for name, count in copied.rows.items():
+        click.echo(f"{name.ljust(width)}  {count:>9} rows")
+    click.echo(f"copied {sum(copied.rows.values())} rows into {copied.target}; set DB_URL to it to use it")
+
+
 @cli.group()
 def script() -> None:
     """Scripts: list them, or run one (also how script jobs run, as a child process)."""
