@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, func, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import SQLModel
 
 import vcore_app.models
@@ -46,11 +46,7 @@ def copy_database(*, settings: Settings, to: str, batch: int = BATCH) -> Copied:
         raise CopyError(
             f"vcore-app is running on {settings.DATA_DIR} (pid {running.holder.pid}); stop it before copying"
         ) from None
-    try:
-        target = db.make_engine(target_url)
-    except (NoSuchModuleError, ModuleNotFoundError):
-        lock.release()
-        raise CopyError("PostgreSQL needs its driver: pip install 'vcore-app[cluster]'") from None
+    target = db.make_engine(target_url)
     try:
         _refuse_unless_empty(target, shown)
         db.migrate(settings.DB_URL)

@@ -8,6 +8,7 @@ inside the data folder; they are filled in once DATA_DIR is known.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import ipaddress
 import json
 import os
@@ -454,6 +455,8 @@ def database_url(url: str) -> str:
     if not sep or not rest:
         raise ValueError("expected a URL like sqlite:////path/vcore.sqlite3 or postgresql://user@host/name")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        if importlib.util.find_spec("psycopg") is None:  # the binary leaves it out (vcore.spec)
+            raise ValueError("PostgreSQL needs its driver: pip install 'vcore-app[cluster]'")
         return f"postgresql+psycopg://{rest}"
     if scheme == "sqlite":
         return url
