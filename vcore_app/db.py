@@ -84,11 +84,11 @@ def make_engine(
     return engine
 
 
-def engine_for(settings: Settings, *, echo: bool | None = None) -> Engine:
+def engine_for(settings: Settings) -> Engine:
     """The engine of the app database that `settings` name, with their SQLite mode or pool sizes."""
     return make_engine(
         settings.DB_URL,
-        echo=settings.DATABASE_ECHO if echo is None else echo,
+        echo=settings.DATABASE_ECHO,
         synchronous=settings.SQLITE_SYNCHRONOUS,
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
