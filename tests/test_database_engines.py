@@ -127,3 +127,26 @@ def test_ticks_racing_for_a_due_slot_fire_it_once(client: TestClient, admin_head
     with db.session(runtime.engine, readonly=True) as session:
         fired = session.exec(select(Job).where(col(Job.scheduler_id) == created["id"])).all()
     assert len(fired) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/jobs", {"type": "command", "command": "true"}),
+        ("/api/v1/jobs/batch", {"jobs": [{"type": "command", "command": "true"}] * 3}),
+    ],
+)
+def test_requests_racing_with_one_idempotency_key_create_once(
+    client: TestClient, admin_headers: dict[str, str], path: str, body: dict[str, Any]
+) -> None:
+    answers: list[tuple[int, str]] = []
+    headers = {**admin_headers, "idempotency-key": "nightly-2026-03-01"}
+
+    def post(_index: int) -> None:
+        response = client.post(path, json=body, headers=headers)
+        created = response.json()
+        answers.append((response.status_code, str(created.get("ids", created.get("id")))))
+
+    _race(RACERS, post)
+    assert sorted(status for status, _ in answers) == [200] * (RACERS - 1) + [201], answers
+    assert len({ids for _, ids in answers}) == 1
