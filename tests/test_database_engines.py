@@ -19,7 +19,7 @@ from tests.support.jobs import create, job
 from tests.support.waiting import wait_for
 from vcore_app import db
 from vcore_app.jobs import service
-from vcore_app.models import Job, JobScheduler, JobStatus, utcnow
+from vcore_app.models import Job, JobScheduler, JobStatus, User, utcnow
 from vcore_app.schedulers.thread import fire_due
 
 pytestmark = pytest.mark.both_databases  # conftest.py: each test on SQLite and on PostgreSQL
@@ -150,3 +150,33 @@ def test_requests_racing_with_one_idempotency_key_create_once(
     _race(RACERS, post)
     assert sorted(status for status, _ in answers) == [200] * (RACERS - 1) + [201], answers
     assert len({ids for _, ids in answers}) == 1
+
+
+def test_accounts_racing_for_one_username_make_one_and_409s(client: TestClient, admin_headers: dict[str, str]) -> None:
+    statuses: list[int] = []
+
+    def register(index: int) -> None:
+        carol = {"username": "Carol", "email": f"carol{index}@example.com", "password": "carol-password-1"}
+        statuses.append(client.post("/api/v1/users/", json=carol, headers=admin_headers).status_code)
+
+    _race(RACERS, register)
+    assert sorted(statuses) == [201] + [409] * (RACERS - 1)
+
+
+def test_two_superusers_demoting_each_other_at_once_leave_one(
+    client: TestClient, admin_headers: dict[str, str], make_user: Callable[..., dict[str, str]]
+) -> None:
+    root_headers = make_user("root", superuser=True)
+    ids = [client.get("/api/v1/users/me", headers=headers).json()["id"] for headers in (admin_headers, root_headers)]
+    moves = ((admin_headers, ids[1]), (root_headers, ids[0]))  # each demotes the other
+    statuses: list[int] = []
+
+    def demote(index: int) -> None:
+        headers, other = moves[index]
+        statuses.append(client.put(f"/api/v1/users/{other}", json={"is_superuser": False}, headers=headers).status_code)
+
+    _race(2, demote)
+    assert sorted(statuses)[0] == 200 and sorted(statuses)[1] in (403, 409)  # 403: demoted before it was let in
+    with db.session(client.app.state.runtime.engine, readonly=True) as session:
+        left = session.exec(select(User).where(col(User.is_superuser), col(User.is_active))).all()
+    assert len(left) == 1
