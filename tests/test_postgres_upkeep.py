@@ -1,6 +1,7 @@
 """The SQLite-only upkeep on a PostgreSQL ledger (issue 20): each part does the sensible thing there,
 never a traceback. Housekeeping removes rows but leaves VACUUM and the WAL to the server, /metrics and
-the dashboard name no SQLite file of the app database, and a backup points at pg_dump."""
+the dashboard name no SQLite file of the app database, and a backup points at pg_dump. And DB_URL,
+which may hold the server's password, never reaches a job's environment."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.testclient import TestClient
 from tests.support.apps import ADMIN, app_env, make_settings
 from tests.support.auth import login
 from tests.support.cli import run_cli
-from tests.support.jobs import create, wait_status
+from tests.support.jobs import create, log_text, wait_status
 from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 
@@ -51,3 +52,16 @@ def test_a_backup_points_at_pg_dump_in_one_line(tmp_path: Path, postgres_url: st
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: DB_URL is a PostgreSQL database: back it up with pg_dump")
+
+
+def test_jobs_never_see_db_url_and_the_backup_script_still_finds_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    monkeypatch.setenv("DB_URL", postgres_url)  # as an operator sets it
+    with TestClient(create_app(make_settings(tmp_path, monkeypatch))) as client:
+        admin = login(client, ADMIN["username"], ADMIN["password"])
+        command = create(client, admin, type="command", command='echo "db=[${DB_URL:-}]"')
+        assert wait_status(client, admin, command["id"])["status"] == "done"
+        assert "db=[]" in log_text(client, admin, command["id"])
+        backup = wait_status(client, admin, create(client, admin, type="script", script="backup", input={})["id"])
+        assert backup["status"] == "failed" and "back it up with pg_dump" in backup["error"]
