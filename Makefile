@@ -14,7 +14,7 @@ BINARY_SOURCES := $(shell find vcore_app assets migrations -type f -not -path '*
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,cluster]'
 	touch $@
 
 run: $(BIN)/.installed

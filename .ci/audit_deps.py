@@ -1,6 +1,6 @@
 """Fail when an installed dependency of vcore-app has a known vulnerability (`make lint` runs this).
 
-The set checked is what `pip install -e '.[test,lint,binary]'` put into this environment: vcore-app's
+The set checked is what `pip install -e '.[test,cluster,lint,binary]'` put into this environment: vcore-app's
 requirements with those extras, followed through every package's own requirements. The tools of the
 virtualenv itself (pip, setuptools) are not part of it. An extra that is not installed is reported.
 
@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = "vcore-app"
-EXTRAS = frozenset({"test", "lint", "binary"})
+EXTRAS = frozenset({"test", "cluster", "lint", "binary"})
 JSON_API = os.environ.get("PYPI_JSON_API", "https://pypi.org/pypi")
 
 

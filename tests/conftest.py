@@ -2,6 +2,9 @@
 
 Fixtures only; the helpers the tests import are in tests/support/. The two hooks at the end name the
 test groups this machine cannot run (tests/support/machine.py), before the run and in its summary.
+
+A test module marked `both_databases` runs each test that builds `settings` twice: on SQLite in the
+data folder and on a fresh database of a real PostgreSQL server (issue 20); see `db_url`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, free_port, make_settings, start_app
 from tests.support.auth import login
-from tests.support.machine import report
+from tests.support.machine import group, report
 from tests.support.mail import Mailbox, smtp_settings
+from tests.support.postgres import PostgresServer, start_server
 from vcore_app.app import create_app
 from vcore_app.settings import Settings
 
@@ -54,9 +58,41 @@ def launch() -> Iterator[Callable[..., RunningApp]]:
                     child.kill()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test process (each xdist worker starts its own), stopped at the end."""
+    if not group("postgresql").present():
+        pytest.skip(group("postgresql").skip_reason)
+    server = start_server()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    return make_settings(tmp_path, monkeypatch)
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh database of its own on `postgres_server`, migrated to head, dropped afterwards."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The DB_URL of `settings`: "" (SQLite in the data folder) unless the module is marked
+    `both_databases`, which runs its tests with "sqlite" and with "postgresql" (pytest_generate_tests)."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return ""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Settings:
+    return make_settings(tmp_path, monkeypatch, DB_URL=db_url)
 
 
 @pytest.fixture

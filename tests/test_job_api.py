@@ -17,6 +17,7 @@ H = dict[str, str]
 SCRIPT = {"type": "script", "script": "disk_usage", "input": {"path": "/nonexistent"}}  # fails fast; fine here
 
 
+@pytest.mark.both_databases
 def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: TestClient, admin_headers: H) -> None:
     ids = [
         create(
@@ -47,6 +48,7 @@ def test_the_list_is_newest_first_with_filters_paging_and_the_total(client: Test
     ]
 
 
+@pytest.mark.both_databases
 def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Settings, tmp_path: Path) -> None:
     with app_client(settings, WORKERS_DEFAULT=1) as client:
         auth = login(client, ADMIN["username"], ADMIN["password"])
@@ -67,6 +69,7 @@ def test_a_waiting_job_can_be_edited_held_released_and_cancelled(settings: Setti
     assert (tmp_path / "out").read_text() == "new\n"
 
 
+@pytest.mark.both_databases
 def test_a_failed_job_can_be_queued_again_and_rerun_as_a_new_job(client: TestClient, admin_headers: H) -> None:
     failed = create(client, admin_headers, type="command", command="exit 1")
     wait_status(client, admin_headers, failed["id"], "failed")
@@ -78,6 +81,7 @@ def test_a_failed_job_can_be_queued_again_and_rerun_as_a_new_job(client: TestCli
     assert rerun.json()["command"] == "exit 1"
 
 
+@pytest.mark.both_databases
 def test_an_idempotency_key_creates_one_job(client: TestClient, admin_headers: H) -> None:
     headers = {**admin_headers, "Idempotency-Key": "nightly-2026-01-01"}
     first = client.post("/api/v1/jobs", json={"type": "command", "command": "true"}, headers=headers)

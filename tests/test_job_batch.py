@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.support.waiting import wait_for
@@ -41,6 +42,7 @@ def test_a_batch_of_three_hundred_jobs_all_run_once_in_the_order_given(
     assert {job["attempt"] for job in jobs} == {1}  # each ran once
 
 
+@pytest.mark.both_databases
 def test_one_bad_job_names_its_index_and_nothing_is_created(client: TestClient, admin_headers: dict[str, str]) -> None:
     specs: list[dict[str, Any]] = [{"type": "command", "command": "true"} for _ in range(5)]
     specs[3] = {"type": "command"}
@@ -74,6 +76,7 @@ def test_a_regular_user_cannot_slip_a_command_job_into_a_batch(
     assert total(client, alice) == 0
 
 
+@pytest.mark.both_databases
 def test_a_repeated_batch_with_its_key_returns_the_same_jobs_and_another_user_gets_409(
     client: TestClient, admin_headers: dict[str, str], make_user: Callable[..., dict[str, str]]
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN
@@ -21,6 +22,7 @@ def started(found: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(found["started_at"])
 
 
+@pytest.mark.both_databases
 def test_with_one_busy_worker_higher_priority_jobs_start_first(settings: Settings, tmp_path: Path) -> None:
     with app_client(settings, WORKERS_DEFAULT=1) as client:
         auth = login(client, ADMIN["username"], ADMIN["password"])
@@ -59,6 +61,7 @@ def test_two_queues_run_at_once_and_pausing_one_leaves_the_other_running(setting
         wait_status(client, auth, waiting["id"], "done")
 
 
+@pytest.mark.both_databases
 def test_a_failing_job_is_retried_after_its_delay_into_the_same_log(client: TestClient, admin_headers: H) -> None:
     created = create(
         client, admin_headers, type="command", command="echo try; exit 1", max_retries=2, retry_delay_seconds=1
@@ -100,6 +103,7 @@ def test_kill_ends_the_whole_process_group_and_cancels_within_2_s(client: TestCl
     assert "[vcore] killed" in log_text(client, admin_headers, created["id"])
 
 
+@pytest.mark.both_databases
 def test_kill_of_a_queued_job_cancels_it_at_once_and_it_never_runs(settings: Settings, tmp_path: Path) -> None:
     with app_client(settings, WORKERS_DEFAULT=1) as client:
         auth = login(client, ADMIN["username"], ADMIN["password"])

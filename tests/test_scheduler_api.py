@@ -25,6 +25,7 @@ def scheduler(**overrides: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.both_databases
 def test_a_cron_scheduler_is_created_with_its_next_run(client: TestClient, admin_headers: dict[str, str]) -> None:
     response = client.post(URL, json=scheduler(), headers=admin_headers)
     assert response.status_code == 201
@@ -49,6 +50,7 @@ def test_preview_lists_the_next_times_in_the_zone_and_in_utc(client: TestClient,
     assert first["utc"].endswith("+00:00") and first["utc"][11:16] in ("01:00", "02:00")
 
 
+@pytest.mark.both_databases
 def test_toggle_disables_and_enables_again(client: TestClient, admin_headers: dict[str, str]) -> None:
     created = client.post(
         URL, json=scheduler(trigger_type="repeat", cron=None, repeat_every_seconds=60), headers=admin_headers
@@ -59,6 +61,7 @@ def test_toggle_disables_and_enables_again(client: TestClient, admin_headers: di
     assert on["enabled"] is True and on["next_run_at"]
 
 
+@pytest.mark.both_databases
 def test_put_changes_fields_and_recomputes_the_next_run(client: TestClient, admin_headers: dict[str, str]) -> None:
     created = client.post(URL, json=scheduler(), headers=admin_headers).json()
     changed = client.put(f"{URL}/{created['id']}", json={"cron": "15 4 * * *"}, headers=admin_headers)

@@ -17,13 +17,15 @@ from tests.support.apps import ADMIN, ADMIN_ENV, app_env, make_settings, start_a
 from tests.support.auth import login
 from tests.support.scheduling import T0, URL, FakeClock, Scene, run_scene
 from tests.support.waiting import wait_for
+from vcore_app.settings import Settings
 
 
 @pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scene]:
-    yield from run_scene(make_settings(tmp_path, monkeypatch), FakeClock(T0))
+def scene(settings: Settings) -> Iterator[Scene]:
+    yield from run_scene(settings, FakeClock(T0))
 
 
+@pytest.mark.both_databases
 def test_a_repeat_scheduler_fires_on_its_planned_slots_without_drift(scene: Scene) -> None:
     created = scene.create()
     assert created["next_run_at"] == "2026-03-01T12:01:00Z"
@@ -32,6 +34,7 @@ def test_a_repeat_scheduler_fires_on_its_planned_slots_without_drift(scene: Scen
     assert scene.get(created["id"])["next_run_at"] == "2026-03-01T12:02:00Z"
 
 
+@pytest.mark.both_databases
 def test_after_two_hours_down_run_once_creates_exactly_one_catch_up_job(scene: Scene) -> None:
     created = scene.create(overlap_policy="queue")
     scene.tick(hours=2)
@@ -39,6 +42,7 @@ def test_after_two_hours_down_run_once_creates_exactly_one_catch_up_job(scene: S
     assert scene.get(created["id"])["next_run_at"] == "2026-03-01T14:01:00Z"
 
 
+@pytest.mark.both_databases
 def test_after_two_hours_down_misfire_skip_creates_none_and_plans_the_next_slot(scene: Scene) -> None:
     created = scene.create(misfire_policy="skip")
     scene.tick(hours=2)
@@ -46,6 +50,7 @@ def test_after_two_hours_down_misfire_skip_creates_none_and_plans_the_next_slot(
     assert scene.get(created["id"])["next_run_at"] == "2026-03-01T14:01:00Z"
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(
     ("policy", "runs", "first_status"),
     [
@@ -72,6 +77,7 @@ def test_a_scheduler_runs_only_in_its_environment(scene: Scene, env_name: str, f
     assert len(scene.runs(created["id"])) == (1 if fires else 0)
 
 
+@pytest.mark.both_databases
 def test_a_cron_scheduler_fires_at_its_wall_time(scene: Scene) -> None:
     created = scene.create(trigger_type="cron", repeat_every_seconds=None, cron="30 13 * * *", timezone="Europe/Berlin")
     assert created["next_run_at"] == "2026-03-01T12:30:00Z"
@@ -91,6 +97,7 @@ def test_toggled_off_it_stops_firing_and_toggled_on_it_plans_from_now(scene: Sce
     assert on["next_run_at"] == "2026-03-01T13:01:00Z"
 
 
+@pytest.mark.both_databases
 def test_deleting_a_scheduler_keeps_its_past_jobs(scene: Scene) -> None:
     created = scene.create()
     scene.tick(seconds=60)

@@ -16,8 +16,9 @@ NEW = {"username": "bob", "email": "bob@example.com", "password": "bob-password-
 
 
 @pytest.fixture
-def open_client(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    with TestClient(create_app(make_settings(tmp_path, monkeypatch, USERS_OPEN_REGISTRATION=True))) as client:
+def open_client(tmp_path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path, monkeypatch, DB_URL=db_url, USERS_OPEN_REGISTRATION=True)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
@@ -52,6 +53,7 @@ def test_a_bad_field_is_a_422_naming_it(open_client: TestClient, change: dict, f
     assert response.json()["detail"][0]["loc"] == ["body", field]
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("taken", [{"username": "ADMIN"}, {"email": "Admin@Example.com"}])
 def test_a_taken_username_or_email_is_a_409_whatever_the_case(open_client: TestClient, taken: dict) -> None:
     response = open_client.post(f"{API}/register", json={**NEW, **taken})
@@ -76,6 +78,7 @@ def test_a_regular_user_may_read_itself_by_id_but_no_one_else(
     assert client.get(f"{API}/users/1", headers=headers).status_code == 403
 
 
+@pytest.mark.both_databases
 def test_a_superuser_creates_lists_pages_updates_and_deletes_users(client: TestClient, admin_headers: dict) -> None:
     for n in range(3):
         response = client.post(
@@ -115,6 +118,7 @@ def test_a_superuser_can_set_a_password_and_deactivate_a_user(
     assert response.status_code == 401
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(
     ("method", "body"),
     [

@@ -57,7 +57,12 @@ class Archive:
     created_at: datetime
 
 
-def _db_file(settings: Settings) -> Path:
+def database_file(settings: Settings) -> Path:
+    """The SQLite file these backups copy; a PostgreSQL ledger has its own tools (issue 20)."""
+    if db.is_postgresql(settings.DB_URL):
+        raise BackupError(
+            "DB_URL is a PostgreSQL database: back it up with pg_dump (vcore-app backup copies SQLite databases only)"
+        )
     if not settings.DB_URL.startswith("sqlite:///"):
         raise BackupError(f"DB_URL='{settings.DB_URL.split('://')[0]}://...': backups cover SQLite databases only")
     return Path(settings.DB_URL.removeprefix("sqlite:///"))
@@ -88,7 +93,7 @@ def archive_path(settings: Settings, name: str) -> Path:
 
 def create_backup(*, settings: Settings, engine: Engine, actor: str | None = None, to: Path | None = None) -> Path:
     """Write an archive of the live data folder; return its path. Keeps the newest BACKUP_KEEP."""
-    database = _db_file(settings)
+    database = database_file(settings)
     folder = settings.backups_dir
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
@@ -179,7 +184,7 @@ def restore(*, settings: Settings, archive: Path) -> Path:
 
 
 def _restore_locked(settings: Settings, archive: Path) -> Path:
-    database = _db_file(settings)
+    database = database_file(settings)
     with tempfile.TemporaryDirectory(dir=settings.DATA_DIR, prefix=".restore-") as work:
         staging = Path(work)
         _extract(archive, staging)
@@ -198,7 +203,7 @@ def _restore_locked(settings: Settings, archive: Path) -> Path:
         else:
             settings.plugins_dir.mkdir(exist_ok=True)
     db.migrate(settings.DB_URL)
-    engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+    engine = db.engine_for(settings)
     try:
         with db.session(engine) as session:
             audit.record(

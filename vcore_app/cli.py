@@ -248,6 +248,27 @@ def revision(data_dir: str | None, message: str, autogenerate: bool) -> None:
         click.echo(f"wrote {script.path}")
 
 
+@db.command("copy")
+@data_dir_option
+@click.option(
+    "--to", "to", required=True, metavar="URL", help="An empty PostgreSQL database: postgresql://user@host/name."
+)
+def copy_db(data_dir: str | None, to: str) -> None:
+    """Copy this installation's database (DB_URL) into an empty PostgreSQL database, to move to it.
+    Stop the app first; then set DB_URL to the new database."""
+    from vcore_app import db_copy
+
+    settings = build_settings(data_dir)
+    try:
+        copied = db_copy.copy_database(settings=settings, to=to)
+    except db_copy.CopyError as exc:
+        fail(str(exc))
+    width = max(len(name) for name in copied.rows)
+    for name, count in copied.rows.items():
+        click.echo(f"{name.ljust(width)}  {count:>9} rows")
+    click.echo(f"copied {sum(copied.rows.values())} rows into {copied.target}; set DB_URL to it to use it")
+
+
 @cli.group()
 def script() -> None:
     """Scripts: list them, or run one (also how script jobs run, as a child process)."""
@@ -395,7 +416,7 @@ def _engine(data_dir: str | None) -> Any:
 
     settings = build_settings(data_dir)
     db.migrate(settings.DB_URL)
-    return db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+    return db.engine_for(settings)
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -520,7 +541,11 @@ def backup(data_dir: str | None, to: str | None) -> None:
     from vcore_app import audit, backups, db
 
     settings = build_settings(data_dir)
-    engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+    try:
+        backups.database_file(settings)  # before any connection: PostgreSQL is pg_dump's business
+    except backups.BackupError as exc:
+        fail(str(exc))
+    engine = db.engine_for(settings)
     try:
         db.migrate(settings.DB_URL)  # a fresh folder has no tables to copy yet
         path = backups.create_backup(

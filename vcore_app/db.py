@@ -1,8 +1,13 @@
-"""The app database: engine with SQLite pragmas, sessions, and migrations from code.
+"""The app database: engine with SQLite pragmas (or a PostgreSQL pool), sessions, and migrations from code.
 
 Writers must start with `BEGIN IMMEDIATE`: measured on this stack, pysqlite's implicit transactions
 lost updates and SQLAlchemy's deferred BEGIN hit "database is locked" under concurrent writers
 (docs/design.md, "Measured traps"). Read-only sessions keep a deferred BEGIN so they never wait for a writer.
+
+On PostgreSQL (issue 20) none of that applies: row locks and READ COMMITTED make the guarded
+`UPDATE ... WHERE status = ...` of jobs/service.py pick one winner, and writers need no queue of ours.
+Every connection there uses the time zone UTC, so a timestamp read back, or computed by the server
+(min(), now()), is UTC as the app stores it, whatever the server's own time zone is.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from alembic import command
@@ -22,6 +27,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from vcore_app.paths import migrations_dir
+
+if TYPE_CHECKING:
+    from vcore_app.settings import Settings
 
 T = TypeVar("T")
 
@@ -40,14 +48,28 @@ _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakK
 _POOL_SIZE, _POOL_OVERFLOW = 48, 16
 
 
-def make_engine(url: str, *, echo: bool = False, synchronous: str = "NORMAL") -> Engine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    synchronous: str = "NORMAL",
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    pool_timeout: float = 30.0,
+) -> Engine:
     """An engine whose SQLite connections all get our pragmas; `synchronous` is the
-    SQLITE_SYNCHRONOUS setting (NORMAL or FULL)."""
+    SQLITE_SYNCHRONOUS setting (NORMAL or FULL). The pool arguments are for a server database
+    (DB_POOL_SIZE, ...); SQLite keeps the sizes measured for it."""
     if synchronous not in _SYNCHRONOUS:
         raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
-    is_sqlite = url.startswith("sqlite")
+    sqlite = is_sqlite(url)
     kwargs: dict[str, Any] = {"echo": echo}
-    if is_sqlite:
+    if is_postgresql(url):
+        # pre-ping: a node outlives a restart or failover of the server; a dead pooled connection is
+        # replaced before a request gets it, for one round trip per checkout.
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_pre_ping=True)
+        kwargs["connect_args"] = {"options": "-c timezone=UTC"}
+    if sqlite:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         kwargs["isolation_level"] = None  # we issue BEGIN ourselves, below
         # Sized to the threads that use it: AnyIO's 40 worker threads (in_db) plus the job workers.
@@ -55,11 +77,31 @@ def make_engine(url: str, *, echo: bool = False, synchronous: str = "NORMAL") ->
         # on most requests of a burst (issue 13).
         kwargs["pool_size"], kwargs["max_overflow"] = _POOL_SIZE, _POOL_OVERFLOW
     engine = create_engine(url, **kwargs)
-    if is_sqlite:
+    if sqlite:
         event.listen(engine, "connect", partial(_sqlite_pragmas, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         _WRITE_LOCKS[engine] = threading.RLock()
     return engine
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of the app database that `settings` name, with their SQLite mode or pool sizes."""
+    return make_engine(
+        settings.DB_URL,
+        echo=settings.DATABASE_ECHO,
+        synchronous=settings.SQLITE_SYNCHRONOUS,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_timeout=settings.DB_POOL_TIMEOUT,
+    )
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def is_postgresql(url: str) -> bool:
+    return url.startswith("postgresql")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str) -> None:

@@ -12,7 +12,8 @@ It applies, in this order:
 Rows are removed in batches of BATCH in short write transactions with a pause between them, so the
 API and the workers never wait long for the write lock (bench/housekeeping.py prints the p99 of
 `GET /jobs` during a run). Then a WAL checkpoint (TRUNCATE) gives the WAL's space back, and VACUUM
-runs only when it wins much (VACUUM_MIN_BYTES and a quarter of the file) and nothing runs.
+runs only when it wins much (VACUUM_MIN_BYTES and a quarter of the file) and nothing runs. On
+PostgreSQL both are skipped: its autovacuum gives space back, and its WAL is the server's business.
 
 This replaces the job-log retention thread that jobs/logs.py had: one mechanism, one schedule.
 """
@@ -239,6 +240,8 @@ class Housekeeping:
     def _vacuum_if_worth_it(self) -> bool:
         """VACUUM rewrites the whole file and blocks writers meanwhile: only when it wins much and
         nothing runs."""
+        if self.engine.dialect.name != "sqlite":
+            return False
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None
@@ -301,7 +304,9 @@ def _audit_batch(session: Session, cutoff: datetime) -> int:
 
 def checkpoint(engine: Engine) -> bool:
     """`PRAGMA wal_checkpoint(TRUNCATE)`: copy the WAL into the database and cut it to zero bytes.
-    False when a reader kept it from finishing (it is tried again at the next run)."""
+    False when a reader kept it from finishing (it is tried again at the next run), or on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return False
     with engine.connect() as conn:
         raw: Any = conn.connection.driver_connection
         # TRUNCATE holds off writers while it waits for readers: wait briefly, not busy_timeout (30 s).

@@ -39,10 +39,10 @@ from vcore_app.schedulers.thread import SchedulerThread, fire_on_start, make_tic
 from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import QUEUE_NAMES, Settings, SettingsError
 from vcore_app.tools.registry import ToolRegistry
+from vcore_app.users import ensure_first_superuser
 
 if TYPE_CHECKING:
     from vcore_app.cluster.events import ClusterEvents
-from vcore_app.users import ensure_first_superuser
 
 Role = Literal["all", "web", "worker"]
 
@@ -64,9 +64,7 @@ class Runtime:
         self.settings = settings
         self.role = role
         self.cluster = bool(settings.QUEUE_URL)
-        self.engine = db.make_engine(
-            settings.DB_URL, echo=settings.DATABASE_ECHO, synchronous=settings.SQLITE_SYNCHRONOUS
-        )
+        self.engine = db.engine_for(settings)
         self.boot_id = uuid.uuid4().hex
         self.started_at = time.time()
         # Settings fill both paths in (DATA_DIR/huey_*.sqlite3) when they are not set.

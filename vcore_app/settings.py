@@ -8,6 +8,7 @@ inside the data folder; they are filled in once DATA_DIR is known.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import ipaddress
 import json
 import os
@@ -84,8 +85,21 @@ class Settings(BaseSettings):
     )
     LOG_ROTATION: str = Field("10 MB", description="Size or age at which logs/vcore.log is rotated.")
     LOG_RETENTION: str = Field("14 days", description="How long rotated app logs are kept.")
-    DB_URL: str = Field("", description="SQLAlchemy URL of the app database (default: DATA_DIR/vcore.sqlite3).")
+    DB_URL: str = Field(
+        "",
+        description="SQLAlchemy URL of the app database (default: DATA_DIR/vcore.sqlite3), or a PostgreSQL "
+        "database for several nodes: postgresql://user:password@host:5432/name (needs the `cluster` extra).",
+    )
     DATABASE_ECHO: bool = Field(False, description="Log every SQL statement (very noisy).")
+    DB_POOL_SIZE: int = Field(
+        10, ge=1, le=1000, description="PostgreSQL: connections each process keeps open (SQLite sizes its own pool)."
+    )
+    DB_MAX_OVERFLOW: int = Field(
+        20, ge=0, le=1000, description="PostgreSQL: connections opened beyond DB_POOL_SIZE at busy times, then closed."
+    )
+    DB_POOL_TIMEOUT: float = Field(
+        30.0, gt=0, le=600, description="PostgreSQL: seconds a request waits for a free connection before it fails."
+    )
     SQLITE_SYNCHRONOUS: Literal["NORMAL", "FULL"] = Field(
         "NORMAL",
         description="SQLite's synchronous mode on every connection. NORMAL: a crash of the app loses nothing "
@@ -411,6 +425,11 @@ class Settings(BaseSettings):
             raise ValueError("`*` stands alone: list origins, or `*` for any origin without credentials")
         return origins
 
+    @field_validator("DB_URL")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return database_url(value) if value else value
+
     @field_validator("LOG_LEVEL", "SQLITE_SYNCHRONOUS", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -450,6 +469,21 @@ class Settings(BaseSettings):
     @property
     def backups_dir(self) -> Path:
         return self.DATA_DIR / "backups"
+
+
+def database_url(url: str) -> str:
+    """A database URL the app can open, as SQLAlchemy wants it: `postgresql://` means psycopg 3 (the
+    driver of the `cluster` extra), not SQLAlchemy's default psycopg2. ValueError says what is wrong."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not rest:
+        raise ValueError("expected a URL like sqlite:////path/vcore.sqlite3 or postgresql://user@host/name")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        if importlib.util.find_spec("psycopg") is None:  # the binary leaves it out (vcore.spec)
+            raise ValueError("PostgreSQL needs its driver: pip install 'vcore-app[cluster]'")
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        return url
+    raise ValueError(f"unsupported database {scheme!r} (use sqlite or postgresql)")
 
 
 def split_list(value: str) -> list[str]:

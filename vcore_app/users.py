@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from loguru import logger
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vcore_app import access, audit, db
@@ -87,8 +88,7 @@ def create_user(
         is_superuser=is_superuser,
         is_active=is_active,
     )
-    session.add(user)
-    session.flush()
+    _flush_unique(session=session, user=user, username=username, email=email)
     audit.record(session, action="user.create", target=_who(user))  # audit (issue 17)
     return user
 
@@ -147,6 +147,18 @@ def _check_unique(*, session: Session, username: str | None, email: str | None, 
             raise AppError(message, 409, fields=[FieldError(("body", field), message)])
 
 
+def _flush_unique(*, session: Session, user: User, username: str | None, email: str | None) -> None:
+    """Write `user`; a twin request that took the username or e-mail meanwhile is the same 409 as one
+    `_check_unique` saw. SQLite's one writer lets that look see the twin; on PostgreSQL both requests
+    pass it and the unique index stops the second once the first has committed (issue 20)."""
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        _check_unique(session=session, username=username, email=email, exclude=user.id)
+        raise
+
+
 def any_user_exists(*, session: Session) -> bool:
     return session.exec(select(User.id).limit(1)).first() is not None
 
@@ -160,8 +172,11 @@ def list_users(*, session: Session, limit: int, offset: int) -> tuple[list[User]
 def _is_last_active_superuser(*, session: Session, user: User) -> bool:
     if not (user.is_superuser and user.is_active):
         return False
-    others = select(User.id).where(User.is_superuser, User.is_active, User.id != user.id).limit(1)
-    return session.exec(others).first() is None
+    # FOR UPDATE, in id order: two superusers demoting each other at once must not both see the other
+    # still there. SQLite's one writer orders them anyway; PostgreSQL makes the second wait here and
+    # then see the first's change (issue 20).
+    active = select(User.id).where(User.is_superuser, User.is_active).order_by(col(User.id)).with_for_update()
+    return set(session.exec(active).all()) <= {user.id}
 
 
 def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> User:
@@ -185,8 +200,7 @@ def update_user(*, session: Session, user: User, changes: dict[str, Any]) -> Use
     _audit_changes(session, user, changes, password_changed=password is not None)  # audit (issue 17)
     for name, value in changes.items():
         setattr(user, name, value)
-    session.add(user)
-    session.flush()
+    _flush_unique(session=session, user=user, username=changes.get("username"), email=changes.get("email"))
     return user
 
 

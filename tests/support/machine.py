@@ -23,6 +23,18 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BINARY = ROOT / "dist" / "vcore-app"
 
 
+def postgres_bin() -> Path | None:
+    """The folder of Debian's newest PostgreSQL server programs (initdb, pg_ctl): Debian keeps them
+    off PATH under /usr/lib/postgresql/<version>/bin; a PATH entry counts too (other systems)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0
+    )
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
 @dataclass(frozen=True)
 class Group:
     """Tests that need one thing the machine may lack, and how to get it."""
@@ -93,6 +105,20 @@ GROUPS = (
         "root and mount(8)",
         lambda: os.geteuid() == 0 and shutil.which("mount") is not None,
         otherwise="run the tests as root, as .ci/run does; `mount` is Debian's package mount",
+    ),
+    Group(
+        "postgresql",
+        "the PostgreSQL half of the database tests (tests marked both_databases, test_postgres_*.py, test_db_copy.py)",
+        "PostgreSQL's server (initdb, pg_ctl)",
+        lambda: postgres_bin() is not None,
+        debian_package="postgresql",
+    ),
+    Group(
+        "redis",
+        "the Redis queue and live-event tests",
+        "redis-server",
+        lambda: shutil.which("redis-server") is not None,
+        debian_package="redis-server",
     ),
     Group(
         "binary",

@@ -20,7 +20,8 @@ def redis_server(folder: Path) -> Iterator[str]:
     port = free_port()
     config = folder / "redis.conf"
     config.write_text(
-        f'port {port}\nbind 127.0.0.1\ndir {folder}\nsave ""\nappendonly no\ndaemonize no\nlogfile {folder / "redis.log"}\n'
+        f'port {port}\nbind 127.0.0.1\ndir {folder}\nsave ""\nappendonly no\ndaemonize no\n'
+        f"logfile {folder / 'redis.log'}\n"
     )
     proc = subprocess.Popen(["redis-server", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:

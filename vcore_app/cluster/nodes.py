@@ -3,9 +3,9 @@ removed at a clean stop. `GET /api/v1/workers`, the dashboard and /metrics list 
 
 With QUEUE_URL (several nodes), each heartbeat also:
 - recovers nodes that stopped beating for WORKER_DEAD_AFTER_SECONDS: the row is marked lost by one
-  guarded UPDATE (one node wins; the dashboard shows it lost for a day), then its running jobs are settled as after a crash (queued again
-  while attempts remain, else failed "worker lost"; a kill under way ends as asked), and queued jobs
-  whose Redis message it had taken are enqueued again;
+  guarded UPDATE (one node wins; the dashboard shows it lost for a day), then its running jobs are
+  settled as after a crash (queued again while attempts remain, else failed "worker lost"; a kill
+  under way ends as asked), and queued jobs whose Redis message it had taken are enqueued again;
 - notices when this node itself was declared lost (its row is gone: a long pause, a network cut):
   it ends its running jobs' processes, whose outcome the ledger no longer takes from it (the runner's
   record is guarded by boot and attempt), and registers again;

@@ -100,6 +100,7 @@ class Attempt:
     control: Control
     plugins_dir: Path
     data_dir: Path
+    db_url: str  # the ledger a script's child process writes to (LLM usage, backups)
     kill_grace: float
     mark: str = ""  # VCORE_JOB_MARK of its processes (processes.job_mark)
     deny: Sequence[outbound.Network] = ()  # networks an api_post may not reach (API_POST_DENY_NETWORKS)
@@ -163,6 +164,7 @@ class ScriptExecutor(Executor):
                 JOB_ID_ENV: str(job.id),
                 ATTEMPT_ENV: str(job.attempt),
                 DATA_DIR_ENV: str(attempt.data_dir),  # the backup script's data folder (issue 17)
+                "DB_URL": attempt.db_url,  # not inherited: processes.child_env keeps it from jobs (issue 20)
             }
             code = run_process(argv, attempt=attempt, env=env, stdin=json.dumps(job.input or {}).encode())
             if code is None:

@@ -46,8 +46,9 @@ _spawn_lock = threading.Lock()
 _subreaper = False
 # Whether this kernel lists children in /proc (CONFIG_PROC_CHILDREN, on in common distributions).
 _PROC_CHILDREN = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/children")
-# Our own secrets never reach a job's environment, even when they were given as env vars.
-_PRIVATE_ENV = tuple(name for name in Settings.model_fields if "SECRET" in name or "PASSWORD" in name)
+# Our own secrets never reach a job's environment, even when they were given as env vars. DB_URL may
+# hold the PostgreSQL password (issue 20): a script job's child, our own code, gets it from the runner.
+_PRIVATE_ENV = (*(name for name in Settings.model_fields if "SECRET" in name or "PASSWORD" in name), "DB_URL")
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -73,6 +73,7 @@ class Runner:
                 control=control,
                 plugins_dir=wiring.settings.plugins_dir,
                 data_dir=wiring.settings.DATA_DIR,
+                db_url=wiring.settings.DB_URL,
                 kill_grace=wiring.settings.JOB_KILL_GRACE_SECONDS,
                 mark=processes.job_mark(self.boot_id, job_id),
                 deny=wiring.settings.api_post_deny,

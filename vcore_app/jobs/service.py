@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loguru import logger
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Engine, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from vcore_app import audit, db
@@ -149,8 +150,9 @@ def create_job(
     if wiring.disk is not None:
         wiring.disk.refuse_if_full()
     job = _new_job(spec, actor, idempotency_key)
-    session.add(job)
-    session.flush()
+    twin = _insert_unless_twin(session, [job], [idempotency_key] if idempotency_key is not None else None, actor)
+    if twin:
+        return twin[0], False
     _after_commit(session, wiring, job)
     db.on_commit(session, lambda: wiring.hub.notify("job.created", job))  # metrics (issue 17)
     if not isinstance(actor, ByScheduler):  # audit (issue 17): a scheduler's routine runs are in the ledger
@@ -186,8 +188,9 @@ def create_jobs(
     if wiring.disk is not None:
         wiring.disk.refuse_if_full()
     jobs = [_new_job(spec, actor, keys[index] if keys else None) for index, spec in enumerate(accepted)]
-    session.add_all(jobs)
-    session.flush()
+    twin = _insert_unless_twin(session, jobs, keys, actor)
+    if twin:
+        return twin, False
     now = utcnow()
     later: list[Job] = []
     waiting: dict[str, list[Job]] = {}
@@ -233,6 +236,27 @@ def _by_idempotency_key(session: Session, keys: list[str], actor: Actor) -> list
     if any(job.created_by != created_by for job in found.values()):
         raise AppError("This idempotency key is used by another job", 409)
     return [found[key] for key in keys if key in found]
+
+
+def _insert_unless_twin(session: Session, jobs: list[Job], keys: list[str] | None, actor: Actor) -> list[Job]:
+    """Insert `jobs`; or, when a twin request with the same idempotency keys got there first, return
+    its jobs. SQLite's one writer lets the caller's look see the twin's jobs beforehand; on PostgreSQL
+    both requests pass that look and the unique key stops the second here once the first has committed
+    (issue 20). The savepoint keeps the rest of the transaction usable for the answer; without keys
+    there is no twin to lose to, and no savepoint to pay for."""
+    if not keys:
+        session.add_all(jobs)
+        session.flush()
+        return []
+    try:
+        with session.begin_nested():
+            session.add_all(jobs)
+    except IntegrityError:
+        twin = _by_idempotency_key(session, keys, actor)
+        if not twin:
+            raise
+        return twin
+    return []
 
 
 def _new_job(spec: JobSpec, actor: Actor, idempotency_key: str | None) -> Job:
@@ -371,7 +395,8 @@ def list_jobs(
         if value is not None:
             filters.append(col(column) == value)
     if search:
-        filters.append(col(Job.name).contains(search, autoescape=True))
+        # icontains: SQLite's LIKE ignores (ASCII) case, PostgreSQL's would not; the search must not differ.
+        filters.append(col(Job.name).icontains(search, autoescape=True))
     items = session.exec(select(Job).where(*filters).order_by(col(Job.id).desc()).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(Job).where(*filters)).one()
     return list(items), total

@@ -99,7 +99,5 @@ def client_for_job(*, data_dir: Path | None, job_id: int | None) -> LLM:
         return LLM(settings)
     return LLM(
         settings,
-        on_result=recorder(
-            db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS), purpose="script", job_id=job_id
-        ),
+        on_result=recorder(db.engine_for(settings), purpose="script", job_id=job_id),
     )

@@ -4,7 +4,9 @@ The thread sleeps until the earliest `next_run_at` (no polling every second; at 
 to notice a jump of the wall clock) and is woken early when a scheduler is created, changed, toggled
 or deleted. Each due scheduler is handled in its own
 transaction that both creates the job and moves `next_run_at` on, so a slot never fires twice, also
-across a restart. Time comes from an injected clock, so tests drive it without sleeping.
+across a restart. That transaction reads the scheduler FOR UPDATE: SQLite's one writer made a second
+tick wait and see the moved slot, PostgreSQL lets two read the same row unless it is locked (issue 20).
+Time comes from an injected clock, so tests drive it without sleeping.
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ def _fire_one(*, engine: Engine, wiring: JobWiring, scheduler_id: int, now: date
 def _skip_slot(*, engine: Engine, scheduler_id: int, planned: datetime, now: datetime) -> None:
     """Move past `planned`, unless someone else already did (two ticks may fail on the same slot)."""
     with db.session(engine) as session:
-        scheduler = session.get(JobScheduler, scheduler_id)
+        scheduler = session.get(JobScheduler, scheduler_id, with_for_update=True)
         if scheduler is not None and scheduler.next_run_at == planned:
             scheduler.next_run_at = following_run(scheduler, planned, now)
             session.add(scheduler)

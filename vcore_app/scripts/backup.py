@@ -30,7 +30,7 @@ class Backup(Script):
             settings = load_settings()
         except SettingsError as exc:
             raise ScriptError(str(exc), permanent=True) from None
-        engine = db.make_engine(settings.DB_URL, synchronous=settings.SQLITE_SYNCHRONOUS)
+        engine = db.engine_for(settings)
         try:
             with db.session(engine, readonly=True) as session:
                 job = session.get(Job, ctx.job_id) if ctx.job_id is not None else None
