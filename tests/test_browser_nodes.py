@@ -23,8 +23,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}") as nodes:
+def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
+    """Nodes on a PostgreSQL database of their own, as in production."""
+    with running_cluster(tmp_path, postgres_url) as nodes:
         yield nodes
 
 

@@ -6,7 +6,6 @@ web node fires the schedulers."""
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,19 +20,19 @@ from websockets.sync.client import connect
 from tests.support.apps import RunningApp, app_env
 from tests.support.cluster import Cluster, admin, running_cluster, workers_of
 from tests.support.jobs import create, job, log_text, wait_status
+from tests.support.machine import group
 from tests.support.waiting import wait_for
 
 pytestmark = [
-    pytest.mark.skipif(
-        shutil.which("redis-server") is None, reason="redis-server is missing (apt-get install redis-server)"
-    ),
+    pytest.mark.skipif(not group("redis").present(), reason=group("redis").skip_reason),
     pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
 ]
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, f"sqlite:///{tmp_path / 'shared.sqlite3'}") as nodes:
+def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
+    """Nodes on a PostgreSQL database of their own, as in production."""
+    with running_cluster(tmp_path, postgres_url) as nodes:
         yield nodes
 
 
