@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import String, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col, select
 
 from vcore_app.jobs.service import owner_filter
@@ -31,11 +34,28 @@ class HourBar:
         return sum(self.counts.values())
 
 
+class _utc_hour(FunctionElement[str]):
+    """'YYYY-MM-DD HH' of a stored UTC time, in the SQL of either engine (issue 20)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_utc_hour, "sqlite")
+def _utc_hour_sqlite(element: _utc_hour, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"  # stored as 'YYYY-MM-DD HH:MM:SS...'
+
+
+@compiles(_utc_hour, "postgresql")
+def _utc_hour_postgresql(element: _utc_hour, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
+
+
 def jobs_per_hour(*, session: Session, now: datetime, actor: User) -> list[HourBar]:
     """Jobs `actor` may see created in each of the last 24 hours, by status: one grouped query on the
     created_at index."""
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
-    hour = func.substr(Job.created_at, 1, 13)  # 'YYYY-MM-DD HH' of the stored UTC time
+    hour = _utc_hour(Job.created_at)
     query = select(hour, Job.status, func.count()).where(Job.created_at >= start)
     owner = owner_filter(actor)
     if owner is not None:
