@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from websockets.sync.client import connect
 
@@ -291,3 +292,47 @@ def test_a_thousand_jobs_on_three_workers_survive_a_lost_worker_and_a_lost_sched
         raise AssertionError(f"the WebSocket missed {len(unseen())} final states, e.g. {unseen()[:5]}") from None
     for each in watchers:
         each.ws.close()
+
+
+def _job_processes(mark_prefix: str) -> list[psutil.Process]:
+    """Processes whose VCORE_JOB_MARK starts with `mark_prefix` (a node's boot id): its jobs' processes."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("VCORE_JOB_MARK", "").startswith(mark_prefix):
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def test_a_worker_that_comes_back_after_being_declared_lost_ends_its_jobs_and_changes_nothing(
+    cluster: Cluster,
+) -> None:
+    web = cluster.web()
+    paused = cluster.worker("--workers", "1")
+    auth = admin(web)
+    [node] = _alive_workers(cluster, auth, 1)
+    marker = cluster.folder / "ran-once"
+    created = create(
+        web.http,
+        auth,
+        type="command",
+        command=f"if [ -e {marker} ]; then echo second attempt; else touch {marker}; sleep 120; fi",
+        max_retries=1,
+    )
+    wait_status(web.http, auth, created["id"], "running", timeout=60)
+    wait_for(lambda: _job_processes(f"{node['id']}:"), 30)
+    paused.send_signal(signal.SIGSTOP)  # a long pause or a network cut: no heartbeat, the job goes on
+    try:
+        cluster.worker("--workers", "1")
+        done = wait_status(web.http, auth, created["id"], "done", timeout=90)
+        assert done["attempt"] == 2 and done["boot_id"] != node["id"]
+        assert _job_processes(f"{node['id']}:"), "the paused worker's job process should still be there"
+    finally:
+        paused.send_signal(signal.SIGCONT)
+    # Back, it finds itself declared lost: it ends its job's processes and the ledger keeps attempt 2.
+    wait_for(lambda: not _job_processes(f"{node['id']}:"), 60)
+    wait_for(lambda: any(n["pid"] == paused.pid and n["alive"] for n in workers_of(web, auth)), 60)
+    again = job(web.http, auth, created["id"])
+    assert (again["status"], again["attempt"], again["boot_id"]) == ("done", 2, done["boot_id"])

@@ -164,14 +164,22 @@ class Runner:
         if reason != "killed":
             with db.session(self.engine) as session:
                 service.mark_stopping(
-                    session=session, wiring=self.wiring, job_id=pk(job), reason=stop_text(reason, job)
+                    session=session,
+                    wiring=self.wiring,
+                    job_id=pk(job),
+                    reason=stop_text(reason, job),
+                    where=self._own_attempt(job),
                 )
+
+    def _own_attempt(self, job: Job) -> list[ColumnElement[bool]]:
+        """Its attempt, run by this node: a node declared lost (issue 20), back while another node runs
+        the job's next attempt, changes nothing of it."""
+        return [col(Job.attempt) == job.attempt, col(Job.boot_id) == self.boot_id]
 
     def _record(self, job: Job, outcome: Outcome, stop_reason: str | None, log: JobLog, *, notes: bool = True) -> None:
         job_id = pk(job)
         expect = [JobStatus.RUNNING]
-        # Its attempt, run by this node: a node declared lost (issue 20) reports to nobody.
-        where: list[ColumnElement[bool]] = [col(Job.attempt) == job.attempt, col(Job.boot_id) == self.boot_id]
+        where = self._own_attempt(job)
         with db.session(self.engine) as session:
             if stop_reason == "killed":  # only now, with no process of it left, is it cancelled
                 service.transition(

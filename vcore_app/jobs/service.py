@@ -334,11 +334,13 @@ def transition(
 TIMED_OUT = "timed out"
 
 
-def mark_stopping(*, session: Session, wiring: JobWiring, job_id: int, reason: str) -> Job | None:
+def mark_stopping(
+    *, session: Session, wiring: JobWiring, job_id: int, reason: str, where: Collection[ColumnElement[bool]] = ()
+) -> Job | None:
     """Show that a running job is being stopped (kill, timeout); the first reason stays."""
     statement = (
         update(Job)
-        .where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None))
+        .where(col(Job.id) == job_id, col(Job.status) == JobStatus.RUNNING, col(Job.stopping).is_(None), *where)
         .values(stopping=reason[:200])
         .returning(Job)
     )
