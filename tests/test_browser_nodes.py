@@ -45,7 +45,7 @@ def test_the_dashboard_lists_the_nodes_and_a_web_node_shows_a_workers_log(browse
         expect(nodes.locator("tr", has_text="worker")).to_contain_text("default")
         expect(nodes).to_contain_text("fires the schedulers")  # the web node holds the lease
         page.goto(f"{web.url}/jobs/{created['id']}")
-        expect(page.locator("#log")).to_contain_text("hello from the worker node")
+        expect(page.locator("#job-log")).to_contain_text("hello from the worker node")
         worker.send_signal(signal.SIGKILL)
         page.goto(f"{web.url}/")
 

@@ -265,7 +265,9 @@ def sqlite_files(runtime: Runtime) -> dict[str, Path]:
     if settings.DB_URL.startswith("sqlite:///"):
         found["app"] = Path(settings.DB_URL.removeprefix("sqlite:///"))
     for name, queue in runtime.queues.queues.items():
-        found[f"huey_{name}"] = Path(queue.huey.storage.filename)
+        filename = getattr(queue.huey.storage, "filename", None)  # none: the queue is on Redis (QUEUE_URL)
+        if filename:
+            found[f"huey_{name}"] = Path(filename)
     return found
 
 

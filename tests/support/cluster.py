@@ -46,13 +46,17 @@ class Cluster:
         self.webs.append(node)
         return node
 
-    def worker(self, *args: str, **extra: str) -> subprocess.Popen[str]:
-        """A worker node (`vcore-app worker`), with its own data folder and console log."""
+    def worker(self, *args: str, host: str | None = None, **extra: str) -> subprocess.Popen[str]:
+        """A worker node (`vcore-app worker`), with its own data folder and console log; with `host`,
+        in a UTS namespace of its own under that host name, as on another machine (needs root)."""
         data_dir = self.folder / f"worker{len(self.workers)}"
         data_dir.mkdir(parents=True)
         with open(self.folder / f"worker{len(self.workers)}-console.log", "w") as log:
+            command = [sys.executable, "-m", "vcore_app", "worker", "--data-dir", str(data_dir), *args]
+            if host is not None:
+                command = ["unshare", "--uts", "sh", "-c", f'hostname {host} && exec "$@"', "sh", *command]
             proc = subprocess.Popen(
-                [sys.executable, "-m", "vcore_app", "worker", "--data-dir", str(data_dir), *args],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 text=True,
