@@ -67,8 +67,10 @@ def test_jobs_never_see_db_url_and_the_backup_script_still_finds_the_ledger(
         assert backup["status"] == "failed" and "back it up with pg_dump" in backup["error"]
 
 
+# serve reaches the database through the runtime, db current through alembic: the two ways in.
 @pytest.mark.parametrize(
-    "command", [("serve", "--port", str(free_port())), ("users", "list"), ("db", "upgrade"), ("db", "current")]
+    "command",
+    [pytest.param(("serve", "--port", str(free_port())), id="serve"), pytest.param(("db", "current"), id="db")],
 )
 def test_a_database_server_that_cannot_be_reached_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
     unreachable = "postgresql://vcore:s3cret@127.0.0.1:1/vcore"
