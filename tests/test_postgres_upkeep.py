@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support.apps import ADMIN, app_env, make_settings
+from tests.support.apps import ADMIN, app_env, free_port, make_settings
 from tests.support.auth import login
 from tests.support.cli import run_cli
 from tests.support.jobs import create, log_text, wait_status
@@ -65,3 +65,17 @@ def test_jobs_never_see_db_url_and_the_backup_script_still_finds_the_ledger(
         assert "db=[]" in log_text(client, admin, command["id"])
         backup = wait_status(client, admin, create(client, admin, type="script", script="backup", input={})["id"])
         assert backup["status"] == "failed" and "back it up with pg_dump" in backup["error"]
+
+
+# serve reaches the database through the runtime, db current through alembic: the two ways in.
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(("serve", "--port", str(free_port())), id="serve"), pytest.param(("db", "current"), id="db")],
+)
+def test_a_database_server_that_cannot_be_reached_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
+    unreachable = "postgresql://vcore:s3cret@127.0.0.1:1/vcore"
+    result = run_cli(*command, "--data-dir", str(tmp_path / "data"), env=app_env(DB_URL=unreachable))
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: DB_URL='postgresql+psycopg://vcore:***@127.0.0.1:1/vcore': cannot connect (")
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr + result.stdout

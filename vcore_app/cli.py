@@ -6,7 +6,8 @@ User mistakes are one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -14,6 +15,9 @@ from vcore_app import __version__
 from vcore_app.paths import restore_frozen_environ
 from vcore_app.private import restrict_umask, user_umask
 from vcore_app.settings import QUEUE_NAMES, Settings, SettingsError, load_settings, settings_table
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 class _DefaultToServe(click.Group):
@@ -187,10 +191,13 @@ def db() -> None:
     """Database migrations (they also run by themselves at start)."""
 
 
-def _alembic(data_dir: str | None) -> Any:
-    from vcore_app.db import alembic_config
+def _alembic(data_dir: str | None, action: Callable[[Config], object]) -> None:
+    """`action` on the alembic configuration of the app database (a server out of reach: one line)."""
+    from vcore_app import db
 
-    return alembic_config(build_settings(data_dir).DB_URL)
+    url = build_settings(data_dir).DB_URL
+    with db.reaching(url):
+        action(db.alembic_config(url))
 
 
 @db.command()
@@ -200,7 +207,7 @@ def upgrade(data_dir: str | None, revision: str) -> None:
     """Upgrade the database to REVISION (default head)."""
     from alembic import command
 
-    command.upgrade(_alembic(data_dir), revision)
+    _alembic(data_dir, lambda cfg: command.upgrade(cfg, revision))
 
 
 @db.command()
@@ -210,7 +217,7 @@ def downgrade(data_dir: str | None, revision: str) -> None:
     """Downgrade the database to REVISION (default: one step back; `base` for empty)."""
     from alembic import command
 
-    command.downgrade(_alembic(data_dir), revision)
+    _alembic(data_dir, lambda cfg: command.downgrade(cfg, revision))
 
 
 @db.command()
@@ -219,7 +226,7 @@ def current(data_dir: str | None) -> None:
     """Print the revision the database is at."""
     from alembic import command
 
-    command.current(_alembic(data_dir))
+    _alembic(data_dir, command.current)
 
 
 @db.command()
@@ -228,7 +235,7 @@ def history(data_dir: str | None) -> None:
     """List the migrations, newest first."""
     from alembic import command
 
-    command.history(_alembic(data_dir))
+    _alembic(data_dir, command.history)
 
 
 @db.command()
@@ -243,9 +250,12 @@ def revision(data_dir: str | None, message: str, autogenerate: bool) -> None:
     """Write a new migration into the migrations folder, numbered after the head."""
     from alembic import command
 
-    script = command.revision(_alembic(data_dir), message=message, autogenerate=autogenerate)
-    if script is not None and not isinstance(script, list):
-        click.echo(f"wrote {script.path}")
+    def write(cfg: Config) -> None:
+        script = command.revision(cfg, message=message, autogenerate=autogenerate)
+        if script is not None and not isinstance(script, list):
+            click.echo(f"wrote {script.path}")
+
+    _alembic(data_dir, write)
 
 
 @db.command("copy")
@@ -403,7 +413,10 @@ def new(kind: str, name: str, data_dir: str | None, package_dir: str | None) -> 
 def main() -> None:
     restrict_umask()  # first: every file made from here on is private (private.py)
     restore_frozen_environ()
-    cli(prog_name="vcore-app")
+    try:
+        cli(prog_name="vcore-app")
+    except SettingsError as exc:  # found past the settings, e.g. a DB_URL server that cannot be reached
+        fail(str(exc))
 
 
 @cli.group()

@@ -24,9 +24,12 @@ from alembic import command
 from alembic.config import Config
 from loguru import logger
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from vcore_app.paths import migrations_dir
+from vcore_app.settings import SettingsError
 
 if TYPE_CHECKING:
     from vcore_app.settings import Settings
@@ -192,4 +195,27 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """`alembic upgrade head` from code: idempotent, runs before anything listens."""
-    command.upgrade(alembic_config(url), revision)
+    with reaching(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Work on the database at `url`: a PostgreSQL server that cannot be reached (down, wrong password,
+    no such database) is a SettingsError, one line naming DB_URL without its password, not a traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not is_postgresql(url):
+            raise
+        raise SettingsError(f"DB_URL='{shown_url(url)}': cannot connect ({first_line(exc)})") from None
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def first_line(exc: DBAPIError) -> str:
+    """What the driver said, without SQLAlchemy's statement and link."""
+    return str(exc.orig or exc).strip().splitlines()[0]

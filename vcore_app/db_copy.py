@@ -39,7 +39,7 @@ class Copied:
 def copy_database(*, settings: Settings, to: str, batch: int = BATCH) -> Copied:
     """Copy the database of `settings` (DB_URL) into the empty PostgreSQL database `to`."""
     target_url = _target_url(to)
-    shown = make_url(target_url).render_as_string(hide_password=True)
+    shown = db.shown_url(target_url)
     try:
         lock = InstanceLock.acquire(settings.DATA_DIR)
     except AlreadyRunning as running:
@@ -82,8 +82,7 @@ def _refuse_unless_empty(target: Engine, shown: str) -> None:
                 if table.name in present and conn.execute(select(func.count()).select_from(table)).scalar():
                     raise CopyError(f"{shown} is not empty (table {table.name} has rows); copy into an empty database")
     except OperationalError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise CopyError(f"cannot connect to {shown}: {reason}") from None
+        raise CopyError(f"cannot connect to {shown}: {db.first_line(exc)}") from None
 
 
 def _copy_tables(source: Engine, target: Engine, batch: int) -> dict[str, int]:

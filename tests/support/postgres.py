@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from sqlalchemy import create_engine, text
 
 from tests.support.apps import free_port
@@ -33,6 +34,8 @@ from vcore_app.db import migrate
 
 SUPERUSER = "postgres"
 TEMPLATE = "vcore_template"
+_PREFIX = "vcore-pg-"
+_OWNER = "owner.pid"  # the test process that started the server
 # Speed over durability: nothing here must survive a crash of the machine.
 _FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
@@ -92,14 +95,28 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _stop_orphans() -> None:
+    """Stop the servers of test processes that died without stopping them (killed, or a broken pipe
+    of `pytest | head`): the server would otherwise run on, in /tmp, until the machine restarts."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*/{_OWNER}"):
+        try:
+            alive = psutil.pid_exists(int(owner.read_text()))
+        except (OSError, ValueError):
+            continue
+        if not alive:
+            PostgresServer(folder=owner.parent, port=0).stop()
+
+
 def start_server(attempts: int = 3) -> PostgresServer:
     """initdb (trust on loopback) and pg_ctl start -w on a free port; a port taken between finding it
     free and binding it (another worker) is retried on a new one."""
     bin_dir = postgres_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL's initdb was not found")
+    _stop_orphans()
     # Not under pytest's tmp folder: that one is private to root (0700) and `postgres` could not enter it.
-    folder = Path(tempfile.mkdtemp(prefix="vcore-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    (folder / _OWNER).write_text(str(os.getpid()))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     try:
