@@ -91,17 +91,20 @@ def test_a_job_made_on_one_web_node_runs_on_a_worker_and_every_web_node_shows_it
         assert "first" in text and "attempt 1 of 1" in text
 
 
-def test_a_kill_on_any_web_node_reaches_the_worker_that_runs_the_job(cluster: Cluster) -> None:
+def test_a_kill_on_any_web_node_and_a_timeout_reach_the_worker_that_runs_the_job(cluster: Cluster) -> None:
     web_a, web_b = cluster.web(), cluster.web()
     cluster.worker()
     auth_a, auth_b = admin(web_a), admin(web_b)
     _alive_workers(cluster, auth_a, 1)
+    slow = create(web_a.http, auth_a, type="command", command="sleep 120", timeout_seconds=2)
     created = create(web_a.http, auth_a, type="command", command="sleep 120")
     wait_status(web_a.http, auth_a, created["id"], "running", timeout=60)
     response = web_b.http.post(f"/api/v1/jobs/{created['id']}/kill", headers=auth_b)
     assert response.status_code in (200, 202), response.text
     killed = wait_status(web_b.http, auth_b, created["id"], "cancelled", timeout=60)
     assert "killed by admin" in killed["error"]
+    timed_out = wait_status(web_b.http, auth_b, slow["id"], "failed", timeout=60)
+    assert timed_out["error"].startswith("timed out after 2 s")
 
 
 def test_a_lost_workers_job_runs_again_on_another_and_fails_once_its_attempts_are_spent(cluster: Cluster) -> None:
