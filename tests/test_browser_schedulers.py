@@ -3,7 +3,6 @@ real browser, the live preview of the next runs as a cron expression is typed.""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from playwright.sync_api import expect
@@ -22,7 +21,8 @@ FORM = {
     "overlap_policy": "skip",
     "misfire_policy": "run_once",
     "enabled": "on",
-    "job_template": json.dumps({"type": "command", "command": "echo backup"}),
+    "job_type": "command",
+    "job_command": "echo backup",
 }
 
 
@@ -45,10 +45,11 @@ def test_errors_are_shown_next_to_their_fields_and_the_input_is_kept(
     assert page_.status_code == 422
     assert 'data-error-for="cron"' in page_.text and "not a valid cron expression" in page_.text
     assert 'value="nightly backup"' in page_.text
-    bad_template = _create(client, admin_headers, job_template='{"type": "command"}')
-    assert bad_template.status_code == 422 and "command: Field required for a command job" in bad_template.text
-    not_json = _create(client, admin_headers, job_template="{nope")
-    assert not_json.status_code == 422 and "Not valid JSON" in not_json.text
+    no_command = _create(client, admin_headers, job_command="")
+    assert no_command.status_code == 422
+    assert 'data-error-for="job_command">Field required for a command job' in no_command.text
+    not_json = _create(client, admin_headers, job_source="json", job_json="{nope")
+    assert not_json.status_code == 422 and 'data-error-for="job_json">Not valid JSON' in not_json.text
 
 
 def test_toggle_run_now_and_delete_from_the_list(client: TestClient, admin_headers: dict[str, str]) -> None:
@@ -70,7 +71,7 @@ def test_regular_users_get_403_on_scheduler_pages(client: TestClient, make_user:
 def test_the_preview_shows_five_runs_and_a_bad_expression_shows_its_error(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{ui_app.url}/schedulers/new")
     page.fill("#f-name", "every quarter hour")
-    page.fill("#f-tz", "America/Chicago")
+    page.fill("#f-timezone", "America/Chicago")
     page.fill("#f-cron", "*/15 * * * *")
     expect(page.locator("#preview-list li")).to_have_count(5)
     expect(page.locator("#preview-zone")).to_contain_text("America/Chicago")
@@ -86,7 +87,7 @@ def test_the_preview_shows_five_runs_and_a_bad_expression_shows_its_error(page, 
         page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")
         page.reload()
         page.fill("#f-name", "weekday mornings")
-        page.fill("#f-tz", "Europe/Berlin")
+        page.fill("#f-timezone", "Europe/Berlin")
         page.fill("#f-cron", "0 9 * * 1-5")
         expect(page.locator("#preview-list li").first).to_contain_text("09:00")
         expect(page.locator("#preview-list")).not_to_contain_text("Sat")
@@ -98,10 +99,10 @@ def test_the_preview_shows_five_runs_and_a_bad_expression_shows_its_error(page, 
 
 def test_the_trigger_choice_shows_only_its_fields(page, ui_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{ui_app.url}/schedulers/new")
-    page.select_option("#f-trigger", "repeat")
-    expect(page.locator("#f-every")).to_be_visible()
+    page.select_option("#f-trigger_type", "repeat")
+    expect(page.locator("#f-repeat_every_seconds")).to_be_visible()
     expect(page.locator("#f-cron")).to_be_hidden()
-    page.fill("#f-every", "90")
+    page.fill("#f-repeat_every_seconds", "90")
     expect(page.locator("#preview-list li")).to_have_count(5)
-    page.select_option("#f-trigger", "on_start")
-    expect(page.locator("#f-every")).to_be_hidden()
+    page.select_option("#f-trigger_type", "on_start")
+    expect(page.locator("#f-repeat_every_seconds")).to_be_hidden()
