@@ -1,7 +1,8 @@
 // The job editor (jobs/_editor.html) on /jobs/new and in the scheduler form: the chosen type's
 // section, the script's description, and the JSON view kept in sync with the fields both ways.
 // The hidden `source` field tells the server (web/job_form.py) which one was edited last: that one
-// is saved. JSON the fields cannot show (an unknown key, a value no option has) stays in charge.
+// is saved. JSON the fields cannot show stays in charge: a value no option has until a field is
+// edited, a key without a field (`meta`) for good, kept in the JSON as the fields change.
 (function () {
   "use strict";
 
@@ -27,6 +28,7 @@
     var status = root.querySelector("[data-job-json-status]");
     var script = root.querySelector("[data-script-picker]");
     var description = root.querySelector("[data-script-description]");
+    var kept = {};  // the JSON's keys that no field shows, kept as the fields are edited
 
     function showSection() {
       root.querySelectorAll("fieldset[data-job-type]").forEach(function (section) {
@@ -82,8 +84,12 @@
         status.textContent = "The JSON follows once this is fixed: " + broken;
         return;
       }
+      var keeps = Object.keys(kept);
+      keeps.forEach(function (name) { spec[name] = kept[name]; });
       json.value = JSON.stringify(spec, null, 2);
-      status.textContent = "";
+      // Keys without a field live in the JSON only: it stays what is saved.
+      if (keeps.length) source.value = "json";
+      status.textContent = keeps.length ? "Kept from the JSON: " + keeps.join(", ") + "." : "";
     }
 
     // Show one value of the JSON in its field; false when the field cannot hold it as it is.
@@ -131,7 +137,12 @@
         shown[name] = true;
         if (name !== "type" && !set(field, spec[name])) unshown.push(name);
       });
-      Object.keys(spec).forEach(function (name) { if (!shown[name]) unshown.push(name); });
+      kept = {};
+      Object.keys(spec).forEach(function (name) {
+        if (shown[name]) return;
+        kept[name] = spec[name];
+        unshown.push(name);
+      });
       status.textContent = unshown.length ?
         "The fields cannot show " + unshown.join(", ") + ": the JSON is saved as it is." : "";
     }

@@ -1,0 +1,108 @@
+"""The job a scheduler creates, edited in a real browser with the new-job form's editor: no JSON to
+type, shown back as typed, the advanced JSON view in sync both ways, and "Schedule this…" from a job."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.support.apps import RunningApp
+
+LIVE = 20_000  # ms: generous for a loaded CI machine; the waits end as soon as the page shows it
+QUOTED = "echo \"hello 'world'\""
+
+
+def _save(page: Page) -> None:
+    page.click("#scheduler-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/schedulers/\d+$"))
+
+
+def _json_view(page: Page) -> dict[str, object]:
+    """The advanced view, opened as a person would, read as JSON."""
+    view = page.locator("#job-editor details")
+    if view.get_attribute("open") is None:
+        view.locator("summary").click()
+    parsed: dict[str, object] = json.loads(page.locator("#f-job_json").input_value())
+    return parsed
+
+
+def test_a_command_with_quotes_is_scheduled_without_json_and_runs_exactly(page: Page, ui_app: RunningApp) -> None:
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.fill("#f-name", "quoted greeting")
+    page.select_option("#f-job_type", "command")
+    page.fill("#f-job_command", QUOTED)
+    _save(page)
+    expect(page.locator(".alert-success")).to_contain_text("Scheduler quoted greeting created.")
+
+    expect(page.locator("#f-job_command")).to_have_value(QUOTED)  # as typed, nothing escaped
+    expect(page.locator("#f-job_name")).to_have_value("")
+    assert _json_view(page) == {"type": "command", "command": QUOTED}  # no defaults, no "name": ""
+
+    page.click("button:has-text('Run now')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    expect(page.locator("#job-command")).to_have_text(QUOTED)
+    expect(page.locator("#job-name")).to_have_text("quoted greeting")
+    expect(page.locator("#job-log")).to_contain_text("hello 'world'", timeout=LIVE)
+    expect(page.locator("#job-status [data-field=status]")).to_have_text("done", timeout=LIVE)
+
+
+def test_the_json_view_follows_the_fields_and_the_fields_follow_it(page: Page, ui_app: RunningApp) -> None:
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.fill("#f-name", "hook caller")
+    page.fill("#f-job_command", "echo one")
+    page.select_option("#f-job_priority", "high")
+    assert _json_view(page) == {"type": "command", "command": "echo one", "priority": "high"}
+
+    typed = '{"type": "api_post", "url": "https://example.com/hook", "headers": {"X-Token": "abc"}, "max_retries": 2}'
+    page.fill("#f-job_json", typed)
+    expect(page.locator("#f-job_type")).to_have_value("api_post")
+    expect(page.locator("#f-job_url")).to_be_visible()
+    expect(page.locator("#f-job_command")).to_be_hidden()
+    expect(page.locator("#f-job_url")).to_have_value("https://example.com/hook")
+    expect(page.locator("#f-job_headers")).to_have_value('{\n  "X-Token": "abc"\n}')
+    expect(page.locator("#f-job_priority")).to_have_value("normal")
+    expect(page.locator("#f-job_max_retries")).to_have_value("2")
+
+    page.fill("#f-job_json", '{"type": "command", "command": "true", "meta": {"team": "ops"}}')
+    expect(page.locator("#job-editor [data-job-json-status]")).to_contain_text("cannot show meta")
+    _save(page)
+    assert _json_view(page) == {"type": "command", "command": "true", "meta": {"team": "ops"}}  # kept whole
+    expect(page.locator("#f-job_command")).to_have_value("true")
+
+    page.fill("#f-job_command", "echo two")  # a key without a field stays in the JSON
+    expect(page.locator("#job-editor [data-job-json-status]")).to_contain_text("Kept from the JSON: meta.")
+    assert _json_view(page) == {"type": "command", "command": "echo two", "meta": {"team": "ops"}}
+    _save(page)
+    assert _json_view(page) == {"type": "command", "command": "echo two", "meta": {"team": "ops"}}
+
+    page.fill("#f-job_json", '{"type": "command", "command": "echo three"}')
+    page.fill("#f-job_timeout_seconds", "30")  # the fields, edited last, are saved
+    _save(page)
+    assert _json_view(page) == {"type": "command", "command": "echo three", "timeout_seconds": 30}
+
+
+def test_schedule_this_fills_the_editor_from_a_job(page: Page, ui_app: RunningApp) -> None:
+    page.goto(f"{ui_app.url}/jobs/new")
+    page.select_option("#f-type", "command")
+    page.fill("#f-name", "greet in tmp")
+    page.fill("#f-command", 'echo "$GREETING" from "$(pwd)"')
+    page.fill("#f-cwd", "/tmp")
+    page.fill("#f-env", "GREETING=hi there")
+    page.fill("#f-max_retries", "2")
+    page.click("#job-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    expect(page.locator("#job-log")).to_contain_text("hi there from /tmp", timeout=LIVE)
+
+    page.click("text=Schedule this…")
+    page.wait_for_url(re.compile(r".*/schedulers/new\?from_job=\d+$"))
+    expect(page.locator("#f-name")).to_have_value("greet in tmp")
+    expect(page.locator("#f-job_type")).to_have_value("command")
+    expect(page.locator("#f-job_command")).to_have_value('echo "$GREETING" from "$(pwd)"')
+    expect(page.locator("#f-job_cwd")).to_have_value("/tmp")
+    expect(page.locator("#f-job_env")).to_have_value("GREETING=hi there")
+    expect(page.locator("#f-job_max_retries")).to_have_value("2")
+    _save(page)
+    expect(page.locator(".alert-success")).to_contain_text("Scheduler greet in tmp created.")
+    expect(page.locator("#f-job_env")).to_have_value("GREETING=hi there")
