@@ -106,3 +106,32 @@ def test_schedule_this_fills_the_editor_from_a_job(page: Page, ui_app: RunningAp
     _save(page)
     expect(page.locator(".alert-success")).to_contain_text("Scheduler greet in tmp created.")
     expect(page.locator("#f-job_env")).to_have_value("GREETING=hi there")
+
+
+def test_a_script_scheduler_is_made_from_the_script_s_own_form(page: Page, ui_app: RunningApp) -> None:
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.fill("#f-name", "tmp report")
+    page.select_option("#f-job_type", "script")
+    page.select_option("#f-job_script", "disk_usage")
+    expect(page.locator("#f-job_input-disk_usage-top")).to_have_value("10")  # the schema's default
+    expect(page.locator("#f-job_input-http_check-url")).to_be_hidden()
+    page.fill("#f-job_input-disk_usage-path", "/tmp")
+    assert _json_view(page) == {"type": "script", "script": "disk_usage", "input": {"path": "/tmp"}}
+    _save(page)
+    expect(page.locator(".alert-success")).to_contain_text("Scheduler tmp report created.")
+    expect(page.locator("#f-job_script")).to_have_value("disk_usage")
+    expect(page.locator("#f-job_input-disk_usage-path")).to_have_value("/tmp")
+    assert _json_view(page) == {"type": "script", "script": "disk_usage", "input": {"path": "/tmp"}}
+
+    page.fill("#f-job_json", '{"type": "script", "script": "disk_usage", "input": {"path": "/var", "top": 3}}')
+    expect(page.locator("#f-job_input-disk_usage-path")).to_have_value("/var")
+    expect(page.locator("#f-job_input-disk_usage-top")).to_have_value("3")
+    page.fill("#f-job_input-disk_usage-path", "/tmp")
+    _save(page)
+
+    page.click("button:has-text('Run now')")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    expect(page.locator("#job-status [data-field=status]")).to_have_text("done", timeout=LIVE)
+    expect(page.locator("#job-name")).to_have_text("tmp report")
+    expect(page.locator("main")).to_contain_text('"path": "/tmp"')
+    expect(page.locator("main")).to_contain_text('"top": 3')

@@ -38,9 +38,22 @@
       });
     }
 
+    // The chosen script: its description, and its input form (the others are not sent).
     function describe() {
       var option = script.selectedOptions[0];
       description.textContent = option ? option.getAttribute("data-description") : "";
+      root.querySelectorAll("fieldset[data-script-form]").forEach(function (form) {
+        var chosen = form.getAttribute("data-script-form") === script.value;
+        form.hidden = !chosen;
+        form.disabled = !chosen;
+      });
+    }
+
+    function inputFields() {
+      var form = Array.prototype.find.call(root.querySelectorAll("fieldset[data-script-form]"), function (candidate) {
+        return candidate.getAttribute("data-script-form") === script.value;
+      });
+      return form ? Array.prototype.slice.call(form.querySelectorAll("[data-input]")) : [];
     }
 
     // The fields of the chosen type, in the order the form shows them.
@@ -51,18 +64,34 @@
       });
     }
 
-    function value(field) {  // the field's part of the spec; undefined: left out
-      var raw = field.value.trim();
+    // The field's part of the spec; undefined: left out (empty, or still its default, as
+    // web/job_form.py leaves it out).
+    function value(field) {
       var kind = field.getAttribute("data-kind");
+      var fallback = field.getAttribute("data-default");
+      if (kind === "checkbox") return field.checked === (fallback === "on") ? undefined : field.checked;
+      var raw = field.value.trim();
       if (!raw) return undefined;
-      if (kind === "json") return JSON.parse(raw);
+      if (kind === "json") {
+        var parsed = JSON.parse(raw);
+        return fallback && JSON.stringify(parsed) === JSON.stringify(JSON.parse(fallback)) ? undefined : parsed;
+      }
       if (kind === "env") return parseEnv(field.value);
       if (kind === "number") {
         var number = Number(raw);
         if (!isFinite(number)) return raw;
-        return number === Number(field.getAttribute("data-default")) ? undefined : number;
+        return fallback && number === Number(fallback) ? undefined : number;
       }
-      return raw === field.getAttribute("data-default") ? undefined : raw;
+      return field.value === fallback ? undefined : field.value;
+    }
+
+    function scriptInput() {
+      var input = {};
+      inputFields().forEach(function (field) {
+        var part = value(field);
+        if (part !== undefined) input[field.getAttribute("data-input")] = part;
+      });
+      return input;
     }
 
     function labelOf(field) {
@@ -70,12 +99,10 @@
     }
 
     function fieldsToJson() {
-      var spec = {};
       var broken = null;
-      fields().forEach(function (field) {
+      fields().concat(inputFields()).forEach(function (field) {
         try {
-          var part = value(field);
-          if (part !== undefined) spec[field.getAttribute("data-spec")] = part;
+          value(field);
         } catch (error) {
           broken = broken || labelOf(field) + ": " + error.message;
         }
@@ -84,6 +111,13 @@
         status.textContent = "The JSON follows once this is fixed: " + broken;
         return;
       }
+      var spec = {};
+      fields().forEach(function (field) {
+        var name = field.getAttribute("data-spec");
+        var part = value(field);
+        if (part !== undefined) spec[name] = part;
+        if (name === "script" && Object.keys(scriptInput()).length) spec.input = scriptInput();
+      });
       var keeps = Object.keys(kept);
       keeps.forEach(function (name) { spec[name] = kept[name]; });
       json.value = JSON.stringify(spec, null, 2);
@@ -95,6 +129,10 @@
     // Show one value of the JSON in its field; false when the field cannot hold it as it is.
     function set(field, part) {
       var kind = field.getAttribute("data-kind");
+      if (kind === "checkbox") {
+        field.checked = part === undefined ? field.getAttribute("data-default") === "on" : Boolean(part);
+        return part === undefined || typeof part === "boolean";
+      }
       if (part === undefined) {
         field.value = field.getAttribute("data-default") || "";
         return true;
@@ -137,6 +175,18 @@
         shown[name] = true;
         if (name !== "type" && !set(field, spec[name])) unshown.push(name);
       });
+      if (type.value === "script") {
+        describe();
+        shown.input = true;
+        var given = spec.input && typeof spec.input === "object" ? spec.input : {};
+        var known = {};
+        inputFields().forEach(function (field) {
+          var name = field.getAttribute("data-input");
+          known[name] = true;
+          if (!set(field, given[name])) unshown.push("input." + name);
+        });
+        Object.keys(given).forEach(function (name) { if (!known[name]) unshown.push("input." + name); });
+      }
       kept = {};
       Object.keys(spec).forEach(function (name) {
         if (shown[name]) return;
@@ -158,7 +208,7 @@
       if (event.target === json) {
         source.value = "json";
         jsonToFields();
-      } else if (event.target.hasAttribute("data-spec")) {
+      } else if (event.target.hasAttribute("data-spec") || event.target.hasAttribute("data-input")) {
         source.value = "editor";
         fieldsToJson();
       }

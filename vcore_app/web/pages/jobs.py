@@ -24,11 +24,21 @@ from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.schedulers import service as scheduler_service
+from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.web import flash
 from vcore_app.web.charts import table_chart
 from vcore_app.web.deps import actor, in_db, runtime, settings
-from vcore_app.web.errors import field_messages
-from vcore_app.web.job_form import DEFAULTS, EDITOR_FIELDS, editor_errors, editor_values, posted_values, spec_input
+from vcore_app.web.job_form import (
+    DEFAULTS,
+    EDITOR_FIELDS,
+    editor_errors,
+    editor_values,
+    input_key,
+    input_text,
+    posted_values,
+    script_fields,
+    spec_input,
+)
 from vcore_app.web.pages.login import safe_next
 from vcore_app.web.schemas import JobQuery
 from vcore_app.web.templating import render
@@ -196,12 +206,18 @@ async def delete_job(request: Request) -> Response:
 
 
 def editor_choices(request: Request, types: list[JobType]) -> dict[str, Any]:
-    """What the job editor (jobs/_editor.html) offers: types, priorities, queues, scripts."""
+    """What the job editor (jobs/_editor.html) offers: types, priorities, queues, scripts with the
+    fields of their input forms."""
+    registry = runtime(request).wiring.scripts
+    scripts = registry.describe()
     return {
         "types": types,
         "priorities": list(JobPriority),
         "queues": get_args(QueueName),
-        "scripts": runtime(request).wiring.scripts.describe(),
+        "scripts": scripts,
+        "script_fields": {script["name"]: script_fields(registry, script["name"]) for script in scripts},
+        "input_key": input_key,
+        "input_text": input_text,
         "job_defaults": DEFAULTS,
     }
 
@@ -215,7 +231,7 @@ def _new_form(
         "jobs/new.html",
         {
             "nav": "Jobs",
-            "values": {**editor_values({"type": str(types[0])}), **values},
+            "values": {**editor_values({"type": str(types[0])}, runtime(request).wiring.scripts), **values},
             "errors": errors,
             **editor_choices(request, types),
         },
@@ -227,14 +243,15 @@ async def new_job_page(request: Request) -> HTMLResponse:
     """The form, pre-filled by a link (the dashboard's "Run your first command") with the editor's
     own fields, shown for the user to read and submit, never run by following the link."""
     prefilled = {name: value for name, value in request.query_params.items() if name in EDITOR_FIELDS}
-    spec, _ = spec_input(prefilled)  # a field that cannot be read shows as it came, and errs on submit
-    return _new_form(request, actor(request), {**editor_values(spec), **prefilled}, {})
+    scripts = runtime(request).wiring.scripts
+    spec, _ = spec_input(prefilled, scripts)  # a field that cannot be read shows as it came, and errs on submit
+    return _new_form(request, actor(request), {**editor_values(spec, scripts), **prefilled}, {})
 
 
-def _spec_errors(exc: AppError) -> dict[str, str]:
+def _spec_errors(exc: AppError, data: dict[str, Any], scripts: ScriptRegistry) -> dict[str, str]:
     """The form's fields are the spec's: a nested error (a script's input field) shows on its
     top-level field, a refusal naming no field (command jobs need a superuser) on the type."""
-    return editor_errors(field_messages(exc.fields, default="type")) if exc.fields else {"type": exc.message}
+    return editor_errors(exc.fields, data, scripts) if exc.fields else {"type": exc.message}
 
 
 def _missing_for_type(data: dict[str, Any]) -> dict[str, str]:
@@ -250,14 +267,14 @@ def _missing_for_type(data: dict[str, Any]) -> dict[str, str]:
 async def create_job(request: Request) -> Response:
     user, wiring = actor(request), runtime(request).wiring
     posted = await read_form(request)
-    data, errors = spec_input(posted)
+    data, errors = spec_input(posted, wiring.scripts)
     # Every error of the form at once: a field its type needs is otherwise only checked (by the
     # domain) once the rest is valid, so a person would fix the form in two rounds.
     errors = {**_missing_for_type(data), **errors}
     try:
         spec = JobSpec.model_validate(data)
     except ValidationError as exc:
-        shown = {**editor_errors(field_messages(field_errors(exc), default="type")), **errors}
+        shown = {**editor_errors(field_errors(exc), data, wiring.scripts), **errors}
         return _new_form(request, user, posted_values(posted), shown, 422)
     if errors:
         return _new_form(request, user, posted_values(posted), errors, 422)
@@ -268,5 +285,5 @@ async def create_job(request: Request) -> Response:
     except AppError as exc:
         if exc.status not in (403, 422):
             raise
-        return _new_form(request, user, posted_values(posted), _spec_errors(exc), exc.status)
+        return _new_form(request, user, posted_values(posted), _spec_errors(exc, data, wiring.scripts), exc.status)
     return flash.redirect(request, f"/jobs/{job.id}", f"Job {job.id} created.")

@@ -20,6 +20,7 @@ from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobScheduler, JobType
 from vcore_app.notify.rules import default_events
 from vcore_app.schedulers import service
+from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.settings import NOTIFY_RULE_EVENTS
 from vcore_app.web import flash
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
@@ -134,7 +135,7 @@ async def new_scheduler_page(request: Request) -> Response:
     if raw is not None:
         name, spec = await _job_spec(request, raw)
         values["name"] = name
-    return _form_page(request, None, values, editor_values(spec, _JOB_FIELDS))
+    return _form_page(request, None, values, editor_values(spec, _scripts(request), _JOB_FIELDS))
 
 
 async def _job_spec(request: Request, raw: str) -> tuple[str, dict[str, Any]]:
@@ -156,11 +157,15 @@ async def scheduler_page(request: Request) -> Response:
         return scheduler, runs
 
     scheduler, runs = await in_db(request, work, readonly=True)
-    values, job = _form_values(scheduler, scheduler.timezone), editor_values(scheduler.job_template, _JOB_FIELDS)
-    return _form_page(request, scheduler, values, job, runs=runs)
+    job = editor_values(scheduler.job_template, _scripts(request), _JOB_FIELDS)
+    return _form_page(request, scheduler, _form_values(scheduler, scheduler.timezone), job, runs=runs)
 
 
-def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _scripts(request: Request) -> ScriptRegistry:
+    return runtime(request).wiring.scripts
+
+
+def _payload(form: dict[str, str], scripts: ScriptRegistry) -> tuple[dict[str, Any], dict[str, str]]:
     """The posted form as an API payload, and the errors found before validation (a job field
     that cannot be read)."""
     payload: dict[str, Any] = {
@@ -172,24 +177,24 @@ def _payload(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     trigger = payload["trigger_type"]
     payload["cron"] = form.get("cron", "") if trigger == "cron" else None
     payload["repeat_every_seconds"] = (form.get("repeat_every_seconds") or None) if trigger == "repeat" else None
-    payload["job_template"], errors = spec_input(form, JOB)
+    payload["job_template"], errors = spec_input(form, scripts, JOB)
     return payload, errors
 
 
-def _field_errors(fields: list[FieldError]) -> dict[str, str]:
+def _field_errors(fields: list[FieldError], template: dict[str, Any], scripts: ScriptRegistry) -> dict[str, str]:
     """The domain's errors next to the form's fields: those inside the job template next to the job
     editor's, the others next to the scheduler's (one naming no field by the name)."""
     inside = [error for error in fields if error.loc[1:2] == ("job_template",)]
     outside = [error for error in fields if error.loc[1:2] != ("job_template",)]
-    job = field_messages(inside, under=("job_template",), default="type")
-    return {**field_messages(outside, default="name"), **editor_errors(job, JOB)}
+    job = editor_errors(inside, template, scripts, JOB, under="job_template")
+    return {**field_messages(outside, default="name"), **job}
 
 
 async def save_scheduler(request: Request) -> Response:
     user = superuser(request)
     form = await read_form(request)
     scheduler_id: int | None = request.path_params.get("scheduler_id")
-    payload, errors = _payload(form)
+    payload, errors = _payload(form, _scripts(request))
     wiring = runtime(request).schedulers
 
     def work(session: Session) -> JobScheduler:
@@ -205,7 +210,7 @@ async def save_scheduler(request: Request) -> Response:
         except AppError as exc:
             if exc.status != 422:
                 raise
-            errors = _field_errors(list(exc.fields))
+            errors = _field_errors(list(exc.fields), payload["job_template"], _scripts(request))
         else:
             done = "created" if scheduler_id is None else "saved"
             return flash.redirect(request, f"/schedulers/{saved.id}", f"Scheduler {saved.name} {done}.")
