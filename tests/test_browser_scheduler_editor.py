@@ -135,3 +135,38 @@ def test_a_script_scheduler_is_made_from_the_script_s_own_form(page: Page, ui_ap
     expect(page.locator("#job-name")).to_have_text("tmp report")
     expect(page.locator("main")).to_contain_text('"path": "/tmp"')
     expect(page.locator("main")).to_contain_text('"top": 3')
+
+
+def test_the_form_s_errors_are_announced_in_the_summary_and_lead_to_their_fields(
+    page: Page, ui_app: RunningApp
+) -> None:
+    page.goto(f"{ui_app.url}/schedulers/new")
+    page.fill("#f-name", "incomplete")
+    page.fill("#f-cron", "0 3 * *")
+    page.fill("#f-job_max_retries", "-1")
+    page.click("#scheduler-form button[type=submit]")
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a")).to_have_text(  # all at once, the scheduler's and its job's
+        [
+            "Cron: expected 5 fields (minute hour day month weekday), got 4",
+            "Shell command: Field required for a command job",
+            "Retries: Enter 0 or more",
+        ],
+        use_inner_text=True,
+    )
+    expect(page.locator("#f-job_max_retries")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-name")).to_have_value("incomplete")
+
+    page.keyboard.press("Tab")  # from the focused summary to its second link, as a keyboard user would
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#f-job_command")).to_be_focused()
+    page.keyboard.type("echo fixed")
+    page.fill("#f-cron", "0 3 * * *")
+    page.fill("#f-job_max_retries", "1")
+    page.click("#scheduler-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/schedulers/\d+$"))
+    expect(page.locator(".alert-success")).to_contain_text("Scheduler incomplete created.")
+    expect(page.locator("#f-job_command")).to_have_value("echo fixed")

@@ -18,7 +18,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from vcore_app.errors import FieldError
+from pydantic import ValidationError
+
+from vcore_app.errors import FieldError, field_errors
+from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec
 from vcore_app.models import JobPriority, JobType
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
 from vcore_app.web.forms import FormField, fields_of_model
@@ -165,6 +168,22 @@ def spec_input(
         if DEFAULTS.get(name, ...) != value:
             data[name] = value
     return data, errors
+
+
+def spec_errors(spec: dict[str, Any], scripts: ScriptRegistry, prefix: str = "") -> dict[str, str]:
+    """Every error of the spec the form can tell before the domain sees it, at once: the fields its
+    type needs that are empty (JobSpec.checked says so only once the rest is valid, so a person would
+    fix the form in two rounds), and the fields JobSpec refuses."""
+    try:
+        need = sorted(TYPE_FIELDS[JobType(spec.get("type", ""))][0] - set(spec))
+    except ValueError:  # no type: JobSpec says so
+        need = []
+    problems = [FieldError(("body", name), f"Field required for a {spec['type']} job") for name in need]
+    try:
+        JobSpec.model_validate(spec)
+    except ValidationError as exc:
+        problems += field_errors(exc)
+    return editor_errors(problems, spec, scripts, prefix)
 
 
 def editor_errors(

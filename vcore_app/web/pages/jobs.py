@@ -12,15 +12,14 @@ from collections.abc import Callable
 from typing import Any, get_args
 from urllib.parse import urlencode
 
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from vcore_app.errors import AppError, field_errors
+from vcore_app.errors import AppError
 from vcore_app.jobs import service
 from vcore_app.jobs.logs import log_path
-from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
+from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.schedulers import service as scheduler_service
@@ -37,6 +36,7 @@ from vcore_app.web.job_form import (
     input_text,
     posted_values,
     script_fields,
+    spec_errors,
     spec_input,
 )
 from vcore_app.web.pages.login import safe_next
@@ -254,30 +254,14 @@ def _spec_errors(exc: AppError, data: dict[str, Any], scripts: ScriptRegistry) -
     return editor_errors(exc.fields, data, scripts) if exc.fields else {"type": exc.message}
 
 
-def _missing_for_type(data: dict[str, Any]) -> dict[str, str]:
-    """The fields the chosen type needs that the form left empty, said as the domain says it
-    (JobSpec.checked)."""
-    try:
-        kind = JobType(data.get("type", ""))
-    except ValueError:
-        return {}
-    return {name: f"Field required for a {kind.value} job" for name in TYPE_FIELDS[kind][0] if name not in data}
-
-
 async def create_job(request: Request) -> Response:
     user, wiring = actor(request), runtime(request).wiring
     posted = await read_form(request)
     data, errors = spec_input(posted, wiring.scripts)
-    # Every error of the form at once: a field its type needs is otherwise only checked (by the
-    # domain) once the rest is valid, so a person would fix the form in two rounds.
-    errors = {**_missing_for_type(data), **errors}
-    try:
-        spec = JobSpec.model_validate(data)
-    except ValidationError as exc:
-        shown = {**editor_errors(field_errors(exc), data, wiring.scripts), **errors}
-        return _new_form(request, user, posted_values(posted), shown, 422)
+    errors = {**spec_errors(data, wiring.scripts), **errors}
     if errors:
         return _new_form(request, user, posted_values(posted), errors, 422)
+    spec = JobSpec.model_validate(data)
     try:
         job, _ = await in_db(
             request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec, actor=user)

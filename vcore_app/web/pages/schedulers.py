@@ -25,7 +25,7 @@ from vcore_app.settings import NOTIFY_RULE_EVENTS
 from vcore_app.web import flash
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
 from vcore_app.web.errors import field_messages
-from vcore_app.web.job_form import EDITOR_FIELDS, editor_errors, editor_values, posted_values, spec_input
+from vcore_app.web.job_form import EDITOR_FIELDS, editor_errors, editor_values, posted_values, spec_errors, spec_input
 from vcore_app.web.pages.jobs import editor_choices
 from vcore_app.web.templating import render
 from vcore_app.web.validation import read_form
@@ -210,7 +210,13 @@ async def save_scheduler(request: Request) -> Response:
         except AppError as exc:
             if exc.status != 422:
                 raise
-            errors = _field_errors(list(exc.fields), payload["job_template"], _scripts(request))
+            # The job's errors the form can tell at once, with the scheduler's (the domain stops
+            # at the scheduler's fields before it looks at the job).
+            template = payload["job_template"]
+            errors = {
+                **spec_errors(template, _scripts(request), JOB),
+                **_field_errors(list(exc.fields), template, _scripts(request)),
+            }
         else:
             done = "created" if scheduler_id is None else "saved"
             return flash.redirect(request, f"/schedulers/{saved.id}", f"Scheduler {saved.name} {done}.")
