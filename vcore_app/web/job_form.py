@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from vcore_app.errors import FieldError, field_errors
-from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec
+from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
 from vcore_app.models import JobPriority, JobType
 from vcore_app.scripts.registry import ScriptRegistry, UnknownScript
 from vcore_app.web.forms import FormField, fields_of_model
@@ -56,6 +56,22 @@ DEFAULTS: dict[str, Any] = {
     "max_retries": 0,
     "retry_delay_seconds": 0,
 }
+
+
+def editor_choices(scripts: ScriptRegistry, types: list[JobType]) -> dict[str, Any]:
+    """What the editor's template offers: types, priorities, queues, scripts with the fields of
+    their input forms, and the defaults and helpers it draws them with."""
+    described = scripts.describe()
+    return {
+        "types": types,
+        "priorities": list(JobPriority),
+        "queues": get_args(QueueName),
+        "scripts": described,
+        "script_fields": {script["name"]: script_fields(scripts, script["name"]) for script in described},
+        "input_key": input_key,
+        "input_text": input_text,
+        "job_defaults": DEFAULTS,
+    }
 
 
 def input_key(script: str, field: str) -> str:

@@ -28,14 +28,11 @@ from vcore_app.web import flash
 from vcore_app.web.charts import table_chart
 from vcore_app.web.deps import actor, in_db, runtime, settings
 from vcore_app.web.job_form import (
-    DEFAULTS,
     EDITOR_FIELDS,
+    editor_choices,
     editor_errors,
     editor_values,
-    input_key,
-    input_text,
     posted_values,
-    script_fields,
     spec_errors,
     spec_input,
 )
@@ -205,23 +202,6 @@ async def delete_job(request: Request) -> Response:
 # -- a new job -------------------------------------------------------------------------------------
 
 
-def editor_choices(request: Request, types: list[JobType]) -> dict[str, Any]:
-    """What the job editor (jobs/_editor.html) offers: types, priorities, queues, scripts with the
-    fields of their input forms."""
-    registry = runtime(request).wiring.scripts
-    scripts = registry.describe()
-    return {
-        "types": types,
-        "priorities": list(JobPriority),
-        "queues": get_args(QueueName),
-        "scripts": scripts,
-        "script_fields": {script["name"]: script_fields(registry, script["name"]) for script in scripts},
-        "input_key": input_key,
-        "input_text": input_text,
-        "job_defaults": DEFAULTS,
-    }
-
-
 def _new_form(
     request: Request, user: User, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> HTMLResponse:
@@ -233,7 +213,7 @@ def _new_form(
             "nav": "Jobs",
             "values": {**editor_values({"type": str(types[0])}, runtime(request).wiring.scripts), **values},
             "errors": errors,
-            **editor_choices(request, types),
+            **editor_choices(runtime(request).wiring.scripts, types),
         },
         status=status,
     )

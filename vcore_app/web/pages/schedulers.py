@@ -25,8 +25,15 @@ from vcore_app.settings import NOTIFY_RULE_EVENTS
 from vcore_app.web import flash
 from vcore_app.web.deps import actor, in_db, runtime, settings, superuser
 from vcore_app.web.errors import field_messages
-from vcore_app.web.job_form import EDITOR_FIELDS, editor_errors, editor_values, posted_values, spec_errors, spec_input
-from vcore_app.web.pages.jobs import editor_choices
+from vcore_app.web.job_form import (
+    EDITOR_FIELDS,
+    editor_choices,
+    editor_errors,
+    editor_values,
+    posted_values,
+    spec_errors,
+    spec_input,
+)
 from vcore_app.web.templating import render
 from vcore_app.web.validation import read_form
 
@@ -121,7 +128,7 @@ def _form_page(
             "zones": _ZONES,
             "notify_events": NOTIFY_RULE_EVENTS,
             "notify_defaults": defaults,
-            **editor_choices(request, list(JobType)),
+            **editor_choices(_scripts(request), list(JobType)),
         },
         status=status,
     )
