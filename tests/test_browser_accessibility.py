@@ -24,6 +24,8 @@ PAGES = [
     "/jobs/{job}",
     "/schedulers",
     "/schedulers/new",
+    "/schedulers/new?from_job={job}",
+    "/schedulers/{scheduler}",
     "/scripts",
     "/scripts/disk_usage",
     "/tools",
@@ -70,15 +72,29 @@ def finished_job(ui_app: RunningApp) -> int:
     return job_id
 
 
+@pytest.fixture(scope="module")
+def scheduler(ui_app: RunningApp) -> int:
+    """A scheduler whose form shows the job editor with a command, its recent runs and Run now."""
+    headers = login(ui_app.http, ADMIN["username"], ADMIN["password"])
+    body = {
+        "name": "nightly",
+        "trigger_type": "cron",
+        "cron": "0 3 * * *",
+        "job_template": {"type": "command", "command": "echo nightly", "env": {"MODE": "full"}},
+    }
+    scheduler_id: int = ui_app.http.post("/api/v1/job-schedulers", json=body, headers=headers).json()["id"]
+    return scheduler_id
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_main_pages_have_no_accessibility_violations(
-    page: Any, ui_app: RunningApp, finished_job: int, theme: str
+    page: Any, ui_app: RunningApp, finished_job: int, scheduler: int, theme: str
 ) -> None:
     source = _axe_source()
     page.evaluate(f"localStorage.setItem('vc-theme', '{theme}')")
     found = {}
     for path in PAGES:
-        page.goto(ui_app.url + path.format(job=finished_job))
+        page.goto(ui_app.url + path.format(job=finished_job, scheduler=scheduler))
         expect(page.locator("html")).to_have_attribute("data-bs-theme", theme)
         if path == "/jobs/{job}":  # the log's timestamps are drawn by jobs.js: check them too
             expect(page.locator("#job-log .vc-log-time").first).to_be_visible()

@@ -94,7 +94,7 @@ def test_a_regular_user_sees_only_its_own_jobs_and_cannot_choose_a_command(
         ({"type": "command", "command": "true", "max_retries": "-1"}, "max_retries", "Enter 0 or more"),
         ({"type": "api_post", "url": "ftp://x"}, "url", "Must start with http:// or https://"),
         ({"type": "api_post", "url": "http://x", "headers": "{nope"}, "headers", "Not valid JSON"),
-        ({"type": "script", "script": "disk_usage", "input": "{}"}, "input", "path: Required"),
+        ({"type": "script", "script": "disk_usage", "input-disk_usage-top": "3"}, "input-disk_usage-path", "Required"),
         ({"type": "script", "script": "no_such", "input": "{}"}, "script", "unknown script"),
         ({"type": "nope"}, "type", "Choose one of command, script or api_post"),
     ],
@@ -137,7 +137,7 @@ def test_creating_redirects_to_the_job_with_a_flash_shown_once(client: TestClien
         data={
             "type": "script",
             "script": "disk_usage",
-            "input": '{"path": "/"}',
+            "input-disk_usage-path": "/",
             "priority": "high",
             "queue_name": "reserved",
             "timeout_seconds": "30",

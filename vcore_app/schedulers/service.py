@@ -136,16 +136,24 @@ def preview(scheduler: JobScheduler, *, count: int, now: datetime) -> list[dict[
 
 
 def check_job_template(template: dict[str, Any], scripts: ScriptRegistry) -> dict[str, Any]:
-    """Validate a template exactly as `POST /jobs` validates a body; errors point inside job_template."""
+    """Validate a template exactly as `POST /jobs` validates a body; errors point inside job_template.
+
+    The template is kept as it was sent (its keys in their order, no defaults added), so the form
+    shows it back as the person typed it; each run validates it again when it makes the job. Only
+    the seed's shape (`command` naming a script or URL) is stored translated to the explicit fields.
+    """
     try:
-        spec = JobSpec.model_validate(template).checked(scripts)
+        spec = JobSpec.model_validate(template)
+        spec.checked(scripts)
     except ValidationError as exc:
         raise from_validation(exc, ("body", "job_template")) from None
     except AppError as exc:
         if not exc.fields:
             raise
         raise invalid_fields([error.moved(("body", "job_template")) for error in exc.fields]) from None
-    return spec.model_dump(mode="json", exclude_none=True)
+    if spec.model_fields_set == set(template):
+        return template
+    return spec.model_dump(mode="json", exclude_unset=True)
 
 
 M = TypeVar("M", bound=TriggerIn)

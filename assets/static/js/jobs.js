@@ -1,5 +1,5 @@
-// The live parts of the job pages (/jobs, /jobs/new, /jobs/{id}). The server renders every page
-// complete; this script keeps it current over the WebSocket /api/v1/ws/job-queue:
+// The live parts of the job pages (/jobs, /jobs/{id}; the new-job form has job_editor.js). The server
+// renders every page complete; this script keeps it current over the WebSocket /api/v1/ws/job-queue:
 // - regions marked data-refresh are re-read from the server when a job they show changes, so rows,
 //   badges and actions are rendered by one template only;
 // - the job page streams its log: the stored part over HTTP, new lines as the socket pushes them.
@@ -290,32 +290,8 @@
     });
   }
 
-  // -- /jobs/new: the section of the chosen type -----------------------------------------------------------
-  function jobForm(form) {
-    var type = form.querySelector("#f-type");
-    function showSection() {
-      form.querySelectorAll("fieldset[data-job-type]").forEach(function (section) {
-        var chosen = section.getAttribute("data-job-type") === type.value;
-        section.hidden = !chosen;
-        section.disabled = !chosen;  // hidden fields are not sent (the server would ignore them anyway)
-      });
-    }
-    var script = form.querySelector("#f-script");
-    var description = form.querySelector("#script-description");
-    function describe() {
-      var option = script.selectedOptions[0];
-      description.textContent = option ? option.getAttribute("data-description") : "";
-    }
-    type.addEventListener("change", showSection);
-    script.addEventListener("change", describe);
-    showSection();
-    describe();
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("job-form");
     var page = document.getElementById("job-page");
-    if (form) jobForm(form);
     if (page) jobPage(page);
     if (document.getElementById("jobs-list")) jobsList();
     tick();

@@ -12,22 +12,30 @@ from collections.abc import Callable
 from typing import Any, get_args
 from urllib.parse import urlencode
 
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from vcore_app.errors import AppError, field_errors
+from vcore_app.errors import AppError
 from vcore_app.jobs import service
-from vcore_app.jobs.spec import TYPE_FIELDS, JobSpec, QueueName
+from vcore_app.jobs.spec import JobSpec, QueueName
 from vcore_app.llm import explain
 from vcore_app.models import Job, JobExplanation, JobPriority, JobStatus, JobType, User
 from vcore_app.schedulers import service as scheduler_service
+from vcore_app.scripts.registry import ScriptRegistry
 from vcore_app.web import flash
 from vcore_app.web.charts import table_chart
 from vcore_app.web.deps import actor, in_db, runtime
-from vcore_app.web.errors import field_messages
+from vcore_app.web.job_form import (
+    EDITOR_FIELDS,
+    editor_choices,
+    editor_errors,
+    editor_values,
+    posted_values,
+    spec_errors,
+    spec_input,
+)
 from vcore_app.web.pages.login import safe_next
 from vcore_app.web.schemas import JobQuery
 from vcore_app.web.templating import render
@@ -39,23 +47,6 @@ LOG_TAIL_BYTES = 256 * 1024
 # page re-reads its actions from the server when the status changes (jobs.js).
 KILLABLE = (JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RUNNING)
 DELETABLE = tuple(status for status in JobStatus if status != JobStatus.RUNNING)
-# The fields of the new-job form: shared ones, and per type the ones of its section. Fields of the
-# other sections are ignored, so switching the type never leaves stale values in the spec.
-COMMON_FIELDS = (
-    "name",
-    "priority",
-    "queue_name",
-    "max_retries",
-    "retry_delay_seconds",
-    "timeout_seconds",
-    "notify",
-)  # notify: issue 14
-SECTION_FIELDS: dict[JobType, tuple[str, ...]] = {
-    JobType.COMMAND: ("command", "cwd"),
-    JobType.SCRIPT: ("script", "input"),
-    JobType.API_POST: ("url", "headers", "body"),
-}
-JSON_FIELDS = frozenset({"input", "headers", "body", "notify"})
 
 
 def _helpers() -> dict[str, Any]:
@@ -215,93 +206,42 @@ def _new_form(
     request: Request, user: User, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> HTMLResponse:
     types = [t for t in JobType if t is not JobType.COMMAND or user.is_superuser]
-    defaults = {
-        "type": str(types[0]),
-        "priority": str(JobPriority.NORMAL),
-        "queue_name": "default",
-        "max_retries": "0",
-        "retry_delay_seconds": "0",
-        "input": "{}",
-    }
     return render(
         request,
         "jobs/new.html",
         {
             "nav": "Jobs",
-            "values": {**defaults, **values},
+            "values": {**editor_values({"type": str(types[0])}, runtime(request).wiring.scripts), **values},
             "errors": errors,
-            "types": types,
-            "priorities": list(JobPriority),
-            "queues": get_args(QueueName),
-            "scripts": runtime(request).wiring.scripts.describe(),
+            **editor_choices(runtime(request).wiring.scripts, types),
         },
         status=status,
     )
 
 
-def spec_input(posted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The posted form -> JobSpec input and the errors of fields that are not valid JSON.
-
-    Empty fields are left out, so a missing command reads "Field required for a command job"."""
-    try:
-        section = SECTION_FIELDS[JobType(posted.get("type", ""))]
-    except ValueError:
-        section = ()
-    data: dict[str, Any] = {"type": posted.get("type", "")}
-    errors: dict[str, str] = {}
-    for name in (*COMMON_FIELDS, *section):
-        raw = posted.get(name, "").strip()
-        if not raw:
-            continue
-        if name in JSON_FIELDS:
-            try:
-                data[name] = json.loads(raw)
-            except ValueError as exc:
-                errors[name] = f"Not valid JSON: {exc}"
-        else:
-            data[name] = posted[name]
-    return data, errors
-
-
-# What a link may pre-fill on the new-job form (the dashboard's "Run your first command"): the
-# form's own fields, shown for the user to read and submit, never run by following the link.
-PREFILLABLE = frozenset({"type", *COMMON_FIELDS, *(name for names in SECTION_FIELDS.values() for name in names)})
-
-
 async def new_job_page(request: Request) -> HTMLResponse:
-    prefilled = {name: value for name, value in request.query_params.items() if name in PREFILLABLE}
-    return _new_form(request, actor(request), prefilled, {})
+    """The form, pre-filled by a link (the dashboard's "Run your first command") with the editor's
+    own fields, shown for the user to read and submit, never run by following the link."""
+    prefilled = {name: value for name, value in request.query_params.items() if name in EDITOR_FIELDS}
+    scripts = runtime(request).wiring.scripts
+    spec, _ = spec_input(prefilled, scripts)  # a field that cannot be read shows as it came, and errs on submit
+    return _new_form(request, actor(request), {**editor_values(spec, scripts), **prefilled}, {})
 
 
-def _spec_errors(exc: AppError) -> dict[str, str]:
+def _spec_errors(exc: AppError, data: dict[str, Any], scripts: ScriptRegistry) -> dict[str, str]:
     """The form's fields are the spec's: a nested error (a script's input field) shows on its
     top-level field, a refusal naming no field (command jobs need a superuser) on the type."""
-    return field_messages(exc.fields, default="type") if exc.fields else {"type": exc.message}
-
-
-def _missing_for_type(data: dict[str, Any]) -> dict[str, str]:
-    """The fields the chosen type needs that the form left empty, said as the domain says it
-    (JobSpec.checked)."""
-    try:
-        kind = JobType(data.get("type", ""))
-    except ValueError:
-        return {}
-    return {name: f"Field required for a {kind.value} job" for name in TYPE_FIELDS[kind][0] if name not in data}
+    return editor_errors(exc.fields, data, scripts) if exc.fields else {"type": exc.message}
 
 
 async def create_job(request: Request) -> Response:
     user, wiring = actor(request), runtime(request).wiring
     posted = await read_form(request)
-    data, errors = spec_input(posted)
-    # Every error of the form at once: a field its type needs is otherwise only checked (by the
-    # domain) once the rest is valid, so a person would fix the form in two rounds.
-    errors = {**_missing_for_type(data), **errors}
-    try:
-        spec = JobSpec.model_validate(data)
-    except ValidationError as exc:
-        return _new_form(request, user, posted, {**field_messages(field_errors(exc), default="type"), **errors}, 422)
+    data, errors = spec_input(posted, wiring.scripts)
+    errors = {**spec_errors(data, wiring.scripts), **errors}
     if errors:
-        return _new_form(request, user, posted, errors, 422)
+        return _new_form(request, user, posted_values(posted), errors, 422)
+    spec = JobSpec.model_validate(data)
     try:
         job, _ = await in_db(
             request, lambda session: service.create_job(session=session, wiring=wiring, spec=spec, actor=user)
@@ -309,5 +249,5 @@ async def create_job(request: Request) -> Response:
     except AppError as exc:
         if exc.status not in (403, 422):
             raise
-        return _new_form(request, user, posted, _spec_errors(exc), exc.status)
+        return _new_form(request, user, posted_values(posted), _spec_errors(exc, data, wiring.scripts), exc.status)
     return flash.redirect(request, f"/jobs/{job.id}", f"Job {job.id} created.")
