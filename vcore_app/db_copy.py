@@ -24,6 +24,9 @@ from vcore_app.instance import AlreadyRunning, InstanceLock
 from vcore_app.settings import Settings, database_url
 
 BATCH = 1000
+# Which nodes run now and which holds the scheduler lease (issue 20): the state of running processes,
+# not of the ledger. The target's migration makes its own lease row.
+NOT_COPIED = frozenset({"worker", "lease"})
 
 
 class CopyError(Exception):
@@ -78,7 +81,7 @@ def _refuse_unless_empty(target: Engine, shown: str) -> None:
     try:
         with target.connect() as conn:
             present = set(inspect(conn).get_table_names())
-            for table in SQLModel.metadata.sorted_tables:
+            for table in _copied_tables():
                 if table.name in present and conn.execute(select(func.count()).select_from(table)).scalar():
                     raise CopyError(f"{shown} is not empty (table {table.name} has rows); copy into an empty database")
     except OperationalError as exc:
@@ -88,7 +91,7 @@ def _refuse_unless_empty(target: Engine, shown: str) -> None:
 def _copy_tables(source: Engine, target: Engine, batch: int) -> dict[str, int]:
     rows: dict[str, int] = {}
     with db.session(source, readonly=True) as reading, target.begin() as writing:
-        for table in SQLModel.metadata.sorted_tables:  # parents before the rows that point at them
+        for table in _copied_tables():  # parents before the rows that point at them
             result = (
                 reading.connection()
                 .execution_options(yield_per=batch)
@@ -98,9 +101,13 @@ def _copy_tables(source: Engine, target: Engine, batch: int) -> dict[str, int]:
             for chunk in result.mappings().partitions():
                 writing.execute(table.insert(), [dict(row) for row in chunk])
                 rows[table.name] += len(chunk)
-        for table in SQLModel.metadata.sorted_tables:
+        for table in _copied_tables():
             _reset_sequence(writing, table)
     return rows
+
+
+def _copied_tables() -> list[Table]:
+    return [table for table in SQLModel.metadata.sorted_tables if table.name not in NOT_COPIED]
 
 
 def _reset_sequence(conn: Connection, table: Table) -> None:
