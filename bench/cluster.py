@@ -14,7 +14,6 @@ design costs and where one box saturates, not what separate hosts would reach.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import psutil
-from support import ADMIN_ENV, SOURCE, App, clean_env, launch, wait_for
+from support import ADMIN_ENV, SOURCE, App, clean_env, launch, spread, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.postgres import PostgresServer, start_server
-
 from tests.support.redis_server import redis_server
 
 TRUE = {"type": "command", "command": "true"}
@@ -89,10 +87,6 @@ def _cluster(root: Path, jobs: int, workers: int, postgres: PostgresServer, queu
         web.stop()
 
 
-def _spread(values: list[float], digits: int = 0) -> str:
-    return " / ".join(f"{value:.{digits}f}" for value in (min(values), statistics.median(values), max(values)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1000)
@@ -115,7 +109,7 @@ def main() -> None:
     for name, values in rates.items():
         ratios = [value / base for value, base in zip(values, rates["single"], strict=True)]
         label = "one process, SQLite (4 threads)" if name == "single" else f"web node + {name} (2 threads each)"
-        print(f"| {label} | {_spread(values)} | {_spread(ratios, 2)} |")
+        print(f"| {label} | {spread(values)} | {spread(ratios, 2)} |")
 
 
 if __name__ == "__main__":

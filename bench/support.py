@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -113,3 +114,8 @@ def launch(
             process.kill()
         raise
     return App(proc=proc, url=url, started_in=time.perf_counter() - began)
+
+
+def spread(values: list[float], digits: int = 0) -> str:
+    """min / median / max, as the bench tables print them."""
+    return " / ".join(f"{value:.{digits}f}" for value in (min(values), statistics.median(values), max(values)))

@@ -15,7 +15,6 @@ three share the machine's noise; min / median / max are printed.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
-from support import ADMIN_ENV, App, clean_env, launch, wait_for
+from support import ADMIN_ENV, App, clean_env, launch, spread, wait_for
 
 TRUE = {"type": "command", "command": "true"}
 
@@ -127,10 +126,6 @@ def _ledger_burst(root: Path, jobs: int) -> tuple[float, float]:
     return jobs / (time.perf_counter() - started), cpu / jobs * 1000
 
 
-def _spread(values: list[float], digits: int = 0) -> str:
-    return " / ".join(f"{value:.{digits}f}" for value in (min(values), statistics.median(values), max(values)))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=1000)
@@ -151,7 +146,7 @@ def main() -> None:
         rates = [rate for rate, _ in results[name]]
         cpus = [cpu for _, cpu in results[name]]
         ratios = [rate / base for rate, base in zip(rates, ledger_rates, strict=True)]
-        print(f"| {name} | {_spread(rates)} | {_spread(ratios, 2)} | {_spread(cpus, 2)} |")
+        print(f"| {name} | {spread(rates)} | {spread(ratios, 2)} | {spread(cpus, 2)} |")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, free_port, make_settings, start_app
 from tests.support.auth import login
+from tests.support.cluster import Cluster, running_cluster
 from tests.support.machine import group, report
 from tests.support.mail import Mailbox, smtp_settings
 from tests.support.postgres import PostgresServer, start_server
@@ -74,6 +75,14 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
+    """Web and worker nodes (tests/support/cluster.py) on a PostgreSQL database of their own and a
+    Redis of their own, as in production (issue 20)."""
+    with running_cluster(tmp_path, postgres_url) as nodes:
+        yield nodes
 
 
 @pytest.fixture

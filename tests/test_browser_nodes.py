@@ -4,29 +4,16 @@ it is lost, and a web node shows the log of a job that ran on a worker node."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import log_in
-from tests.support.cluster import Cluster, admin, running_cluster
+from tests.support.cluster import CLUSTER_MARKS, Cluster, admin
 from tests.support.jobs import create, wait_status
-from tests.support.machine import group
+from tests.support.waiting import wait_for
 
-pytestmark = [
-    pytest.mark.skipif(not group("redis").present(), reason=group("redis").skip_reason),
-    pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
-]
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
-    """Nodes on a PostgreSQL database of their own, as in production."""
-    with running_cluster(tmp_path, postgres_url) as nodes:
-        yield nodes
+pytestmark = CLUSTER_MARKS
 
 
 def test_the_dashboard_lists_the_nodes_and_a_web_node_shows_a_workers_log(browser: Any, cluster: Cluster) -> None:
@@ -52,8 +39,6 @@ def test_the_dashboard_lists_the_nodes_and_a_web_node_shows_a_workers_log(browse
         def lost() -> bool:
             page.reload()
             return "lost" in page.locator("#nodes").inner_text()
-
-        from tests.support.waiting import wait_for
 
         wait_for(lost, 60, interval=1)
     finally:

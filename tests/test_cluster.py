@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -21,22 +20,17 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.support.apps import RunningApp, app_env
-from tests.support.cluster import Cluster, admin, running_cluster, workers_of
+from tests.support.cluster import CLUSTER_MARKS, Cluster, admin, workers_of
 from tests.support.jobs import create, job, log_text, wait_status
-from tests.support.machine import group
 from tests.support.waiting import wait_for
 
-pytestmark = [
-    pytest.mark.skipif(not group("redis").present(), reason=group("redis").skip_reason),
-    pytest.mark.xdist_group("cluster"),  # several processes each: one such test at a time
-]
+pytestmark = CLUSTER_MARKS
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
-    """Nodes on a PostgreSQL database of their own, as in production."""
-    with running_cluster(tmp_path, postgres_url) as nodes:
-        yield nodes
+def _hangs_first_time(cluster: Cluster, then: str) -> str:
+    """A command whose first attempt hangs; a second one, wherever it runs, echoes `then` at once."""
+    marker = cluster.folder / "ran-once"
+    return f"if [ -e {marker} ]; then echo {then}; else touch {marker}; sleep 120; fi"
 
 
 def _alive_workers(cluster: Cluster, headers: dict[str, str], count: int) -> list[dict[str, object]]:
@@ -112,15 +106,7 @@ def test_a_lost_workers_job_runs_again_on_another_and_fails_once_its_attempts_ar
     first = cluster.worker("--workers", "1")
     auth = admin(web)
     _alive_workers(cluster, auth, 1)
-    marker = cluster.folder / "ran-once"
-    # The first attempt hangs; a second one, wherever it runs, finishes at once.
-    retried = create(
-        web.http,
-        auth,
-        type="command",
-        command=f"if [ -e {marker} ]; then echo again; else touch {marker}; sleep 120; fi",
-        max_retries=1,
-    )
+    retried = create(web.http, auth, type="command", command=_hangs_first_time(cluster, "again"), max_retries=1)
     hanging = create(web.http, auth, type="command", command="sleep 120", queue_name="reserved")
     wait_status(web.http, auth, retried["id"], "running", timeout=60)
     wait_status(web.http, auth, hanging["id"], "running", timeout=60)
@@ -323,13 +309,8 @@ def test_a_worker_that_comes_back_after_being_declared_lost_ends_its_jobs_and_ch
     auth = admin(web)
     [node] = _alive_workers(cluster, auth, 1)
     assert node["host"] == "worker-elsewhere"
-    marker = cluster.folder / "ran-once"
     created = create(
-        web.http,
-        auth,
-        type="command",
-        command=f"if [ -e {marker} ]; then echo second attempt; else touch {marker}; sleep 120; fi",
-        max_retries=1,
+        web.http, auth, type="command", command=_hangs_first_time(cluster, "second attempt"), max_retries=1
     )
     wait_status(web.http, auth, created["id"], "running", timeout=60)
     wait_for(lambda: _job_processes(f"{node['id']}:"), 30)

@@ -11,12 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.auth import login
+from tests.support.machine import group
 from tests.support.redis_server import redis_server
 
 # Fast failure detection for tests (the defaults are 30 s).
 DEAD_AFTER = "3"
+# Of every module of cluster tests: they need redis-server, and each starts several processes, so
+# they run one at a time (one xdist worker).
+CLUSTER_MARKS = [
+    pytest.mark.skipif(not group("redis").present(), reason=group("redis").skip_reason),
+    pytest.mark.xdist_group("cluster"),
+]
 
 
 @dataclass
