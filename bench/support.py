@@ -1,6 +1,8 @@
 """What the bench scripts share: start vcore-app as a real process on a free loopback port, wait for
-/healthz, log in. The scripts import the app and this module, never the tests, so bench/ runs on its own:
-`.venv/bin/python bench/<script>.py` from the repo root (the script's folder is then on sys.path).
+/healthz, log in. The scripts import the app and this module, never the tests' fixtures, so bench/ runs on
+its own: `.venv/bin/python bench/<script>.py` from the repo root (the script's folder is then on sys.path).
+One exception, named: bench/cluster.py starts its throwaway PostgreSQL and Redis with the tests' helpers
+(tests/support/postgres.py, redis_server.py) rather than with a second copy of them.
 """
 
 from __future__ import annotations
