@@ -158,6 +158,20 @@ def test_the_log_cap_removes_the_oldest_finished_jobs_logs_first(fixed_app: tupl
     assert _ids(runtime) == set(range(1, 7))  # the jobs stay, without their logs
 
 
+def test_mirror_files_of_worker_node_logs_go_after_a_day_untouched(fixed_app: tuple[Runtime, TestClient]) -> None:
+    """issue 20: a web node's copies of logs read from the database are a cache: made again when read."""
+    runtime, _client = fixed_app
+    mirror = runtime.settings.log_mirror_dir
+    mirror.mkdir(parents=True)
+    stale, fresh = log_path(mirror, 1), log_path(mirror, 2)
+    for path in (stale, fresh):
+        path.write_text("a line\n")
+    day_ago = time.time() - 86_400 - 60
+    os.utime(stale, (day_ago, day_ago))
+    runtime.housekeeping.run_once()
+    assert not stale.exists() and fresh.exists()
+
+
 def test_housekeeping_truncates_the_wal_and_vacuums_only_when_worth_it(
     fixed_app: tuple[Runtime, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:

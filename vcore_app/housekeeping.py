@@ -44,6 +44,7 @@ PAUSE_SECONDS = 0.01  # between batches: lets waiting writers take the lock
 VACUUM_MIN_BYTES = 64 * 1024 * 1024
 CHECKPOINT_WAIT_MS = 1000
 ORPHAN_LOG_GRACE_SECONDS = 3600  # a log without a job row, older than this, is left over from a crash
+MIRROR_KEEP_SECONDS = 86400  # a mirror file (worker nodes) untouched this long goes
 FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 _MB = 1024 * 1024
 
@@ -100,6 +101,14 @@ def delete_job_batch(
 def _unlink_logs(logs_dir: Path, ids: list[int]) -> None:
     for job_id in ids:
         log_path(logs_dir, job_id).unlink(missing_ok=True)
+
+
+def _prune_mirror(folder: Path, *, older_than: float) -> None:
+    """Mirror files (worker nodes, issue 20) are copies of logs in the database, made again when read:
+    one untouched for a day goes, whatever became of its job."""
+    for job_id, _, mtime in scan_logs(folder):
+        if mtime < older_than:
+            log_path(folder, job_id).unlink(missing_ok=True)
 
 
 def scan_logs(logs_dir: Path) -> list[tuple[int, int, float]]:
@@ -173,6 +182,7 @@ class Housekeeping:
             if settings.JOB_RETENTION_MAX_ROWS:
                 run.jobs += self._enforce_max_rows(settings.JOB_RETENTION_MAX_ROWS)
             run.logs, run.log_bytes = self._trim_logs(settings.JOB_LOGS_MAX_TOTAL_MB * _MB)
+            _prune_mirror(settings.log_mirror_dir, older_than=time.time() - MIRROR_KEEP_SECONDS)
             audit_cutoff = run.started_at - timedelta(days=settings.AUDIT_RETENTION_DAYS)
             run.audit = self._delete_batches(lambda s: _audit_batch(s, audit_cutoff))
             run.vacuumed = self._vacuum_if_worth_it()

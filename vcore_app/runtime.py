@@ -111,7 +111,7 @@ class Runtime:
                 settings.QUEUE_URL, hub=self.hub if role != "worker" else None, controls=self.controls
             )
             shipper = LogShipper(self.engine)
-            mirror = LogMirror(self.engine, settings.logs_dir / "mirror")
+            mirror = LogMirror(self.engine, settings.log_mirror_dir)
         self.wiring = service.JobWiring(
             queues=self.queues,
             hub=self.events or self.hub,

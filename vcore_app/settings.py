@@ -463,6 +463,11 @@ class Settings(BaseSettings):
         return self.DATA_DIR / "logs" / "jobs"
 
     @property
+    def log_mirror_dir(self) -> Path:
+        """With worker nodes: copies of job logs read from the database (cluster/logship.py)."""
+        return self.DATA_DIR / "logs" / "mirror"
+
+    @property
     def plugins_dir(self) -> Path:
         return self.DATA_DIR / "plugins"
 

@@ -67,10 +67,14 @@ class LogShipper:
             self._ship(shipped)
 
     def closing(self, log: JobLog) -> None:
-        """JobLog's on_close: its last lines, stored now (see ship_now)."""
-        self.ship_now(log)
+        """JobLog's on_close: its last lines, stored now (see ship_now). Once all of it is in the
+        database, the file here is only a spool: it goes, so a worker node's disk does not keep a
+        copy of every log it ever wrote (the database's copy is the one retention prunes). After a
+        failed ship it stays, for whoever looks on that machine."""
         with self._lock:
-            self._open.pop(id(log), None)
+            shipped = self._open.pop(id(log), None)
+        if shipped is not None and self._ship(shipped):
+            log.path.unlink(missing_ok=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -89,15 +93,18 @@ class LogShipper:
         for shipped in open_logs:
             self._ship(shipped)
 
-    def _ship(self, shipped: _Shipped) -> None:
+    def _ship(self, shipped: _Shipped) -> bool:
+        """True when all it had written is in the database now."""
         with shipped.lock:
             chunk = self._take(shipped)
             if chunk is None:
-                return
+                return True
             try:
                 self._store(chunk)
             except Exception as exc:  # the job goes on; its log in the database has a hole
                 logger.warning("could not ship the log of job {}: {}", chunk.job_id, exc)
+                return False
+            return True
 
     @staticmethod
     def _take(shipped: _Shipped) -> _Chunk | None:

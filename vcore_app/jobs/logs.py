@@ -52,6 +52,7 @@ class JobLog:
         on_close: Callable[[JobLog], None] | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._size = os.fstat(self._fd).st_size
         self._max = max_bytes
