@@ -80,6 +80,7 @@ def test_a_job_made_on_one_web_node_runs_on_a_worker_and_every_web_node_shows_it
     assert finished["boot_id"] == worker["id"]  # it ran on the worker node, not on a web node
     # Shipped whole, the worker's own copy went: its disk keeps no copy of every log.
     assert not (cluster.folder / "worker0" / "logs" / "jobs" / f"{created['id']}.log").exists()
+    assert web_a.http.get("/readyz").status_code == 200  # a web node runs no consumer, and is ready
     metrics = web_a.http.get("/metrics").text  # open on loopback
     assert f'vcore_node_alive{{host="{worker["host"]}",node="{worker["id"]}",role="worker"}} 1.0' in metrics
     for node, auth in ((web_a, auth_a), (web_b, auth_b)):  # either web node shows the whole log

@@ -272,7 +272,7 @@ class Runtime:
         if self.disk.full:
             reasons.append(self.disk.status.reason or "the data disk is full")
         for name, queue in self.queues.queues.items():
-            if not queue.consuming:
+            if queue.workers and not queue.consuming:  # a web node (issue 20) has none to run
                 reasons.append(f"consumer of queue {name} is not running")
         return reasons
 
