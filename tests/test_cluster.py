@@ -17,9 +17,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.support.apps import RunningApp, app_env
+from tests.support.auth import login
 from tests.support.cluster import CLUSTER_MARKS, Cluster, admin, workers_of
 from tests.support.jobs import create, job, log_text, wait_status
 from tests.support.waiting import wait_for
@@ -157,6 +159,24 @@ def test_one_web_node_fires_the_schedulers_and_another_takes_over_when_it_dies(c
     wait_for(lambda: len(slots()) >= before + 3, 60)  # web_b took over
     fired = slots()
     assert len(fired) == len(set(fired)), "a slot fired twice"
+
+
+def test_a_users_sockets_close_on_every_web_node_when_its_rights_change(cluster: Cluster) -> None:
+    web_a, web_b = cluster.web(), cluster.web()
+    auth = admin(web_a)
+    bob = {"username": "bob", "email": "bob@example.com", "password": "bob-password-1"}
+    created = web_a.http.post("/api/v1/users", json=bob, headers=auth)
+    assert created.status_code == 201, created.text
+    token = login(web_b.http, bob["username"], bob["password"])["Authorization"].split()[1]
+    with connect(f"ws://127.0.0.1:{web_b.port}/api/v1/ws/job-queue?token={token}", proxy=None, open_timeout=10) as ws:
+        assert "jobs" in json.loads(ws.recv(timeout=30))  # open and served
+        web_a.http.put(f"/api/v1/users/{created.json()['id']}", json={"is_active": False}, headers=auth)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=30)
+    received = closed.value.rcvd
+    # Told over Redis at once; the socket's own re-check would have said "credentials expired or revoked".
+    assert received is not None and (received.code, received.reason) == (4401, "account deactivated")
 
 
 def test_the_worker_command_says_what_it_needs(tmp_path: Path) -> None:

@@ -88,7 +88,6 @@ class Runtime:
             min_free_mb=settings.DISK_MIN_FREE_MB,
             on_change=self._disk_level_changed,
         )
-        access.listen(self.engine, self.hub.drop_user)  # rights changes close open sockets (issue 12)
         self.credentials = CredentialCache()  # issue 13: a credential is resolved once a second, not per request
         access.on_credentials_changed(self.engine, self.credentials.forget_user)
         self.controls = Controls()
@@ -112,6 +111,8 @@ class Runtime:
             )
             shipper = LogShipper(self.engine)
             mirror = LogMirror(self.engine, settings.log_mirror_dir)
+        # Rights changes close open sockets (issue 12): with worker nodes, on every web node.
+        access.listen(self.engine, (self.events or self.hub).drop_user)
         self.wiring = service.JobWiring(
             queues=self.queues,
             hub=self.events or self.hub,

@@ -1,10 +1,10 @@
 """Job events between nodes over Redis pub/sub: what one node's hub (live.py) did in-process.
 
-Every node publishes its committed job changes, deletions, log lines and metrics events on one
-channel, and every web node hands what it receives to its own hub, so a browser on web node A sees,
-live, the log of a job that runs on worker C and was created on web node B. A web node's own
-changes take the same way round, so there is one path, not two. Kill requests travel on the same
-channel to every node; the one running the job stops it.
+Every node publishes its committed job changes, deletions, log lines, metrics events and changes
+to a user's rights (whose sockets must close) on one channel, and every web node hands what it
+receives to its own hub, so a browser on web node A sees, live, the log of a job that runs on worker C
+and was created on web node B. A web node's own changes take the same way round, so there is one
+path, not two. Kill requests travel on the same channel to every node; the one running the job stops it.
 
 Pub/sub delivers at most once: a node that loses its Redis connection misses what was published
 meanwhile. On reconnecting it sends its clients a fresh snapshot, and a kill missed this way is
@@ -54,6 +54,12 @@ class ClusterEvents:
 
     def notify(self, event: str, job: Job | None = None) -> None:
         self._publish({"type": "event", "event": event, "job": job.model_dump(mode="json") if job else None})
+
+    def drop_user(self, user_id: int, code: int, reason: str, sessions_only: bool = False) -> None:
+        """A change to a user's rights (access.py): every web node closes its sockets at once."""
+        self._publish(
+            {"type": "drop_user", "user_id": user_id, "code": code, "reason": reason, "sessions_only": sessions_only}
+        )
 
     def kill(self, job_id: int) -> None:
         """Ask whichever node runs job `job_id` to end it (jobs.service.kill_job, after its commit)."""
@@ -105,6 +111,9 @@ class ClusterEvents:
             return
         if kind == "log":
             hub.log_lines(message["job_id"], message["offset"], message["lines"])
+            return
+        if kind == "drop_user":
+            hub.drop_user(message["user_id"], message["code"], message["reason"], message["sessions_only"])
             return
         job = Job.model_validate(message["job"]) if message.get("job") else None
         if kind == "job" and job is not None:
