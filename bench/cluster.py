@@ -97,7 +97,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         postgres = start_server()
         stack.callback(postgres.stop)
-        queue_url = stack.enter_context(redis_server(Path(tmp) / "redis"))
+        queue_url = stack.enter_context(redis_server(Path(tmp) / "redis")).url
         for round_ in range(args.rounds):
             base = Path(tmp) / f"round-{round_}"
             rates["single"].append(_single(base / "single", args.jobs))

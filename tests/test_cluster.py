@@ -192,15 +192,18 @@ def test_the_worker_command_says_what_it_needs(tmp_path: Path) -> None:
         assert "QUEUE_URL" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_jobs_whose_queue_message_was_lost_are_enqueued_again(cluster: Cluster) -> None:
-    import redis
-
+def test_while_redis_is_away_pages_answer_and_a_job_made_meanwhile_runs_once_it_is_back(cluster: Cluster) -> None:
     web = cluster.web()
-    auth = admin(web)
-    created = create(web.http, auth, type="command", command="echo found again")
-    redis.Redis.from_url(cluster.queue_url).flushall()  # a Redis restart without persistence
     cluster.worker()
-    done = wait_status(web.http, auth, created["id"], "done", timeout=90)
+    auth = admin(web)
+    _alive_workers(cluster, auth, 1)
+    cluster.redis.stop()  # it comes back empty, as a Redis without persistence does
+    created = create(web.http, auth, type="command", command="echo found again")  # recorded `queued`
+    dashboard = web.http.get("/", headers=auth)
+    assert dashboard.status_code == 200 and "storage does not answer" in dashboard.text
+    assert web.http.get("/metrics").status_code == 200
+    cluster.redis.start()
+    done = wait_status(web.http, auth, created["id"], "done", timeout=120)
     assert done["attempt"] == 1 and "found again" in log_text(web.http, auth, created["id"])
 
 

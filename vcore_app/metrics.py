@@ -211,8 +211,9 @@ class _Collector:
         workers = gauge("vcore_workers", "Worker threads of a queue.", labels=["queue"])
         consuming = gauge("vcore_consumer_running", "1 while the queue's consumer runs.", labels=["queue"])
         for name, status in runtime.queues.status().items():
-            depth.add_metric([name], status["pending"])
-            scheduled.add_metric([name], status["scheduled"])
+            if status["pending"] is not None:  # None: its storage (Redis) does not answer
+                depth.add_metric([name], status["pending"])
+                scheduled.add_metric([name], status["scheduled"])
             busy.add_metric([name], status["running"])
             workers.add_metric([name], status["workers"])
             consuming.add_metric([name], 1 if status["consuming"] else 0)

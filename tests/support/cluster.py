@@ -16,7 +16,7 @@ import pytest
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env, start_app
 from tests.support.auth import login
 from tests.support.machine import group
-from tests.support.redis_server import redis_server
+from tests.support.redis_server import RedisServer, redis_server
 
 # Fast failure detection for tests (the defaults are 30 s).
 DEAD_AFTER = "3"
@@ -32,7 +32,7 @@ CLUSTER_MARKS = [
 class Cluster:
     folder: Path
     db_url: str
-    queue_url: str
+    redis: RedisServer
     webs: list[RunningApp] = field(default_factory=list)
     workers: list[subprocess.Popen[str]] = field(default_factory=list)
 
@@ -40,7 +40,7 @@ class Cluster:
         return app_env(
             **ADMIN_ENV,
             DB_URL=self.db_url,
-            QUEUE_URL=self.queue_url,
+            QUEUE_URL=self.redis.url,
             # Every web node signs and checks the same tokens.
             JWT_ACCESS_SECRET_KEY="cluster-test-access-key-0123456789abcdef",
             JWT_REFRESH_SECRET_KEY="cluster-test-refresh-key-0123456789abcdef",
@@ -102,8 +102,8 @@ def workers_of(node: RunningApp, headers: dict[str, str]) -> list[dict[str, Any]
 @contextmanager
 def running_cluster(folder: Path, db_url: str) -> Iterator[Cluster]:
     """A Redis of its own and nodes on `db_url`, all stopped after."""
-    with redis_server(folder / "redis") as queue_url:
-        nodes = Cluster(folder, db_url=db_url, queue_url=queue_url)
+    with redis_server(folder / "redis") as redis:
+        nodes = Cluster(folder, db_url=db_url, redis=redis)
         try:
             yield nodes
         finally:

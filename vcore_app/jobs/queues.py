@@ -24,6 +24,7 @@ from typing import Any
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer, Worker
+from loguru import logger
 
 from vcore_app.settings import QUEUE_NAMES
 
@@ -173,13 +174,20 @@ class Queue:
         self.huey.wake.set()
 
     def status(self) -> dict[str, Any]:
+        """Its workers and counts; `pending` and `scheduled` are None while its storage does not
+        answer (Redis away, issue 20), so the pages that show them still answer."""
+        try:
+            pending, scheduled = self.huey.pending_count(), self.huey.scheduled_count()
+        except Exception as exc:
+            logger.warning("queue {}: its storage does not answer: {}", self.name, exc)
+            pending = scheduled = None
         return {
             "workers": self.workers,
             "consuming": self.consuming,
             "paused": self.huey.paused.is_set(),
             "running": self.huey.running,
-            "pending": self.huey.pending_count(),
-            "scheduled": self.huey.scheduled_count(),
+            "pending": pending,
+            "scheduled": scheduled,
         }
 
 

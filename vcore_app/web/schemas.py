@@ -146,8 +146,8 @@ class QueueState(BaseModel):
     workers: int
     consuming: bool
     running: int
-    pending: int
-    scheduled: int
+    pending: int | None = Field(description="Waiting tasks; null while the queue's storage (Redis) does not answer.")
+    scheduled: int | None = Field(description="Tasks waiting for their time; null as `pending`.")
 
 
 class QueueControl(StatusMessage):
