@@ -15,8 +15,10 @@ from vcore_app.errors import AppError
 from vcore_app.llm.usage import since_days, usage_per_user
 from vcore_app.notify import service as notify_service
 from vcore_app.system import snapshot
+from vcore_app.web import flash
 from vcore_app.web.api.ops import storage_report
 from vcore_app.web.deps import actor, in_db, runtime, superuser
+from vcore_app.web.pages.login import safe_next
 from vcore_app.web.templating import render
 
 _CHART_HEIGHT = 100
@@ -66,7 +68,8 @@ async def dashboard(request: Request) -> HTMLResponse:
 
 
 async def queue_consumer(request: Request) -> Response:
-    """Start or stop a queue's consumer: stopped, its jobs wait (running ones finish)."""
+    """Start or stop a queue's consumer: stopped, its jobs wait (running ones finish). Back to the
+    page it was asked from (`?next=`: the dashboard, or a waiting job's page), saying what it did."""
     superuser(request)
     queues = runtime(request).queues
     name, action = request.path_params["name"], request.path_params["action"]
@@ -74,6 +77,10 @@ async def queue_consumer(request: Request) -> Response:
         raise AppError("No such queue or action", 404)
     if action == "start":
         queues[name].start()
+        message = f"Queue {name} started: its waiting jobs run now."
     else:
         queues[name].request_stop()
-    return RedirectResponse("/", status_code=303)
+        message = f"Queue {name} stopped: running jobs finish, the others wait until it starts again."
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    flash.add(request, response, message)
+    return response

@@ -134,7 +134,11 @@ async def job_page(request: Request) -> HTMLResponse:
         return job, explanation, made_by
 
     job, explanation, scheduler_name = await in_db(request, read, readonly=True)
-    path = await run_in_threadpool(runtime(request).wiring.log_to_read, job_id)
+    active = runtime(request)
+    path = await run_in_threadpool(active.wiring.log_to_read, job_id)
+    # A job waiting on a queue this process should consume but does not (stopped): say so (issue 18).
+    queue = active.queues[job.queue_name]
+    queue_stopped = job.status == JobStatus.QUEUED and bool(queue.workers) and not queue.consuming
     try:
         size = path.stat().st_size
     except FileNotFoundError:  # nothing written yet
@@ -148,6 +152,7 @@ async def job_page(request: Request) -> HTMLResponse:
             "log_start": max(size - LOG_TAIL_BYTES, 0),
             "explanation": explanation,
             "scheduler_name": scheduler_name,
+            "queue_stopped": queue_stopped,
             "result_json": json.dumps(job.result, indent=2, ensure_ascii=False) if job.result is not None else None,
             "tables": result_tables(job.result),
             "cell": cell,
