@@ -25,7 +25,7 @@ leaves after the full 10-minute soak (about 250 requests a second: 150 MB).
 
 SQLite cannot checkpoint past an open reader: while it reads, every commit grows the WAL. Once it
 ends, the next automatic checkpoint copies the WAL back and later commits reuse the file from its
-start, so it stops growing, but the file keeps its size until a TRUNCATE checkpoint: housekeeping's
+start (within a few commits, once none of the app's own readers is inside it), so it stops growing, but the file keeps its size until a TRUNCATE checkpoint: housekeeping's
 (at start, daily, or on demand). The row says how big it got and what each step gave back.
 
 Run: `make reliability` (the short version CI runs: 5 kill -9 cycles, a 60 s soak, a 30 s reader;
@@ -81,6 +81,9 @@ WAL_AFTER_HOUSEKEEPING_BOUND = 1024 * 1024
 # What the WAL reaches with no reader in the way: SQLite checkpoints it at 1,000 pages (4 MB), and the
 # commit that crosses the mark adds a few more pages first.
 WAL_WITHOUT_READER_BOUND = 5 * 1024 * 1024
+# Once the reader is gone, commits go back to the WAL's start only at a moment when none of the app's
+# own readers is inside it: under load, a few more commits append first.
+WAL_RESTART_SLACK = 1024 * 1024
 _MB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "reliability.md"
@@ -448,11 +451,11 @@ def held_reader(seconds: float) -> Row:
     figures = (
         f"reader open {seconds:g} s, {READER_API_CLIENTS} API clients: {load.summary()}; WAL largest "
         f"{during / _MB:.1f} MB while it read ({at_end / _MB:.1f} MB as it ended), largest "
-        f"{after / _MB:.1f} MB in the {AFTER_READER_SECONDS:g} s after (bound: the larger of its size as the reader "
-        f"ended and {WAL_WITHOUT_READER_BOUND / _MB:g} MB, what it reaches with no reader), "
-        f"{cleaned / _MB:.2f} MB after housekeeping's checkpoint"
+        f"{after / _MB:.1f} MB in the {AFTER_READER_SECONDS:g} s after (bound: {WAL_RESTART_SLACK / _MB:g} MB over its "
+        f"size as the reader ended, or {WAL_WITHOUT_READER_BOUND / _MB:g} MB, what it reaches with no reader); "
+        f"the file keeps that size until a TRUNCATE checkpoint: {cleaned / _MB:.2f} MB after housekeeping's"
     )
-    bounded = after <= max(at_end, WAL_WITHOUT_READER_BOUND)
+    bounded = after <= max(at_end + WAL_RESTART_SLACK, WAL_WITHOUT_READER_BOUND)
     passed = load.error_rate < ERROR_RATE_BOUND and bounded and cleaned <= WAL_AFTER_HOUSEKEEPING_BOUND
     return f"read transaction held by another process ({seconds / 60:g} min)", figures, _verdict(passed)
 
