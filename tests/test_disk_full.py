@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -184,3 +185,57 @@ def test_while_the_disk_is_full_the_scheduler_waits_and_then_fires_what_came_due
         scene.tick(seconds=1)
         scene.tick(seconds=1)
         assert len(scene.runs(created["id"])) == 1  # the missed slots, once (misfire policy run_once)
+
+
+def _printing_job_that_fills_the_disk(client: TestClient, auth: dict[str, str], data: Path) -> tuple[int, int]:
+    """A job that fills the disk, then prints until DATA_DIR/stop exists: (its id, its shell's pid)."""
+    command = (
+        f"sleep 0.5; head -c {DISK_MB * 2}M /dev/zero > {data}/filler; "
+        f"while [ ! -e {data}/stop ]; do seq 100; sleep 0.05; done"
+    )
+    created = create(client, auth, type="command", command=command)
+    pid = wait_for(lambda: job(client, auth, created["id"])["pid"])
+    return created["id"], pid
+
+
+def test_with_job_log_write_failure_fail_a_job_whose_log_finds_no_room_is_ended_and_failed(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(small_disk, monkeypatch, DISK_MIN_FREE_MB=1, JOB_LOG_WRITE_FAILURE="fail")
+    data = settings.DATA_DIR
+    try:
+        with TestClient(create_app(settings)) as client:
+            auth = login(client, ADMIN["username"], ADMIN["password"])
+            checkpoint(data / "vcore.sqlite3")
+            job_id, pid = _printing_job_that_fills_the_disk(client, auth, data)
+            wait_for(lambda: not psutil.pid_exists(pid), 30)  # ended while the disk is still full
+            (data / "filler").unlink()
+            ended = wait_status(client, auth, job_id, timeout=60)
+    finally:
+        (data / "filler").unlink(missing_ok=True)
+    assert ended["status"] == "failed" and ended["attempt"] == 1
+    assert ended["error"] == "its log could not be written: the data disk is full"
+
+
+def test_by_default_a_job_whose_log_finds_no_room_runs_on_and_its_log_marks_the_hole(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(small_disk, monkeypatch, DISK_MIN_FREE_MB=1)
+    assert settings.JOB_LOG_WRITE_FAILURE == "continue"
+    data = settings.DATA_DIR
+    try:
+        with TestClient(create_app(settings)) as client:
+            auth = login(client, ADMIN["username"], ADMIN["password"])
+            checkpoint(data / "vcore.sqlite3")
+            job_id, pid = _printing_job_that_fills_the_disk(client, auth, data)
+            wait_for(lambda: client.get("/healthz").json()["status"] == "degraded", 30)
+            time.sleep(1)  # it prints 2,000 lines a second that find no room
+            assert psutil.pid_exists(pid)
+            (data / "filler").unlink()
+            (data / "stop").touch()
+            ended = wait_status(client, auth, job_id, timeout=60)
+            log = log_text(client, auth, job_id)
+    finally:
+        (data / "filler").unlink(missing_ok=True)
+    assert ended["status"] == "done"
+    assert "lines dropped here: the data disk was full" in log

@@ -181,6 +181,12 @@ class Settings(BaseSettings):
         ge=1_000_000,
         description="Cap of one job's log file; over it, the head and the tail are kept with a marker line between.",
     )
+    JOB_LOG_WRITE_FAILURE: Literal["continue", "fail"] = Field(
+        "continue",
+        description="When a job's log cannot be written because the data disk is full: `continue` runs the job "
+        "on (the lost lines are replaced by one line saying how many); `fail` ends its processes, as a kill "
+        'does, and fails it "its log could not be written: the data disk is full".',
+    )
     # -- issue 17 (operations) --
     JOB_RETENTION_DAYS: int = Field(
         90,

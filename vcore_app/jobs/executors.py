@@ -35,7 +35,7 @@ SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 class Control:
-    """Asks one running attempt to stop; the first reason wins ("killed", "timeout", "shutdown")."""
+    """Asks one running attempt to stop; the first reason wins ("killed", "timeout", "shutdown", "log_full")."""
 
     def __init__(self) -> None:
         self.reason: str | None = None
@@ -293,13 +293,22 @@ def stop_text(reason: str | None, job: Job) -> str:
     """What a stop is called: in the log, as the error, in the job's `stopping` field."""
     if reason == "timeout":
         return f"timed out after {job.timeout_seconds:g} s"
-    return {"killed": "killed", "shutdown": "interrupted by shutdown"}.get(reason or "", reason or "stopped")
+    return _STOP_TEXTS.get(reason or "", reason or "stopped")
+
+
+_STOP_TEXTS = {
+    "killed": "killed",
+    "shutdown": "interrupted by shutdown",
+    "log_full": "its log could not be written: the data disk is full",
+}
 
 
 def _stopped(attempt: Attempt) -> Outcome:
-    error = stop_text(attempt.control.reason, attempt.job)
+    reason = attempt.control.reason
+    error = stop_text(reason, attempt.job)
     attempt.log.note(error)
-    return Outcome(ok=False, error=error)
+    # JOB_LOG_WRITE_FAILURE=fail fails the job: a retry would meet the same full disk.
+    return Outcome(ok=False, error=error, permanent=reason == "log_full")
 
 
 def _read_outcome(path: Path) -> dict[str, Any]:

@@ -9,7 +9,8 @@ never load a whole file: they use filetail.py (a byte range in blocks, the tail 
 
 A full disk (ENOSPC) does not fail the job (issue 19): lines that find no room are dropped (a line
 written in part is cut off again), and the first write that fits again, or the close, puts one line
-saying how many were lost, so the log shows where it has a hole.
+saying how many were lost, so the log shows where it has a hole. `on_full` hears when lines start to
+be lost, so the runner can fail the job instead when JOB_LOG_WRITE_FAILURE says so.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class JobLog:
         max_bytes: int,
         listener: LinesListener | None = None,
         on_close: Callable[[JobLog], None] | None = None,
+        on_full: Callable[[], None] | None = None,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -66,6 +68,7 @@ class JobLog:
         self.closed = False
         self.compactions = 0  # how often the cap rewrote the file (cluster/logship.py ships it anew)
         self._on_close = on_close
+        self._on_full = on_full
 
     def note(self, text: str) -> None:
         """One line of our own (attempt headers, exit codes, kill notices)."""
@@ -123,6 +126,7 @@ class JobLog:
         with self._lock:
             if self.closed:
                 return  # a process that escaped its group still writing after the job ended
+            first_loss = not self._dropped
             if self._dropped:
                 marker = self._append_dropped(stamp)
                 if marker is None:
@@ -134,6 +138,8 @@ class JobLog:
                 self._dropped += len(lines)
             else:
                 written.append((offset, data))
+        if offset is None and first_loss and self._on_full is not None:
+            self._on_full()
         if self._listener is not None:
             for at, chunk in written:
                 self._listener(at, chunk.decode("utf-8", errors="replace").splitlines())

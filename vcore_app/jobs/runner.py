@@ -4,7 +4,8 @@ The claim is a guarded UPDATE (docs/design.md, "The ledger rule"): a duplicate o
 finds the job no longer `queued` (or not yet due) and does nothing, so each attempt runs once. The
 record is guarded by status and attempt too. A killed or timed-out job shows `stopping` while its
 processes are ended, and becomes `cancelled` or `failed` only here, once the executor returned and no
-process of it is left. A failed
+process of it is left. With JOB_LOG_WRITE_FAILURE=fail, the first line its log loses to a full disk
+stops it the same way, and it is failed (not retried) "its log could not be written". A failed
 attempt is queued again with its delay while attempts remain; the delay rides on Huey's `eta` (its
 scheduler ticks once a second).
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from loguru import logger
 from sqlalchemy import ColumnElement, Engine, func, or_, update
@@ -60,7 +62,7 @@ class Runner:
         control = wiring.controls.add(job_id)
         if self._stop_asked(job_id):  # a kill between the claim and add() found no control to stop
             control.stop("killed")
-        log = wiring.log(job_id)
+        log = wiring.log(job_id, on_full=self._log_full_handler(control))
         try:
             retry_note = f", retry {job.attempt - 1}" if job.attempt > 1 else ""
             log.note(
@@ -91,6 +93,12 @@ class Runner:
         finally:
             wiring.controls.remove(job_id)
             log.close()
+
+    def _log_full_handler(self, control: Control) -> Callable[[], None] | None:
+        """JOB_LOG_WRITE_FAILURE=fail: the first line its log loses ends the job, as a kill does."""
+        if self.wiring.settings.JOB_LOG_WRITE_FAILURE == "fail":
+            return lambda: control.stop("log_full")
+        return None
 
     def _claim(self, job_id: int) -> Job | None:
         with db.session(self.engine) as session:
@@ -161,7 +169,9 @@ class Runner:
 
     def _record_stopping(self, job: Job, reason: str) -> None:
         """A timeout (or shutdown) is ending the job's processes: show it, as kill_job does for a kill."""
-        if reason != "killed":
+        if reason == "killed":
+            return
+        try:
             with db.session(self.engine) as session:
                 service.mark_stopping(
                     session=session,
@@ -170,6 +180,11 @@ class Runner:
                     reason=stop_text(reason, job),
                     where=self._own_attempt(job),
                 )
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Its processes are ended all the same; the outcome records why (_record_until_written).
+            logger.warning("job {}: its stop could not be shown, the disk is full", job.id)
 
     def _own_attempt(self, job: Job) -> list[ColumnElement[bool]]:
         """Its attempt, run by this node: a node declared lost (issue 20), back while another node runs

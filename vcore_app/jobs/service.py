@@ -12,7 +12,7 @@ made the scheduler, so no role applies).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -110,13 +110,14 @@ class JobWiring:
     shipper: LogShipper | None = None
     mirror: LogMirror | None = None
 
-    def log(self, job_id: int) -> JobLog:
+    def log(self, job_id: int, *, on_full: Callable[[], None] | None = None) -> JobLog:
         shipper = self.shipper
         log = JobLog(
             log_path(self.settings.job_logs_dir, job_id),
             max_bytes=self.settings.JOB_LOG_MAX_BYTES,
             listener=lambda offset, lines: self.hub.log_lines(job_id, offset, lines),
             on_close=shipper.closing if shipper is not None else None,
+            on_full=on_full,
         )
         if shipper is not None:
             shipper.track(job_id, log)
