@@ -4,6 +4,7 @@ and a scheduler's notify settings in its form."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -120,6 +121,8 @@ def test_a_failing_channel_is_unhealthy_here_and_on_the_dashboard(
 def test_the_scheduler_form_sets_and_shows_its_notify_rule(tab: Any, notify_app: RunningApp) -> None:
     tab.goto(f"{notify_app.url}/schedulers/new")
     tab.fill("#f-name", "noisy nightly")
+    tab.select_option("#f-job_type", "command")
+    tab.fill("#f-job_command", "echo nightly")
     expect(tab.locator("#notify-fields")).to_contain_text("failed, recovered, missed, long_running")
     tab.check("#f-notify-custom")
     tab.check("#f-notify-succeeded")
@@ -127,7 +130,7 @@ def test_the_scheduler_form_sets_and_shows_its_notify_rule(tab: Any, notify_app:
     tab.fill("#f-notify-channels", "ops-hook, dead-hook")
     tab.fill("#f-notify-long", "90")
     tab.click("#scheduler-form button[type=submit]")
-    tab.wait_for_url(f"{notify_app.url}/schedulers/*")
+    tab.wait_for_url(re.compile(rf"{re.escape(notify_app.url)}/schedulers/\d+$"))  # saved, not the form again
     expect(tab.locator("#f-notify-custom")).to_be_checked()
     expect(tab.locator("#f-notify-succeeded")).to_be_checked()
     expect(tab.locator("#f-notify-missed")).not_to_be_checked()
