@@ -21,7 +21,7 @@ from vcore_app import __version__, access, db
 from vcore_app.auth.cache import CredentialCache
 from vcore_app.auth.passwords import dummy_hash
 from vcore_app.cluster import lease
-from vcore_app.cluster.nodes import Nodes
+from vcore_app.cluster.nodes import LOST, Nodes
 from vcore_app.disk import DiskWatch, Level
 from vcore_app.first_run import new_setup_token
 from vcore_app.housekeeping import Housekeeping
@@ -181,7 +181,14 @@ class Runtime:
         if web:
             self.notifier.start(self.boot_id, alive=alive)
         # With worker nodes, the processes of another node's jobs are not on this machine to end.
-        service.recover(engine=self.engine, wiring=self.wiring, alive=alive, end_processes=not self.cluster)
+        service.recover(
+            engine=self.engine,
+            wiring=self.wiring,
+            alive=alive,
+            end_processes=not self.cluster,
+            # With worker nodes, a running job of a node no longer beating is lost as the heartbeat says.
+            reason=LOST if self.cluster else "interrupted by restart",
+        )
         self.disk.start()  # before the consumers: a full disk pauses them from the start
         self.queues.start()
         self.nodes.start()

@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from vcore_app import db
 from vcore_app.cluster.lease import SCHEDULER
 from vcore_app.jobs import service
+from vcore_app.jobs.queues import QueueUnavailable
 from vcore_app.jobs.service import JobWiring
 from vcore_app.models import Job, JobStatus, Lease, Worker, utcnow
 
@@ -183,7 +184,11 @@ class Nodes:
         if held is None or held.holder != self.boot_id:
             return
         before = utcnow() - timedelta(seconds=self.dead_after)
-        count = service.enqueue_missing(engine=self.engine, wiring=self.wiring, queued_before=before)
+        try:
+            count = service.enqueue_missing(engine=self.engine, wiring=self.wiring, queued_before=before)
+        except QueueUnavailable as exc:  # Redis away: the next sweep tries again
+            logger.warning("{}", exc)
+            return
         if count:
             logger.warning("enqueued {} queued jobs again: their queue message was lost", count)
 

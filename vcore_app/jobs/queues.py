@@ -84,6 +84,10 @@ class RedisAppHuey(_AppHueyMixin, PriorityRedisHuey):
         self._app_init()
 
 
+class QueueUnavailable(Exception):
+    """A queue's storage does not answer (Redis away): one line for the log."""
+
+
 class _WakingWorker(Worker):
     def loop(self, now: Any = None) -> None:
         if self.huey.paused.is_set():
@@ -92,6 +96,11 @@ class _WakingWorker(Worker):
         super().loop(now)
 
     def sleep(self) -> None:
+        if self.huey.storage.blocking and not self.huey.paused.is_set():
+            # Redis: a worker sleeps only after a read failed (Redis away): Huey's growing pause,
+            # not a busy loop logging the same error.
+            super().sleep()
+            return
         poll = self.huey.idle_poll_seconds if not self.huey.paused.is_set() else _IDLE_POLL_SECONDS
         if self.huey.wake.wait(poll):
             self.huey.wake.clear()
@@ -138,8 +147,13 @@ class Queue:
         self.huey.wake.set()
 
     def waiting_job_ids(self) -> set[int]:
-        """Job ids in Huey's storage: queued now or scheduled for later (a retry's delay)."""
-        return {task.args[0] for task in [*self.huey.pending(), *self.huey.scheduled()] if task.args}
+        """Job ids in Huey's storage: queued now or scheduled for later (a retry's delay). Raises
+        QueueUnavailable when the storage does not answer (Redis away, issue 20)."""
+        try:
+            tasks = [*self.huey.pending(), *self.huey.scheduled()]
+        except Exception as exc:
+            raise QueueUnavailable(f"queue {self.name}: its storage does not answer: {exc}") from exc
+        return {task.args[0] for task in tasks if task.args}
 
     @property
     def consuming(self) -> bool:

@@ -27,6 +27,7 @@ from vcore_app import audit, db
 from vcore_app.errors import AppError, from_validation
 from vcore_app.jobs import processes
 from vcore_app.jobs.logs import JobLog, log_path
+from vcore_app.jobs.queues import QueueUnavailable
 from vcore_app.jobs.rights import check_may_run
 from vcore_app.jobs.spec import JobSpec
 from vcore_app.models import Job, JobStatus, JobType, User, utcnow
@@ -539,7 +540,14 @@ def interrupt(*, session: Session, wiring: JobWiring, job: Job, reason: str, log
     )
 
 
-def recover(*, engine: Engine, wiring: JobWiring, alive: Collection[str], end_processes: bool = True) -> None:
+def recover(
+    *,
+    engine: Engine,
+    wiring: JobWiring,
+    alive: Collection[str],
+    end_processes: bool = True,
+    reason: str = "interrupted by restart",
+) -> None:
     """At start, before the consumers take work: settle what a dead process left behind.
 
     Jobs `running` under a boot not in `alive` (this one; with worker nodes, every node still sending
@@ -554,8 +562,12 @@ def recover(*, engine: Engine, wiring: JobWiring, alive: Collection[str], end_pr
                 col(Job.status) == JobStatus.RUNNING, or_(col(Job.boot_id).not_in(alive), col(Job.boot_id).is_(None))
             )
         ).all()
-    settle_lost(engine=engine, wiring=wiring, jobs=stale, reason="interrupted by restart", end_processes=end_processes)
-    missing = enqueue_missing(engine=engine, wiring=wiring)
+    settle_lost(engine=engine, wiring=wiring, jobs=stale, reason=reason, end_processes=end_processes)
+    try:
+        missing = enqueue_missing(engine=engine, wiring=wiring)
+    except QueueUnavailable as exc:  # Redis away at start: the lease holder's sweep enqueues them later
+        logger.warning("{}; queued jobs without a message are enqueued once it answers", exc)
+        missing = 0
     if stale or missing:
         logger.info("recovered {} interrupted jobs; enqueued {} queued jobs again", len(stale), missing)
 
