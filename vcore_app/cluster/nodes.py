@@ -77,14 +77,13 @@ class Nodes:
             )
 
     def alive(self) -> set[str]:
-        """The boot ids of the nodes still beating (this one included)."""
+        """The boot ids of the nodes not declared lost (this one included). A node gone silent counts
+        until a heartbeat declares it lost: that marks its row first, so if it comes back it knows
+        its jobs were taken (see _recover_lost), which settling them here at start would not."""
         if not self.cluster:
             return {self.boot_id}
-        cutoff = utcnow() - timedelta(seconds=self.dead_after)
         with db.session(self.engine, readonly=True) as session:
-            ids = session.exec(
-                select(Worker.id).where(col(Worker.last_seen) >= cutoff, col(Worker.lost_at).is_(None))
-            ).all()
+            ids = session.exec(select(Worker.id).where(col(Worker.lost_at).is_(None))).all()
         return {*ids, self.boot_id}
 
     def start(self) -> None:
