@@ -280,7 +280,7 @@ class Runtime:
         if self.disk.full:
             reasons.append(self.disk.status.reason or "the data disk is full")
         for name, queue in self.queues.queues.items():
-            if queue.workers and not queue.consuming:  # a web node (issue 20) has none to run
+            if queue.stopped:
                 reasons.append(f"consumer of queue {name} is not running")
         return reasons
 

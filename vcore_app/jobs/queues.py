@@ -37,8 +37,6 @@ TASK_NAME = "run_job"
 class _AppHueyMixin(Huey):
     """Wakes idle workers on enqueue and counts the tasks executing now."""
 
-    idle_poll_seconds = _IDLE_POLL_SECONDS
-
     def _app_init(self) -> None:
         self.wake = threading.Event()
         # Set while the data disk is full (disk.py): workers finish their task but take no new one.
@@ -77,8 +75,6 @@ class RedisAppHuey(_AppHueyMixin, PriorityRedisHuey):
     """A queue on Redis (QUEUE_URL), shared by every node. Dequeue blocks up to a second, so an idle
     worker needs no sleep of its own between looks."""
 
-    idle_poll_seconds = 0.0
-
     def __init__(self, name: str, url: str) -> None:
         super().__init__(name=f"vcore_{name}", url=url, blocking=True, read_timeout=1)
         self._app_init()
@@ -101,8 +97,7 @@ class _WakingWorker(Worker):
             # not a busy loop logging the same error.
             super().sleep()
             return
-        poll = self.huey.idle_poll_seconds if not self.huey.paused.is_set() else _IDLE_POLL_SECONDS
-        if self.huey.wake.wait(poll):
+        if self.huey.wake.wait(_IDLE_POLL_SECONDS):
             self.huey.wake.clear()
 
 
@@ -158,6 +153,12 @@ class Queue:
     @property
     def consuming(self) -> bool:
         return self._consumer is not None
+
+    @property
+    def stopped(self) -> bool:
+        """It has workers in this process but they were stopped; a web node's queues (no workers
+        here, issue 20) are never stopped."""
+        return bool(self.workers) and not self.consuming
 
     def start(self) -> None:
         if self._consumer is not None or self.workers == 0:

@@ -137,8 +137,7 @@ async def job_page(request: Request) -> HTMLResponse:
     active = runtime(request)
     path = await run_in_threadpool(active.wiring.log_to_read, job_id)
     # A job waiting on a queue this process should consume but does not (stopped): say so (issue 18).
-    queue = active.queues[job.queue_name]
-    queue_stopped = job.status == JobStatus.QUEUED and bool(queue.workers) and not queue.consuming
+    queue_stopped = job.status == JobStatus.QUEUED and active.queues[job.queue_name].stopped
     try:
         size = path.stat().st_size
     except FileNotFoundError:  # nothing written yet
