@@ -39,7 +39,7 @@ class ClusterEvents:
         self._stopping = threading.Event()
         self._pubsub: Any = None
         self._thread = threading.Thread(target=self._listen, name="cluster-events", daemon=True)
-        self.subscribed = threading.Event()  # set once listening (tests wait for it)
+        self._subscribed_once = False  # a subscription after the first one follows a lost connection
 
     # -- JobEvents: publish ---------------------------------------------------------------------------
 
@@ -88,9 +88,9 @@ class ClusterEvents:
             try:
                 self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 self._pubsub.subscribe(CHANNEL)
-                if self.subscribed.is_set() and self._hub is not None:
+                if self._subscribed_once and self._hub is not None:
                     self._hub.refresh()  # back after a lost connection: what it missed is in a snapshot
-                self.subscribed.set()
+                self._subscribed_once = True
                 while not self._stopping.is_set():
                     message = self._pubsub.get_message(timeout=1.0)
                     if message is not None:

@@ -550,8 +550,8 @@ def recover(
 ) -> None:
     """At start, before the consumers take work: settle what a dead process left behind.
 
-    Jobs `running` under a boot not in `alive` (this one; with worker nodes, every node still sending
-    its heartbeat) are failed or queued again (or, if they were being stopped, cancelled or failed as
+    Jobs `running` under a boot not in `alive` (this one; with worker nodes, every node not declared
+    lost) are failed or queued again (or, if they were being stopped, cancelled or failed as
     asked), after ending their process group if it is still the one that job started and every
     process marked as theirs (jobs/processes.py) when `end_processes` (they ran on this machine).
     Then every `queued` job that the queues do not hold is enqueued, once.
