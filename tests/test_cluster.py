@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 from tests.support.apps import RunningApp, app_env
 from tests.support.auth import login
 from tests.support.cluster import CLUSTER_MARKS, Cluster, admin, workers_of
-from tests.support.jobs import create, job, log_text, wait_status
+from tests.support.jobs import create, job, log_text, tick_scheduler, wait_status
 from tests.support.waiting import wait_for
 
 pytestmark = CLUSTER_MARKS
@@ -128,36 +128,47 @@ def test_a_lost_workers_job_runs_again_on_another_and_fails_once_its_attempts_ar
     assert job(web.http, auth, hanging["id"])["attempt"] == 1
 
 
+def _count(node: RunningApp, auth: dict[str, str], path: str = "/api/v1/jobs", **filters: object) -> int:
+    """How many jobs a list at `path` holds (its total), with `filters`."""
+    response = node.http.get(path, params={**filters, "limit": 1}, headers=auth)
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"])
+
+
+def _fired(node: RunningApp, auth: dict[str, str], scheduler_id: int) -> int:
+    return _count(node, auth, f"/api/v1/job-schedulers/{scheduler_id}/jobs")
+
+
+def _slots(node: RunningApp, auth: dict[str, str], scheduler_id: int) -> list[str]:
+    """The slot each job of the scheduler was fired for, all pages."""
+    slots: list[str] = []
+    while True:
+        page = node.http.get(
+            f"/api/v1/job-schedulers/{scheduler_id}/jobs", params={"limit": 500, "offset": len(slots)}, headers=auth
+        ).json()["items"]
+        slots += [job(node.http, auth, item["id"])["meta"]["scheduled_for"] for item in page]
+        if len(page) < 500:
+            return slots
+
+
+def _leader(webs: list[RunningApp], auth: dict[str, str]) -> int:
+    """The index in `webs` of the node holding the scheduler lease now."""
+    holder = next(n for n in workers_of(webs[0], auth) if n["scheduler"])
+    return next(index for index, web in enumerate(webs) if web.proc.pid == holder["pid"])
+
+
 def test_one_web_node_fires_the_schedulers_and_another_takes_over_when_it_dies(cluster: Cluster) -> None:
-    web_a = cluster.web()
-    web_b = cluster.web()
+    webs = [cluster.web(), cluster.web()]
     cluster.worker()
-    auth = admin(web_b)
-    response = web_b.http.post(
-        "/api/v1/job-schedulers",
-        headers=auth,
-        json={
-            "name": "tick",
-            "trigger_type": "repeat",
-            "repeat_every_seconds": 1,
-            "job_template": {"type": "command", "command": "true"},
-        },
-    )
-    assert response.status_code == 201, response.text
-    scheduler_id = response.json()["id"]
-
-    def slots() -> list[str]:
-        page = web_b.http.get(f"/api/v1/job-schedulers/{scheduler_id}/jobs", headers=auth, params={"limit": 500})
-        assert page.status_code == 200, page.text
-        return [job(web_b.http, auth, item["id"])["meta"]["scheduled_for"] for item in page.json()["items"]]
-
-    wait_for(lambda: len(slots()) >= 3, 60)
-    leader = next(n for n in workers_of(web_b, auth) if n["scheduler"])
-    assert leader["pid"] == web_a.proc.pid  # the first node took the lease at its start
-    web_a.stop(signal.SIGKILL)
-    before = len(slots())
-    wait_for(lambda: len(slots()) >= before + 3, 60)  # web_b took over
-    fired = slots()
+    auth = admin(webs[0])
+    scheduler_id = tick_scheduler(webs[0].http, auth)
+    wait_for(lambda: _fired(webs[0], auth, scheduler_id) >= 3, 60)
+    lost = _leader(webs, auth)
+    survivor = webs[1 - lost]
+    webs[lost].stop(signal.SIGKILL)
+    before = _fired(survivor, auth, scheduler_id)
+    wait_for(lambda: _fired(survivor, auth, scheduler_id) >= before + 3, 60)  # the other took over
+    fired = _slots(survivor, auth, scheduler_id)
     assert len(fired) == len(set(fired)), "a slot fired twice"
 
 
@@ -238,22 +249,14 @@ def test_a_thousand_jobs_on_three_workers_survive_a_lost_worker_and_a_lost_sched
     _alive_workers(cluster, auths[0], 3)
     watchers = [_Watcher(web, auth) for web, auth in zip(webs, auths, strict=True)]
     out = cluster.folder / "out.txt"
-    scheduler = (
-        webs[1]
-        .http.post(
-            "/api/v1/job-schedulers",
-            headers=auths[1],
-            json={
-                "name": "tick",
-                "trigger_type": "repeat",
-                "repeat_every_seconds": 1,
-                "job_template": {"type": "command", "command": "true"},
-            },
-        )
-        .json()
-    )
+    scheduler_id = tick_scheduler(webs[1].http, auths[1])
     specs = [
-        {"type": "command", "command": f'echo "{index} $VCORE_JOB_MARK" >> {out}', "max_retries": 2}
+        {
+            "type": "command",
+            "name": f"burst {index}",
+            "command": f'echo "{index} $VCORE_JOB_MARK" >> {out}',
+            "max_retries": 2,
+        }
         for index in range(1000)
     ]
     response = webs[0].http.post("/api/v1/jobs/batch", json={"jobs": specs}, headers=auths[0], timeout=60)
@@ -261,22 +264,11 @@ def test_a_thousand_jobs_on_three_workers_survive_a_lost_worker_and_a_lost_sched
     ids = response.json()["ids"]
     survivor, auth = webs[1], auths[1]
 
-    def slots() -> list[int]:
-        page = survivor.http.get(
-            f"/api/v1/job-schedulers/{scheduler['id']}/jobs", params={"limit": 500}, headers=auth
-        ).json()
-        return [item["id"] for item in page["items"]]
-
-    def finished() -> int:
-        counts = 0
-        for status in ("done", "failed"):
-            page = survivor.http.get("/api/v1/jobs", params={"status": status, "limit": 1}, headers=auth)
-            counts += page.json()["total"]
-        return counts - len(slots())  # the scheduler's jobs are not part of the batch
+    def finished() -> int:  # of the batch (named "burst"), not the scheduler's "tick" jobs
+        return sum(_count(survivor, auth, status=status, search="burst") for status in ("done", "failed"))
 
     wait_for(lambda: finished() >= 300, 300)
-    leader = next(n for n in workers_of(survivor, auth) if n["scheduler"])
-    lost = next(index for index, web in enumerate(webs) if web.proc.pid == leader["pid"])
+    lost = _leader(webs, auth)
     survivor, auth, watcher = webs[1 - lost], auths[1 - lost], watchers[1 - lost]
     workers[0].send_signal(signal.SIGKILL)
     webs[lost].stop(signal.SIGKILL)
@@ -296,9 +288,9 @@ def test_a_thousand_jobs_on_three_workers_survive_a_lost_worker_and_a_lost_sched
         assert lines.get(index, 0) <= found["attempt"], (index, found)
     assert sum(1 for found in jobs.values() if found["status"] == "done") >= 990
     # The scheduler went on on the surviving node, and no slot fired twice.
-    before = len(slots())
-    wait_for(lambda: len(slots()) >= before + 2, 60)
-    fired = [job(survivor.http, auth, item_id)["meta"]["scheduled_for"] for item_id in slots()]
+    before = _fired(survivor, auth, scheduler_id)
+    wait_for(lambda: _fired(survivor, auth, scheduler_id) >= before + 2, 60)
+    fired = _slots(survivor, auth, scheduler_id)
     assert len(fired) == len(set(fired)), "a slot fired twice"
 
     # The WebSocket client on the surviving node saw every job reach its final status.

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -187,32 +187,42 @@ def test_while_the_disk_is_full_the_scheduler_waits_and_then_fires_what_came_due
         assert len(scene.runs(created["id"])) == 1  # the missed slots, once (misfire policy run_once)
 
 
-def _printing_job_that_fills_the_disk(client: TestClient, auth: dict[str, str], data: Path) -> tuple[int, int]:
-    """A job that fills the disk, then prints until DATA_DIR/stop exists: (its id, its shell's pid)."""
+@contextmanager
+def _job_filling_the_disk(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch, **overrides: Any
+) -> Iterator[tuple[TestClient, dict[str, str], Path, int, int]]:
+    """An app on the small disk with a job that fills it, then prints until DATA_DIR/stop exists:
+    (client, auth, data folder, the job's id, its shell's pid). The filler goes after, whatever happens."""
+    settings = make_settings(small_disk, monkeypatch, DISK_MIN_FREE_MB=1, **overrides)
+    data = settings.DATA_DIR
     command = (
         f"sleep 0.5; head -c {DISK_MB * 2}M /dev/zero > {data}/filler; "
         f"while [ ! -e {data}/stop ]; do seq 100; sleep 0.05; done"
     )
-    created = create(client, auth, type="command", command=command)
-    pid = wait_for(lambda: job(client, auth, created["id"])["pid"])
-    return created["id"], pid
+    try:
+        with TestClient(create_app(settings)) as client:
+            auth = login(client, ADMIN["username"], ADMIN["password"])
+            checkpoint(data / "vcore.sqlite3")
+            created = create(client, auth, type="command", command=command)
+            pid = wait_for(lambda: job(client, auth, created["id"])["pid"])
+            yield client, auth, data, created["id"], pid
+    finally:
+        (data / "filler").unlink(missing_ok=True)
 
 
 def test_with_job_log_write_failure_fail_a_job_whose_log_finds_no_room_is_ended_and_failed(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(small_disk, monkeypatch, DISK_MIN_FREE_MB=1, JOB_LOG_WRITE_FAILURE="fail")
-    data = settings.DATA_DIR
-    try:
-        with TestClient(create_app(settings)) as client:
-            auth = login(client, ADMIN["username"], ADMIN["password"])
-            checkpoint(data / "vcore.sqlite3")
-            job_id, pid = _printing_job_that_fills_the_disk(client, auth, data)
-            wait_for(lambda: not psutil.pid_exists(pid), 30)  # ended while the disk is still full
-            (data / "filler").unlink()
-            ended = wait_status(client, auth, job_id, timeout=60)
-    finally:
-        (data / "filler").unlink(missing_ok=True)
+    with _job_filling_the_disk(small_disk, monkeypatch, JOB_LOG_WRITE_FAILURE="fail") as (
+        client,
+        auth,
+        data,
+        job_id,
+        pid,
+    ):
+        wait_for(lambda: not psutil.pid_exists(pid), 30)  # ended while the disk is still full
+        (data / "filler").unlink()
+        ended = wait_status(client, auth, job_id, timeout=60)
     assert ended["status"] == "failed" and ended["attempt"] == 1
     assert ended["error"] == "its log could not be written: the data disk is full"
 
@@ -220,22 +230,14 @@ def test_with_job_log_write_failure_fail_a_job_whose_log_finds_no_room_is_ended_
 def test_by_default_a_job_whose_log_finds_no_room_runs_on_and_its_log_marks_the_hole(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = make_settings(small_disk, monkeypatch, DISK_MIN_FREE_MB=1)
-    assert settings.JOB_LOG_WRITE_FAILURE == "continue"
-    data = settings.DATA_DIR
-    try:
-        with TestClient(create_app(settings)) as client:
-            auth = login(client, ADMIN["username"], ADMIN["password"])
-            checkpoint(data / "vcore.sqlite3")
-            job_id, pid = _printing_job_that_fills_the_disk(client, auth, data)
-            wait_for(lambda: client.get("/healthz").json()["status"] == "degraded", 30)
-            time.sleep(1)  # it prints 2,000 lines a second that find no room
-            assert psutil.pid_exists(pid)
-            (data / "filler").unlink()
-            (data / "stop").touch()
-            ended = wait_status(client, auth, job_id, timeout=60)
-            log = log_text(client, auth, job_id)
-    finally:
-        (data / "filler").unlink(missing_ok=True)
+    with _job_filling_the_disk(small_disk, monkeypatch) as (client, auth, data, job_id, pid):
+        assert client.app.state.settings.JOB_LOG_WRITE_FAILURE == "continue"
+        wait_for(lambda: client.get("/healthz").json()["status"] == "degraded", 30)
+        time.sleep(1)  # it prints 2,000 lines a second that find no room: a kill would come within this
+        assert psutil.pid_exists(pid)
+        (data / "filler").unlink()
+        (data / "stop").touch()
+        ended = wait_status(client, auth, job_id, timeout=60)
+        log = log_text(client, auth, job_id)
     assert ended["status"] == "done"
     assert "lines dropped here: the data disk was full" in log

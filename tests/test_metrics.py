@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from tests.support.apps import ADMIN, ADMIN_ENV, RunningApp, app_env
 from tests.support.auth import login
-from tests.support.jobs import create, wait_status
+from tests.support.jobs import create, tick_scheduler, wait_status
 from tests.support.waiting import wait_for
 from vcore_app.app import create_app
 from vcore_app.settings import Settings
@@ -97,17 +97,7 @@ def test_counters_move_when_a_job_runs_and_the_text_parses(launch: Callable[...,
 def test_a_scheduler_fire_is_counted(launch: Callable[..., RunningApp], tmp_path: Path) -> None:
     app = launch(tmp_path / "data", env=_env())
     headers = login(app.http, ADMIN["username"], ADMIN["password"])
-    created = app.http.post(
-        "/api/v1/job-schedulers",
-        headers=headers,
-        json={
-            "name": "tick",
-            "trigger_type": "repeat",
-            "repeat_every_seconds": 1,
-            "job_template": {"type": "command", "command": "true"},
-        },
-    )
-    assert created.status_code == 201, created.text
+    tick_scheduler(app.http, headers)
     wait_for(lambda: value(samples(app.http.get("/metrics").text), "vcore_scheduler_runs_total", outcome="fired") >= 1)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.apps import ADMIN, ADMIN_ENV, app_env, make_settings, start_app
 from tests.support.auth import login
+from tests.support.jobs import tick_scheduler
 from tests.support.scheduling import T0, URL, FakeClock, Scene, run_scene
 from tests.support.waiting import wait_for
 from vcore_app.settings import Settings
@@ -158,27 +159,21 @@ def test_a_repeat_every_second_creates_about_three_jobs_in_three_seconds(tmp_pat
     )
     try:
         headers = login(app.http, ADMIN["username"], ADMIN["password"])
-        body = {
-            "name": "tick",
-            "trigger_type": "repeat",
-            "repeat_every_seconds": 1,
-            "job_template": {"type": "command", "command": "true"},
-        }
-        created = app.http.post(URL, json=body, headers=headers).json()
+        scheduler_id = tick_scheduler(app.http, headers)
         start = time.monotonic()
 
         def runs() -> int:
-            return app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["total"]
+            return app.http.get(f"{URL}/{scheduler_id}/jobs", headers=headers).json()["total"]
 
         wait_for(lambda: runs() >= 3, timeout=30)
         elapsed = time.monotonic() - start
         assert 2.0 <= elapsed <= 10.0  # ~3 s; generous on a loaded machine
-        app.http.post(f"{URL}/{created['id']}/toggle", headers=headers)
-        jobs = app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["items"]
+        app.http.post(f"{URL}/{scheduler_id}/toggle", headers=headers)
+        jobs = app.http.get(f"{URL}/{scheduler_id}/jobs", headers=headers).json()["items"]
         wait_for(
             lambda: all(
                 j["status"] == "done"
-                for j in app.http.get(f"{URL}/{created['id']}/jobs", headers=headers).json()["items"]
+                for j in app.http.get(f"{URL}/{scheduler_id}/jobs", headers=headers).json()["items"]
             )
         )
         assert len(jobs) >= 3

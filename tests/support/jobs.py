@@ -27,6 +27,19 @@ def create(client: Any, auth: dict[str, str], /, **spec: Any) -> dict[str, Any]:
     return response.json()
 
 
+def tick_scheduler(client: Any, auth: dict[str, str]) -> int:
+    """A scheduler named "tick" that runs `true` every second; its id."""
+    body = {
+        "name": "tick",
+        "trigger_type": "repeat",
+        "repeat_every_seconds": 1,
+        "job_template": {"type": "command", "command": "true"},
+    }
+    response = client.post("/api/v1/job-schedulers", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 def job(client: Any, headers: dict[str, str], job_id: int) -> dict[str, Any]:
     response = client.get(f"/api/v1/jobs/{job_id}", headers=headers)
     assert response.status_code == 200, response.text
